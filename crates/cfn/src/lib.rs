@@ -1,1 +1,12 @@
+//! Typed CloudFormation: a template of checked logical ids, intrinsic functions as values,
+//! and the resource types spotcover emits. Knows nothing of spotcover's config.
 
+pub mod aws;
+mod expr;
+mod template;
+
+pub use expr::{Expr, InvalidLogicalId, LogicalId, Pseudo, RefTarget, Sub, SubPart};
+pub use template::{
+    Attribute, Export, Handle, NoAttr, Options, Output, ParamHandle, Parameter, Resource,
+    Template, TemplateError, check_references,
+};

@@ -1,0 +1,78 @@
+use serde::Serialize;
+use serde_with::skip_serializing_none;
+
+use super::ec2::MetadataOptions;
+use crate::{Expr, resource_type};
+
+/// Sizes are strings in this resource's schema.
+#[skip_serializing_none]
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AutoScalingGroup {
+    pub cooldown: String,
+    pub desired_capacity: Option<String>,
+    pub health_check_type: &'static str,
+    pub launch_configuration_name: Option<Expr>,
+    pub max_size: String,
+    pub min_size: String,
+    pub mixed_instances_policy: Option<MixedInstancesPolicy>,
+    pub tags: Vec<AsgTag>,
+    #[serde(rename = "VPCZoneIdentifier")]
+    pub vpc_zone_identifier: Expr,
+}
+resource_type!(AutoScalingGroup, "AWS::AutoScaling::AutoScalingGroup");
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AsgTag {
+    pub key: String,
+    pub value: Expr,
+    pub propagate_at_launch: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MixedInstancesPolicy {
+    pub instances_distribution: InstancesDistribution,
+    pub launch_template: MixedLaunchTemplate,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InstancesDistribution {
+    pub on_demand_allocation_strategy: &'static str,
+    pub on_demand_base_capacity: u32,
+    pub on_demand_percentage_above_base_capacity: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MixedLaunchTemplate {
+    pub launch_template_specification: LaunchTemplateSpecification,
+    pub overrides: Vec<LaunchTemplateOverrides>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LaunchTemplateSpecification {
+    pub launch_template_id: Expr,
+    pub version: Expr,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LaunchTemplateOverrides {
+    pub instance_type: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LaunchConfiguration {
+    pub iam_instance_profile: Expr,
+    pub image_id: Expr,
+    pub instance_type: String,
+    pub metadata_options: MetadataOptions,
+    pub security_groups: Expr,
+    pub user_data: Expr,
+}
+resource_type!(LaunchConfiguration, "AWS::AutoScaling::LaunchConfiguration");

@@ -1,0 +1,134 @@
+use serde::Serialize;
+use serde_with::skip_serializing_none;
+
+use super::Tag;
+use crate::{Expr, resource_type};
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LaunchTemplate {
+    pub launch_template_data: LaunchTemplateData,
+}
+resource_type!(
+    LaunchTemplate,
+    "AWS::EC2::LaunchTemplate",
+    LaunchTemplateAttr {
+        LatestVersionNumber,
+        DefaultVersionNumber,
+        LaunchTemplateId
+    }
+);
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LaunchTemplateData {
+    pub iam_instance_profile: IamInstanceProfileSpecification,
+    pub image_id: Expr,
+    pub metadata_options: MetadataOptions,
+    pub security_group_ids: Expr,
+    pub tag_specifications: Vec<TagSpecification>,
+    pub user_data: Expr,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct IamInstanceProfileSpecification {
+    pub arn: Expr,
+}
+
+/// IMDSv2 only; a hop limit of 2 lets containers on bridge networking reach it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MetadataOptions {
+    pub http_endpoint: &'static str,
+    pub http_put_response_hop_limit: u32,
+    pub http_tokens: &'static str,
+}
+
+impl MetadataOptions {
+    pub fn imdsv2_required() -> Self {
+        MetadataOptions {
+            http_endpoint: "enabled",
+            http_put_response_hop_limit: 2,
+            http_tokens: "required",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagSpecification {
+    pub resource_type: &'static str,
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SpotFleet {
+    pub spot_fleet_request_config_data: SpotFleetRequestConfigData,
+}
+resource_type!(SpotFleet, "AWS::EC2::SpotFleet");
+
+#[skip_serializing_none]
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SpotFleetRequestConfigData {
+    pub allocation_strategy: String,
+    pub iam_fleet_role: Expr,
+    pub instance_interruption_behavior: &'static str,
+    pub launch_specifications: Option<Vec<SpotFleetLaunchSpecification>>,
+    pub launch_template_configs: Option<Vec<LaunchTemplateConfig>>,
+    pub replace_unhealthy_instances: bool,
+    pub target_capacity: u32,
+    pub terminate_instances_with_expiration: bool,
+    #[serde(rename = "Type")]
+    pub kind: &'static str,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LaunchTemplateConfig {
+    pub launch_template_specification: FleetLaunchTemplateSpecification,
+    pub overrides: Vec<LaunchTemplateOverrides>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FleetLaunchTemplateSpecification {
+    pub launch_template_id: Expr,
+    pub version: Expr,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LaunchTemplateOverrides {
+    pub instance_type: String,
+    pub subnet_id: Expr,
+    pub weighted_capacity: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SpotFleetLaunchSpecification {
+    pub iam_instance_profile: IamInstanceProfileSpecification,
+    pub image_id: Expr,
+    pub instance_type: String,
+    pub security_groups: Vec<GroupIdentifier>,
+    pub subnet_id: Expr,
+    pub tag_specifications: Vec<SpotFleetTagSpecification>,
+    pub user_data: Expr,
+    pub weighted_capacity: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GroupIdentifier {
+    pub group_id: Expr,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SpotFleetTagSpecification {
+    pub resource_type: &'static str,
+    pub tags: Vec<Tag>,
+}

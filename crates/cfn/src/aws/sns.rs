@@ -1,0 +1,17 @@
+use serde::Serialize;
+
+use crate::{Expr, resource_type};
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Topic {
+    pub subscription: Vec<Subscription>,
+}
+resource_type!(Topic, "AWS::SNS::Topic", TopicAttr { TopicArn, TopicName });
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Subscription {
+    pub endpoint: Expr,
+    pub protocol: &'static str,
+}
