@@ -1,1 +1,151 @@
-fn main() {}
+//! `bootstrap`: the spotcover reconciler Lambda (provided.al2023), and the
+//! same code as a one-shot command.
+//!
+//! ```text
+//! bootstrap                       # with AWS_LAMBDA_RUNTIME_API set: the Lambda runtime loop
+//! bootstrap --once [--dry-run] [--fleet sfr-...] [--group NAME] [--weight N]
+//!           [--quiet-period-seconds S] [--stale-after-seconds S]
+//! ```
+//! Flags override the `SPOTCOVER_*` environment variables. `--once` prints
+//! the report line; exit status 0, 1 on an error result, 2 on bad usage.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+
+use serde_json::Value;
+use spotcover_reconciler::config::{
+    Config, ENV_FLEET_ID, ENV_GROUP_NAME, ENV_ON_DEMAND_WEIGHT, ENV_QUIET_PERIOD, ENV_STALE_AFTER,
+};
+use spotcover_reconciler::sdk::SdkApi;
+use spotcover_reconciler::{handle_event, now};
+
+const USAGE: &str =
+    "usage: bootstrap --once [--dry-run] [--fleet sfr-...] [--group NAME] [--weight N] \
+[--quiet-period-seconds S] [--stale-after-seconds S]
+  (no arguments and AWS_LAMBDA_RUNTIME_API set: run as the Lambda function)
+  flags override SPOTCOVER_FLEET_ID, SPOTCOVER_GROUP_NAME, SPOTCOVER_ON_DEMAND_WEIGHT,
+  SPOTCOVER_QUIET_PERIOD_SECONDS, SPOTCOVER_STALE_AFTER_SECONDS";
+
+struct Once {
+    dry_run: bool,
+    overrides: HashMap<&'static str, String>,
+}
+
+fn parse(args: &[String]) -> Result<Option<Once>, String> {
+    let mut once = false;
+    let mut dry_run = false;
+    let mut overrides = HashMap::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let (flag, inline) = match a.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_owned())),
+            _ => (a.as_str(), None),
+        };
+        let var = match flag {
+            "--once" => {
+                once = true;
+                continue;
+            }
+            "--dry-run" => {
+                dry_run = true;
+                continue;
+            }
+            "-h" | "--help" => return Ok(None),
+            "--fleet" => ENV_FLEET_ID,
+            "--group" => ENV_GROUP_NAME,
+            "--weight" => ENV_ON_DEMAND_WEIGHT,
+            "--quiet-period-seconds" => ENV_QUIET_PERIOD,
+            "--stale-after-seconds" => ENV_STALE_AFTER,
+            other => return Err(format!("unknown argument {other:?}")),
+        };
+        let v = match inline {
+            Some(v) => v,
+            None => it.next().ok_or(format!("{flag} needs a value"))?.clone(),
+        };
+        overrides.insert(var, v);
+    }
+    if !once {
+        return Err("--once is required outside Lambda".into());
+    }
+    Ok(Some(Once { dry_run, overrides }))
+}
+
+async fn sdk() -> SdkApi {
+    let conf = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    SdkApi::from_conf(&conf)
+}
+
+async fn run_lambda() -> ExitCode {
+    let api: &'static SdkApi = Box::leak(Box::new(sdk().await));
+    let handler =
+        lambda_runtime::service_fn(move |ev: lambda_runtime::LambdaEvent<Value>| async move {
+            let report = handle_event(api, Config::from_env(), &ev.payload, now(), false).await;
+            println!("{}", report.to_line());
+            match &report.error {
+                Some(e) => Err(lambda_runtime::Diagnostic {
+                    error_type: format!("spotcover.{}", e.kind),
+                    error_message: e.message.clone(),
+                }),
+                None => Ok(serde_json::to_value(&report).unwrap_or(Value::Null)),
+            }
+        });
+    match lambda_runtime::run(handler).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("spotcover: lambda runtime failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_once(once: Once) -> ExitCode {
+    let config = Config::from_lookup(|k| {
+        once.overrides
+            .get(k)
+            .cloned()
+            .or_else(|| std::env::var(k).ok())
+    });
+    let api = sdk().await;
+    let report = handle_event(
+        &api,
+        config,
+        &Value::Object(Default::default()),
+        now(),
+        once.dry_run,
+    )
+    .await;
+    println!("{}", report.to_line());
+    if report.is_error() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("spotcover: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if args.is_empty() && std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        return rt.block_on(run_lambda());
+    }
+    match parse(&args) {
+        Ok(Some(once)) => rt.block_on(run_once(once)),
+        Ok(None) => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("bootstrap: {e}\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}

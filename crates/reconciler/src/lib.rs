@@ -1,0 +1,252 @@
+//! The spotcover reconciler: an imperative shell around
+//! [`spotcover_reconciler_core::decide`].
+//!
+//! One invocation = parse the event -> observe (CloudWatch `GetMetricData`
+//! and Auto Scaling `DescribeAutoScalingGroups`, concurrently) -> decide ->
+//! apply (`SetDesiredCapacity`, only when the decision says so) -> one JSON
+//! [`Report`] line on stdout. At most 3 AWS calls; 2 when nothing changes.
+
+pub mod api;
+pub mod config;
+pub mod event;
+pub mod sdk;
+
+use serde::Serialize;
+use serde_json::Value;
+use spotcover_reconciler_core::{
+    Action, Datapoint, Decision, EpochSeconds, GroupState, Observation, Policy, decide,
+};
+
+pub use api::{ApiError, CapacityApi, SetOutcome};
+pub use config::{Config, ConfigError};
+pub use event::EventError;
+
+/// Extra look-back beyond `max(quiet, stale_after)`: one 5-minute metric
+/// period, so the datapoint just before the quiet period is seen.
+pub const WINDOW_MARGIN_SECS: u64 = 300;
+
+/// Why an invocation failed. None of these leads to any action.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Event(#[from] EventError),
+    #[error(
+        "no fleet id: the event names none and {} is not set",
+        config::ENV_FLEET_ID
+    )]
+    NoFleetId,
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+impl Error {
+    /// A snake_case name for the log line and the Lambda error type.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Config(_) => "config",
+            Error::Event(_) => "malformed_event",
+            Error::NoFleetId => "no_fleet_id",
+            Error::Api(e) => e.kind(),
+        }
+    }
+}
+
+/// The metrics window asked of CloudWatch: `[now - max(Q, S) - 300, now + 60)`.
+pub fn window(policy: &Policy, now: EpochSeconds) -> (EpochSeconds, EpochSeconds) {
+    let back = policy.quiet_period_secs.max(policy.stale_after_secs) + WINDOW_MARGIN_SECS;
+    (
+        now.saturating_sub(i64::try_from(back).unwrap_or(i64::MAX)),
+        now + 60,
+    )
+}
+
+/// What was observed, for the log line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Observed {
+    pub window: (EpochSeconds, EpochSeconds),
+    pub target_latest: Option<Datapoint>,
+    pub fulfilled_latest: Option<Datapoint>,
+    pub target_points: usize,
+    pub fulfilled_points: usize,
+    pub group: Option<GroupState>,
+}
+
+/// How the invocation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The decision was to do nothing.
+    NoAction,
+    /// `SetDesiredCapacity` succeeded.
+    Applied,
+    /// `SetDesiredCapacity` refused inside the cooldown (expected).
+    InCooldown,
+    /// Dry run: the decision was not applied.
+    DryRun,
+    /// See [`Report::error`].
+    Error,
+}
+
+/// An error in the log line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorInfo {
+    pub kind: &'static str,
+    pub message: String,
+}
+
+/// The one structured log line of an invocation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Always `"spotcover.reconcile"`.
+    pub log: &'static str,
+    pub fleet_id: Option<String>,
+    pub group: Option<String>,
+    pub now: EpochSeconds,
+    pub dry_run: bool,
+    pub observed: Option<Observed>,
+    pub decision: Option<Decision>,
+    pub result: Outcome,
+    pub error: Option<ErrorInfo>,
+    /// AWS API calls made.
+    pub api_calls: u32,
+}
+
+impl Report {
+    fn new(now: EpochSeconds, dry_run: bool) -> Self {
+        Self {
+            log: "spotcover.reconcile",
+            fleet_id: None,
+            group: None,
+            now,
+            dry_run,
+            observed: None,
+            decision: None,
+            result: Outcome::NoAction,
+            error: None,
+            api_calls: 0,
+        }
+    }
+
+    fn fail(mut self, e: &Error) -> Self {
+        self.result = Outcome::Error;
+        self.error = Some(ErrorInfo {
+            kind: e.kind(),
+            message: e.to_string(),
+        });
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.result == Outcome::Error
+    }
+
+    /// The report as one JSON line.
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"log\":\"spotcover.reconcile\",\"result\":\"error\",\"error\":{{\"kind\":\"serialize\",\"message\":\"{e}\"}}}}"))
+    }
+}
+
+/// Seconds since the epoch, now.
+pub fn now() -> EpochSeconds {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as EpochSeconds)
+        .unwrap_or(0)
+}
+
+/// Observe, decide and (unless `dry_run`) apply, for one fleet and group.
+pub async fn reconcile<A: CapacityApi>(
+    api: &A,
+    fleet_id: &str,
+    group: &str,
+    policy: &Policy,
+    now: EpochSeconds,
+    dry_run: bool,
+) -> Report {
+    let mut r = Report::new(now, dry_run);
+    r.fleet_id = Some(fleet_id.to_owned());
+    r.group = Some(group.to_owned());
+    let (start, end) = window(policy, now);
+    let (obs, grp) = tokio::join!(
+        api.observe_fleet(fleet_id, start, end),
+        api.describe_group(group)
+    );
+    r.api_calls = 2;
+    let latest = |s: &[Datapoint]| s.iter().copied().max_by_key(|p| p.at);
+    let empty = Observation::default();
+    let o = obs.as_ref().unwrap_or(&empty);
+    r.observed = Some(Observed {
+        window: (start, end),
+        target_latest: latest(&o.target),
+        fulfilled_latest: latest(&o.fulfilled),
+        target_points: o.target.len(),
+        fulfilled_points: o.fulfilled.len(),
+        group: grp.as_ref().ok().copied(),
+    });
+    let (obs, grp) = match (obs, grp) {
+        (Ok(o), Ok(g)) => (o, g),
+        (Err(e), _) | (_, Err(e)) => return r.fail(&e.into()),
+    };
+    let d = decide(policy, &obs, Some(&grp), now);
+    let action = d.action;
+    r.decision = Some(d);
+    let Action::SetDesired {
+        desired,
+        honor_cooldown,
+    } = action
+    else {
+        r.result = Outcome::NoAction;
+        return r;
+    };
+    if dry_run {
+        r.result = Outcome::DryRun;
+        return r;
+    }
+    r.api_calls += 1;
+    match api.set_desired(group, desired, honor_cooldown).await {
+        Ok(SetOutcome::Applied) => r.result = Outcome::Applied,
+        Ok(SetOutcome::InCooldown) => r.result = Outcome::InCooldown,
+        Err(e) => return r.fail(&e.into()),
+    }
+    r
+}
+
+/// Handles one invocation event: the fleet id of the event wins over the
+/// configured one.
+pub async fn handle_event<A: CapacityApi>(
+    api: &A,
+    config: Result<Config, ConfigError>,
+    event: &Value,
+    now: EpochSeconds,
+    dry_run: bool,
+) -> Report {
+    let r = Report::new(now, dry_run);
+    let config = match config {
+        Ok(c) => c,
+        Err(e) => return r.fail(&e.into()),
+    };
+    let from_event = match event::fleet_id_of(event) {
+        Ok(id) => id,
+        Err(e) => {
+            let mut r = r.fail(&e.into());
+            r.group = Some(config.group_name);
+            return r;
+        }
+    };
+    let Some(fleet_id) = from_event.or(config.fleet_id) else {
+        let mut r = r.fail(&Error::NoFleetId);
+        r.group = Some(config.group_name);
+        return r;
+    };
+    reconcile(
+        api,
+        &fleet_id,
+        &config.group_name,
+        &config.policy,
+        now,
+        dry_run,
+    )
+    .await
+}

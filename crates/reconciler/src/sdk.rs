@@ -1,0 +1,240 @@
+//! [`CapacityApi`] over the real AWS SDK clients (CloudWatch + Auto Scaling).
+
+use aws_sdk_autoscaling as asg;
+use aws_sdk_cloudwatch as cw;
+use aws_sdk_cloudwatch::config::http::HttpResponse;
+use aws_sdk_cloudwatch::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudwatch::primitives::DateTime;
+use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+use spotcover_reconciler_core::{Datapoint, EpochSeconds, GroupState, Observation};
+
+use crate::api::{ApiError, CapacityApi, SetOutcome};
+
+/// Metric period asked of CloudWatch, seconds.
+pub const PERIOD_SECS: i32 = 60;
+const NAMESPACE: &str = "AWS/EC2Spot";
+
+/// The SDK-backed API. Makes exactly one call per trait method.
+#[derive(Debug, Clone)]
+pub struct SdkApi {
+    pub autoscaling: asg::Client,
+    pub cloudwatch: cw::Client,
+}
+
+impl SdkApi {
+    /// Clients from a shared config (endpoints from `AWS_ENDPOINT_URL*` are in it).
+    pub fn from_conf(conf: &aws_config::SdkConfig) -> Self {
+        Self {
+            autoscaling: asg::Client::new(conf),
+            cloudwatch: cw::Client::new(conf),
+        }
+    }
+}
+
+const THROTTLING: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "SlowDown",
+];
+
+/// Maps an SDK error to an [`ApiError`]; `code` is the service error code, if any.
+fn classify<E>(service: &'static str, op: &'static str, e: &SdkError<E, HttpResponse>) -> ApiError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let message = match e {
+        SdkError::ServiceError(s) => s.err().message().unwrap_or_default().to_owned(),
+        _ => aws_sdk_cloudwatch::error::DisplayErrorContext(e).to_string(),
+    };
+    match e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
+            return ApiError::Transport {
+                service,
+                op,
+                message,
+            };
+        }
+        SdkError::ConstructionFailure(_) => {
+            return ApiError::InvalidResponse {
+                service,
+                op,
+                message,
+            };
+        }
+        _ => {}
+    }
+    let status = e.raw_response().map(|r| r.status().as_u16()).unwrap_or(0);
+    let code = e.code().unwrap_or_default().to_owned();
+    if status == 429 || THROTTLING.contains(&code.as_str()) {
+        ApiError::Throttled {
+            service,
+            op,
+            message,
+        }
+    } else if status >= 500 {
+        ApiError::ServerError {
+            service,
+            op,
+            status,
+            message,
+        }
+    } else if matches!(e, SdkError::ServiceError(_)) || !code.is_empty() {
+        ApiError::Refused {
+            service,
+            op,
+            code,
+            message,
+        }
+    } else {
+        ApiError::InvalidResponse {
+            service,
+            op,
+            message,
+        }
+    }
+}
+
+fn query(id: &str, name: &str, stat: &str, fleet_id: &str) -> MetricDataQuery {
+    let metric = Metric::builder()
+        .namespace(NAMESPACE)
+        .metric_name(name)
+        .dimensions(
+            Dimension::builder()
+                .name("FleetRequestId")
+                .value(fleet_id)
+                .build(),
+        )
+        .build();
+    MetricDataQuery::builder()
+        .id(id)
+        .return_data(true)
+        .metric_stat(
+            MetricStat::builder()
+                .metric(metric)
+                .period(PERIOD_SECS)
+                .stat(stat)
+                .build(),
+        )
+        .build()
+}
+
+fn to_i32(
+    service: &'static str,
+    op: &'static str,
+    what: &str,
+    v: Option<i32>,
+) -> Result<u32, ApiError> {
+    v.and_then(|v| u32::try_from(v).ok())
+        .ok_or_else(|| ApiError::InvalidResponse {
+            service,
+            op,
+            message: format!("{what} missing or negative: {v:?}"),
+        })
+}
+
+impl CapacityApi for SdkApi {
+    /// One `GetMetricData` call: TargetCapacity (Maximum) and
+    /// FulfilledCapacity (Minimum) per 60 s; both statistics err towards
+    /// covering a shortfall.
+    async fn observe_fleet(
+        &self,
+        fleet_id: &str,
+        start: EpochSeconds,
+        end: EpochSeconds,
+    ) -> Result<Observation, ApiError> {
+        const OP: &str = "GetMetricData";
+        let out = self
+            .cloudwatch
+            .get_metric_data()
+            .metric_data_queries(query("target", "TargetCapacity", "Maximum", fleet_id))
+            .metric_data_queries(query("fulfilled", "FulfilledCapacity", "Minimum", fleet_id))
+            .start_time(DateTime::from_secs(start))
+            .end_time(DateTime::from_secs(end))
+            .send()
+            .await
+            .map_err(|e| classify("cloudwatch", OP, &e))?;
+        let mut obs = Observation::default();
+        for r in out.metric_data_results() {
+            let series = match r.id() {
+                Some("target") => &mut obs.target,
+                Some("fulfilled") => &mut obs.fulfilled,
+                other => {
+                    return Err(ApiError::InvalidResponse {
+                        service: "cloudwatch",
+                        op: OP,
+                        message: format!("unexpected result id {other:?}"),
+                    });
+                }
+            };
+            if r.timestamps().len() != r.values().len() {
+                return Err(ApiError::InvalidResponse {
+                    service: "cloudwatch",
+                    op: OP,
+                    message: "timestamps and values differ in length".into(),
+                });
+            }
+            series.extend(
+                r.timestamps()
+                    .iter()
+                    .zip(r.values())
+                    .map(|(t, v)| Datapoint::new(t.secs(), *v)),
+            );
+        }
+        Ok(obs)
+    }
+
+    async fn describe_group(&self, name: &str) -> Result<GroupState, ApiError> {
+        const OP: &str = "DescribeAutoScalingGroups";
+        let out = self
+            .autoscaling
+            .describe_auto_scaling_groups()
+            .auto_scaling_group_names(name)
+            .send()
+            .await
+            .map_err(|e| classify("autoscaling", OP, &e))?;
+        let g = out
+            .auto_scaling_groups()
+            .iter()
+            .find(|g| g.auto_scaling_group_name() == Some(name))
+            .ok_or_else(|| ApiError::GroupNotFound(name.to_owned()))?;
+        Ok(GroupState {
+            desired: to_i32("autoscaling", OP, "DesiredCapacity", g.desired_capacity())?,
+            min: to_i32("autoscaling", OP, "MinSize", g.min_size())?,
+            max: to_i32("autoscaling", OP, "MaxSize", g.max_size())?,
+        })
+    }
+
+    async fn set_desired(
+        &self,
+        name: &str,
+        desired: u32,
+        honor_cooldown: bool,
+    ) -> Result<SetOutcome, ApiError> {
+        const OP: &str = "SetDesiredCapacity";
+        let desired = i32::try_from(desired).map_err(|_| ApiError::InvalidResponse {
+            service: "autoscaling",
+            op: OP,
+            message: format!("desired capacity {desired} out of range"),
+        })?;
+        match self
+            .autoscaling
+            .set_desired_capacity()
+            .auto_scaling_group_name(name)
+            .desired_capacity(desired)
+            .honor_cooldown(honor_cooldown)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(SetOutcome::Applied),
+            Err(e) if honor_cooldown && e.code() == Some("ScalingActivityInProgress") => {
+                Ok(SetOutcome::InCooldown)
+            }
+            Err(e) => Err(classify("autoscaling", OP, &e)),
+        }
+    }
+}
