@@ -43,12 +43,22 @@ fn steady(t: f64, f: f64) -> Observation {
     }
 }
 
+/// Name, observation, group, expected action, reason and wanted.
+type Case = (
+    &'static str,
+    Observation,
+    Option<GroupState>,
+    Action,
+    Reason,
+    Option<u32>,
+);
+
 #[test]
 fn every_branch() {
     let p = Policy::new(4).unwrap();
     use Reason::*;
     #[rustfmt::skip]
-    let cases: Vec<(&str, Observation, Option<GroupState>, Action, Reason, Option<u32>)> = vec![
+    let cases: Vec<Case> = vec![
         ("group unknown", steady(20.0, 0.0), None, NONE, GroupUnknown, None),
         ("group min > max", steady(20.0, 0.0), g(1, 5, 2), NONE, GroupBoundsInvalid, None),
         ("missing", obs(&[], &[]), g(3, 0, 200), NONE, FleetMetricsMissing, None),
