@@ -1,0 +1,5 @@
+//! The `spotcover` command: flags, and the glue from files to the stack crate and back.
+
+pub mod asset;
+pub mod cli;
+pub mod synth;

@@ -1,0 +1,194 @@
+//! `spotcover synth`: templates, assets and manifest into an output directory, all or
+//! nothing.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+use serde_json::Value;
+use spotcover_stack::config::LambdaArchitecture;
+use spotcover_stack::{Format, Resolved};
+
+use crate::asset::Asset;
+
+/// One file of the output, relative to the output directory.
+pub struct OutFile {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Serialize)]
+struct Manifest {
+    spotcover: &'static str,
+    stack: String,
+    templates: Vec<TemplateEntry>,
+    assets: Vec<AssetEntry>,
+}
+
+#[derive(Serialize)]
+struct TemplateEntry {
+    file: String,
+    region: Option<String>,
+    asset: String,
+    parameters: Vec<ParameterEntry>,
+}
+
+#[derive(Serialize)]
+struct ParameterEntry {
+    name: String,
+    #[serde(rename = "type")]
+    kind: String,
+    default: Option<String>,
+    description: String,
+}
+
+#[derive(Serialize)]
+struct AssetEntry {
+    file: String,
+    sha256: String,
+    s3_key: String,
+    architectures: Vec<&'static str>,
+}
+
+/// Everything synth writes, in memory. `assets` holds one zip per Lambda architecture used.
+pub fn render_all(
+    resolved: &[Resolved],
+    assets: &BTreeMap<LambdaArchitecture, Asset>,
+    format: Format,
+) -> anyhow::Result<Vec<OutFile>> {
+    let mut files = Vec::new();
+    let mut manifest = Manifest {
+        spotcover: env!("CARGO_PKG_VERSION"),
+        stack: resolved.first().map(|r| r.config.stack.clone()).unwrap_or_default(),
+        templates: Vec::new(),
+        assets: Vec::new(),
+    };
+    for (arch, asset) in assets {
+        let stack_asset = spotcover_stack::Asset {
+            sha256: asset.sha256.clone(),
+        };
+        let file = format!("assets/{}.zip", asset.sha256);
+        // One prebuilt zip may serve several architectures: list it once.
+        if let Some(entry) = manifest.assets.iter_mut().find(|a| a.file == file) {
+            entry.architectures.push(arch.as_str());
+            continue;
+        }
+        manifest.assets.push(AssetEntry {
+            file: file.clone(),
+            sha256: asset.sha256.clone(),
+            s3_key: stack_asset.s3_key(),
+            architectures: vec![arch.as_str()],
+        });
+        files.push(OutFile {
+            path: file.into(),
+            bytes: asset.bytes.clone(),
+        });
+    }
+    for r in resolved {
+        let asset = &assets[&r.config.reconciler.architecture];
+        let template = spotcover_stack::compose(
+            &r.config,
+            &spotcover_stack::Asset {
+                sha256: asset.sha256.clone(),
+            },
+        )
+        .with_context(|| format!("composing the template for {}", r.config.stack))?;
+        let doc = template.to_value()?;
+        let name = match &r.region {
+            Some(region) => format!("{}.{region}.template.{}", r.config.stack, format.extension()),
+            None => format!("{}.template.{}", r.config.stack, format.extension()),
+        };
+        manifest.templates.push(TemplateEntry {
+            file: name.clone(),
+            region: r.region.clone(),
+            asset: format!("assets/{}.zip", asset.sha256),
+            parameters: parameters(&doc),
+        });
+        files.push(OutFile {
+            path: name.into(),
+            bytes: spotcover_stack::render(&doc, format).into_bytes(),
+        });
+    }
+    let mut json = serde_json::to_string_pretty(&manifest)?;
+    json.push('\n');
+    files.push(OutFile {
+        path: "manifest.json".into(),
+        bytes: json.into_bytes(),
+    });
+    Ok(files)
+}
+
+fn parameters(doc: &Value) -> Vec<ParameterEntry> {
+    let Some(params) = doc.get("Parameters").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    params
+        .iter()
+        .map(|(name, p)| ParameterEntry {
+            name: name.clone(),
+            kind: p["Type"].as_str().unwrap_or_default().to_owned(),
+            default: p.get("Default").and_then(Value::as_str).map(str::to_owned),
+            description: p["Description"].as_str().unwrap_or_default().to_owned(),
+        })
+        .collect()
+}
+
+/// Writes the files into a fresh directory beside `out`, then swaps it in: a failure
+/// leaves the previous output as it was.
+pub fn write_out_dir(out: &Path, files: &[OutFile]) -> anyhow::Result<()> {
+    if out.exists() && !is_replaceable(out)? {
+        bail!(
+            "refusing to replace {}: it is not empty and holds no manifest.json of an earlier synth",
+            out.display()
+        );
+    }
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".spotcover-staging-")
+        .tempdir_in(&parent)
+        .with_context(|| format!("creating a staging directory in {}", parent.display()))?;
+    for f in files {
+        let path = staging.path().join(&f.path);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&path, &f.bytes).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let staged = staging.keep();
+    let swapped = swap_in(&staged, out, &parent);
+    if swapped.is_err() {
+        std::fs::remove_dir_all(&staged).ok();
+    }
+    swapped
+}
+
+fn swap_in(staged: &Path, out: &Path, parent: &Path) -> anyhow::Result<()> {
+    if !out.exists() {
+        return std::fs::rename(staged, out)
+            .with_context(|| format!("moving the new output to {}", out.display()));
+    }
+    // The old output goes into a temporary directory, deleted with it.
+    let old = tempfile::Builder::new()
+        .prefix(".spotcover-old-")
+        .tempdir_in(parent)?;
+    let old_out = old.path().join("out");
+    std::fs::rename(out, &old_out)
+        .with_context(|| format!("moving the previous {} aside", out.display()))?;
+    if let Err(e) = std::fs::rename(staged, out) {
+        std::fs::rename(&old_out, out).ok();
+        return Err(e).with_context(|| format!("moving the new output to {}", out.display()));
+    }
+    Ok(())
+}
+
+fn is_replaceable(out: &Path) -> anyhow::Result<bool> {
+    if !out.is_dir() {
+        return Ok(false);
+    }
+    Ok(out.join("manifest.json").is_file() || std::fs::read_dir(out)?.next().is_none())
+}

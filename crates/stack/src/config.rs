@@ -1,0 +1,314 @@
+//! The stack config: what users write. Unknown keys are refused everywhere.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// A spotcover stack: an ECS cluster on EC2 Spot with an on-demand safety net.
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StackConfig {
+    /// CloudFormation stack name; also names the output files. Letters, digits and
+    /// hyphens, starting with a letter, at most 128 characters.
+    pub stack: String,
+    #[serde(default)]
+    pub cluster: ClusterConfig,
+    pub spot: SpotConfig,
+    pub on_demand: OnDemandConfig,
+    #[serde(default)]
+    pub reconciler: ReconcilerConfig,
+    #[serde(default)]
+    pub network: NetworkConfig,
+    #[serde(default)]
+    pub iam: IamConfig,
+    /// One template per region. Each value overrides any of the keys above for that
+    /// region (mappings merge key by key; lists and scalars replace). Without `regions`,
+    /// synth writes one region-neutral template.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Map<String, serde_json::Value>>")]
+    pub regions: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// CloudWatch Container Insights for the cluster.
+    #[serde(default = "yes")]
+    pub container_insights: bool,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            container_insights: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SpotConfig {
+    /// How the fleet picks spot pools.
+    #[serde(default)]
+    pub allocation_strategy: AllocationStrategy,
+    /// `template` (launch template with per-type overrides) or `specifications` (the
+    /// 2017 form: one launch specification per instance type).
+    #[serde(default)]
+    pub launch: SpotLaunch,
+    /// Instance types the fleet may use, each with its weight in fleet capacity units.
+    pub instance_types: Vec<WeightedInstanceType>,
+    /// The fleet's capacity at creation, in units. Application Auto Scaling owns it after.
+    #[serde(default = "default_target_capacity")]
+    pub target_capacity: u32,
+    #[serde(default)]
+    pub autoscaling: SpotAutoscaling,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+pub enum AllocationStrategy {
+    #[default]
+    #[serde(rename = "priceCapacityOptimized")]
+    PriceCapacityOptimized,
+    #[serde(rename = "capacityOptimized")]
+    CapacityOptimized,
+    #[serde(rename = "capacityOptimizedPrioritized")]
+    CapacityOptimizedPrioritized,
+    #[serde(rename = "diversified")]
+    Diversified,
+    #[serde(rename = "lowestPrice")]
+    LowestPrice,
+}
+
+impl AllocationStrategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AllocationStrategy::PriceCapacityOptimized => "priceCapacityOptimized",
+            AllocationStrategy::CapacityOptimized => "capacityOptimized",
+            AllocationStrategy::CapacityOptimizedPrioritized => "capacityOptimizedPrioritized",
+            AllocationStrategy::Diversified => "diversified",
+            AllocationStrategy::LowestPrice => "lowestPrice",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SpotLaunch {
+    #[default]
+    Template,
+    Specifications,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WeightedInstanceType {
+    /// An EC2 instance type such as `m6i.large`; Graviton types (`m7g.large`) run arm64.
+    #[serde(rename = "type")]
+    pub instance_type: String,
+    /// Capacity units one instance of this type counts for. At least 1.
+    #[serde(default = "one")]
+    pub weight: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SpotAutoscaling {
+    /// The ECS cluster reservation the fleet's target capacity tracks.
+    #[serde(default)]
+    pub metric: ReservationMetric,
+    /// Target reservation in percent (1-100).
+    #[serde(default = "default_target_percent")]
+    pub target_percent: u32,
+    /// Lowest target capacity Application Auto Scaling may set, in units.
+    #[serde(default = "one")]
+    pub min_capacity: u32,
+    /// Highest target capacity Application Auto Scaling may set, in units.
+    #[serde(default = "default_max_capacity")]
+    pub max_capacity: u32,
+    /// Seconds between scale-in steps.
+    #[serde(default = "default_scale_in_cooldown")]
+    pub scale_in_cooldown_seconds: u32,
+    /// Seconds between scale-out steps.
+    #[serde(default = "default_scale_out_cooldown")]
+    pub scale_out_cooldown_seconds: u32,
+}
+
+impl Default for SpotAutoscaling {
+    fn default() -> Self {
+        SpotAutoscaling {
+            metric: ReservationMetric::default(),
+            target_percent: default_target_percent(),
+            min_capacity: 1,
+            max_capacity: default_max_capacity(),
+            scale_in_cooldown_seconds: default_scale_in_cooldown(),
+            scale_out_cooldown_seconds: default_scale_out_cooldown(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReservationMetric {
+    #[default]
+    Cpu,
+    Memory,
+}
+
+impl ReservationMetric {
+    pub fn metric_name(self) -> &'static str {
+        match self {
+            ReservationMetric::Cpu => "CPUReservation",
+            ReservationMetric::Memory => "MemoryReservation",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OnDemandConfig {
+    /// On-demand instance types, in order of preference; one architecture.
+    pub instance_types: Vec<String>,
+    /// Fleet capacity units one on-demand instance covers. At least 1.
+    #[serde(default = "one")]
+    pub weight: u32,
+    #[serde(default)]
+    pub min_size: u32,
+    #[serde(default = "default_max_size")]
+    pub max_size: u32,
+    /// Desired capacity written into the template. Left out by default: the reconciler
+    /// owns it, and a template value would be re-applied whenever it changes.
+    #[serde(default)]
+    pub desired_capacity: Option<u32>,
+    /// The group's default cooldown. The reconciler honours it when scaling in only.
+    #[serde(default = "default_cooldown")]
+    pub cooldown_seconds: u32,
+    /// `template` (launch template, IMDSv2) or `configuration` (the 2017 form).
+    #[serde(default)]
+    pub launch: OnDemandLaunch,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OnDemandLaunch {
+    #[default]
+    Template,
+    Configuration,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReconcilerConfig {
+    /// EventBridge schedule expression.
+    #[serde(default = "default_schedule")]
+    pub schedule: String,
+    /// After the fleet's target changes, wait this long before acting on its pending
+    /// capacity: the fleet is still scaling.
+    #[serde(default = "default_quiet_period")]
+    pub quiet_period_seconds: u32,
+    /// Lambda memory in MB (128-10240).
+    #[serde(default = "default_memory")]
+    pub memory_mb: u32,
+    #[serde(default)]
+    pub architecture: LambdaArchitecture,
+    /// Days to keep the reconciler's logs.
+    #[serde(default = "default_log_retention")]
+    pub log_retention_days: u32,
+}
+
+impl Default for ReconcilerConfig {
+    fn default() -> Self {
+        ReconcilerConfig {
+            schedule: default_schedule(),
+            quiet_period_seconds: default_quiet_period(),
+            memory_mb: default_memory(),
+            architecture: LambdaArchitecture::default(),
+            log_retention_days: default_log_retention(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum LambdaArchitecture {
+    #[default]
+    X86_64,
+    Arm64,
+}
+
+impl LambdaArchitecture {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LambdaArchitecture::X86_64 => "x86_64",
+            LambdaArchitecture::Arm64 => "arm64",
+        }
+    }
+
+    pub fn rust_target(self) -> &'static str {
+        match self {
+            LambdaArchitecture::X86_64 => "x86_64-unknown-linux-musl",
+            LambdaArchitecture::Arm64 => "aarch64-unknown-linux-musl",
+        }
+    }
+}
+
+/// Where instances run. Each key left out becomes a template parameter, so one template
+/// serves every VPC; give literal ids to pin them per region.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// Subnet ids (`subnet-...`). Default: the `Subnets` parameter.
+    #[serde(default)]
+    pub subnets: Option<Vec<String>>,
+    /// Security group ids (`sg-...`). Default: the `SecurityGroups` parameter.
+    #[serde(default)]
+    pub security_groups: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IamConfig {
+    /// ARN of a managed policy set as the permissions boundary of every role.
+    #[serde(default)]
+    pub permissions_boundary: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+fn one() -> u32 {
+    1
+}
+fn default_target_capacity() -> u32 {
+    2
+}
+fn default_target_percent() -> u32 {
+    75
+}
+fn default_max_capacity() -> u32 {
+    40
+}
+fn default_scale_in_cooldown() -> u32 {
+    300
+}
+fn default_scale_out_cooldown() -> u32 {
+    60
+}
+fn default_max_size() -> u32 {
+    200
+}
+fn default_cooldown() -> u32 {
+    2700
+}
+fn default_schedule() -> String {
+    "rate(1 minute)".into()
+}
+fn default_quiet_period() -> u32 {
+    600
+}
+fn default_memory() -> u32 {
+    128
+}
+fn default_log_retention() -> u32 {
+    30
+}
