@@ -1,0 +1,147 @@
+//! Every example: snapshot, byte-identical reruns, YAML equal to JSON for a YAML 1.1
+//! reader, and cfn-lint clean.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+#[test]
+fn examples_match_their_snapshots() {
+    let tmp = tempfile::tempdir().unwrap();
+    let zip = fixture_zip(tmp.path());
+    for name in EXAMPLES {
+        let out = tmp.path().join(name);
+        synth(&example(name), &out, &zip, "yaml");
+        for file in templates(&out).into_iter().chain([out.join("manifest.json")]) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let file_name = file.file_name().unwrap().to_string_lossy().replace('.', "_");
+            let snap = format!("{name}__{file_name}");
+            insta::with_settings!({
+                snapshot_path => "../../../snapshots",
+                prepend_module_to_snapshot => false,
+                snapshot_suffix => "",
+                input_file => example(name),
+            }, {
+                insta::assert_snapshot!(snap, text);
+            });
+        }
+    }
+}
+
+#[test]
+fn reruns_are_byte_identical() {
+    let tmp = tempfile::tempdir().unwrap();
+    let zip = fixture_zip(tmp.path());
+    for name in EXAMPLES {
+        for format in ["yaml", "json"] {
+            let a = tmp.path().join(format!("{name}-{format}-a"));
+            let b = tmp.path().join(format!("{name}-{format}-b"));
+            synth(&example(name), &a, &zip, format);
+            synth(&example(name), &b, &zip, format);
+            // Rerun into an existing out dir replaces it whole.
+            synth(&example(name), &b, &zip, format);
+            assert_eq!(tree(&a), tree(&b), "{name} {format}");
+        }
+    }
+}
+
+#[test]
+fn yaml_read_by_a_yaml_1_1_reader_equals_the_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let zip = fixture_zip(tmp.path());
+    for name in EXAMPLES {
+        let y = tmp.path().join(format!("{name}-yaml"));
+        let j = tmp.path().join(format!("{name}-json"));
+        synth(&example(name), &y, &zip, "yaml");
+        synth(&example(name), &j, &zip, "json");
+        for (yf, jf) in templates(&y).into_iter().zip(templates(&j)) {
+            // PyYAML is what cfn-lint and the aws CLI read templates with.
+            let out = Command::new(venv_bin("python"))
+                .args([
+                    "-c",
+                    "import json, sys, yaml\n\
+                     y = yaml.safe_load(open(sys.argv[1]))\n\
+                     j = json.load(open(sys.argv[2]))\n\
+                     sys.exit(0 if y == j else 1)",
+                ])
+                .arg(&yf)
+                .arg(&jf)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{} read by PyYAML differs from {}: {}",
+                yf.display(),
+                jf.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
+#[test]
+fn every_template_passes_cfn_lint_without_warnings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let zip = fixture_zip(tmp.path());
+    let mut files = Vec::new();
+    for name in EXAMPLES {
+        for format in ["yaml", "json"] {
+            let out = tmp.path().join(format!("{name}-{format}"));
+            synth(&example(name), &out, &zip, format);
+            files.extend(templates(&out));
+        }
+    }
+    assert_eq!(files.len(), 10);
+    let out = Command::new(venv_bin("cfn-lint")).args(&files).output().unwrap();
+    assert!(
+        out.status.success(),
+        "cfn-lint exit {:?}:\n{}{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn manifest_lists_templates_assets_and_parameters() {
+    let tmp = tempfile::tempdir().unwrap();
+    let zip = fixture_zip(tmp.path());
+    let out = tmp.path().join("out");
+    synth(&example("multi-region"), &out, &zip, "yaml");
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let files: Vec<&str> = m["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "spotcover-global.ap-southeast-2.template.yaml",
+            "spotcover-global.eu-west-1.template.yaml",
+            "spotcover-global.us-east-1.template.yaml"
+        ]
+    );
+    for t in m["templates"].as_array().unwrap() {
+        assert!(out.join(t["file"].as_str().unwrap()).is_file());
+        assert!(out.join(t["asset"].as_str().unwrap()).is_file());
+        let params: Vec<&str> = t["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert!(params.contains(&"AssetBucket"));
+        // ap-southeast-2 pins its subnets, so it takes no Subnets parameter.
+        assert_eq!(params.contains(&"Subnets"), t["region"] != "ap-southeast-2");
+    }
+    let asset = &m["assets"][0];
+    let sha = asset["sha256"].as_str().unwrap();
+    assert_eq!(asset["file"], format!("assets/{sha}.zip"));
+    assert!(asset["s3_key"].as_str().unwrap().contains(sha));
+    assert_eq!(asset["architectures"], serde_json::json!(["x86_64", "arm64"]));
+}
