@@ -50,7 +50,11 @@ pub fn check_zip(bytes: &[u8], path: &Path) -> anyhow::Result<()> {
         )
     })?;
     if entry.unix_mode().is_some_and(|m| m & 0o111 == 0) {
-        bail!("{}: `bootstrap` is not executable (mode {:o})", path.display(), entry.unix_mode().unwrap_or(0));
+        bail!(
+            "{}: `bootstrap` is not executable (mode {:o})",
+            path.display(),
+            entry.unix_mode().unwrap_or(0)
+        );
     }
     Ok(())
 }
@@ -124,13 +128,17 @@ mod tests {
         check_zip(&a, Path::new("a.zip")).unwrap();
         let archive = zip::ZipArchive::new(Cursor::new(&a)).unwrap();
         assert_eq!(archive.len(), 1);
-        assert_ne!(Asset::new(a).sha256, Asset::new(zip_bootstrap(b"x").unwrap()).sha256);
+        assert_ne!(
+            Asset::new(a).sha256,
+            Asset::new(zip_bootstrap(b"x").unwrap()).sha256
+        );
     }
 
     #[test]
     fn a_zip_without_bootstrap_is_refused() {
         let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
-        out.start_file("main", SimpleFileOptions::default()).unwrap();
+        out.start_file("main", SimpleFileOptions::default())
+            .unwrap();
         let bytes = out.finish().unwrap().into_inner();
         let err = check_zip(&bytes, Path::new("x.zip")).unwrap_err();
         assert!(err.to_string().contains("no `bootstrap` entry"), "{err}");

@@ -30,7 +30,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write the template(s), the reconciler's zip and manifest.json into a directory.
-    #[command(after_help = "Example:\n  spotcover synth examples/quickstart.yaml --out spotcover.out")]
+    #[command(
+        after_help = "Example:\n  spotcover synth examples/quickstart.yaml --out spotcover.out"
+    )]
     Synth(SynthArgs),
     /// Check a config and report every problem, writing nothing.
     #[command(after_help = "Example:\n  spotcover validate examples/quickstart.yaml")]
@@ -121,7 +123,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(code) => code,
         Err(Failure::Config(file, errors)) => {
             for e in errors {
-                eprintln!("spotcover: {}:{e}", file.display());
+                eprintln!("spotcover: {}{e}", file.display());
             }
             ExitCode::from(2)
         }
@@ -146,7 +148,10 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Validate { config } => {
             let resolved = load(&config)?;
-            let regions: Vec<_> = resolved.iter().filter_map(|r| r.region.as_deref()).collect();
+            let regions: Vec<_> = resolved
+                .iter()
+                .filter_map(|r| r.region.as_deref())
+                .collect();
             if regions.is_empty() {
                 println!("{}: ok", config.display());
             } else {

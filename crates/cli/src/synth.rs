@@ -60,7 +60,10 @@ pub fn render_all(
     let mut files = Vec::new();
     let mut manifest = Manifest {
         spotcover: env!("CARGO_PKG_VERSION"),
-        stack: resolved.first().map(|r| r.config.stack.clone()).unwrap_or_default(),
+        stack: resolved
+            .first()
+            .map(|r| r.config.stack.clone())
+            .unwrap_or_default(),
         templates: Vec::new(),
         assets: Vec::new(),
     };
@@ -96,7 +99,11 @@ pub fn render_all(
         .with_context(|| format!("composing the template for {}", r.config.stack))?;
         let doc = template.to_value()?;
         let name = match &r.region {
-            Some(region) => format!("{}.{region}.template.{}", r.config.stack, format.extension()),
+            Some(region) => format!(
+                "{}.{region}.template.{}",
+                r.config.stack,
+                format.extension()
+            ),
             None => format!("{}.template.{}", r.config.stack, format.extension()),
         };
         manifest.templates.push(TemplateEntry {

@@ -14,9 +14,16 @@ fn examples_match_their_snapshots() {
     for name in EXAMPLES {
         let out = tmp.path().join(name);
         synth(&example(name), &out, &zip, "yaml");
-        for file in templates(&out).into_iter().chain([out.join("manifest.json")]) {
+        for file in templates(&out)
+            .into_iter()
+            .chain([out.join("manifest.json")])
+        {
             let text = std::fs::read_to_string(&file).unwrap();
-            let file_name = file.file_name().unwrap().to_string_lossy().replace('.', "_");
+            let file_name = file
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .replace('.', "_");
             let snap = format!("{name}__{file_name}");
             insta::with_settings!({
                 snapshot_path => "../../../snapshots",
@@ -94,7 +101,10 @@ fn every_template_passes_cfn_lint_without_warnings() {
         }
     }
     assert_eq!(files.len(), 10);
-    let out = Command::new(venv_bin("cfn-lint")).args(&files).output().unwrap();
+    let out = Command::new(venv_bin("cfn-lint"))
+        .args(&files)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "cfn-lint exit {:?}:\n{}{}",
@@ -143,5 +153,8 @@ fn manifest_lists_templates_assets_and_parameters() {
     let sha = asset["sha256"].as_str().unwrap();
     assert_eq!(asset["file"], format!("assets/{sha}.zip"));
     assert!(asset["s3_key"].as_str().unwrap().contains(sha));
-    assert_eq!(asset["architectures"], serde_json::json!(["x86_64", "arm64"]));
+    assert_eq!(
+        asset["architectures"],
+        serde_json::json!(["x86_64", "arm64"])
+    );
 }

@@ -50,10 +50,27 @@ mod tests {
 
     #[test]
     fn graviton_families_are_arm() {
-        for t in ["m7g.large", "c6gn.xlarge", "x2gd.large", "g5g.xlarge", "a1.large", "t4g.nano", "im4gn.large", "hpc7g.4xlarge"] {
+        for t in [
+            "m7g.large",
+            "c6gn.xlarge",
+            "x2gd.large",
+            "g5g.xlarge",
+            "a1.large",
+            "t4g.nano",
+            "im4gn.large",
+            "hpc7g.4xlarge",
+        ] {
             assert_eq!(Arch::of(t), Arch::Arm64, "{t}");
         }
-        for t in ["m5.large", "g4dn.xlarge", "m7i-flex.large", "c5n.large", "r7iz.large", "inf2.xlarge", "g6e.xlarge"] {
+        for t in [
+            "m5.large",
+            "g4dn.xlarge",
+            "m7i-flex.large",
+            "c5n.large",
+            "r7iz.large",
+            "inf2.xlarge",
+            "g6e.xlarge",
+        ] {
             assert_eq!(Arch::of(t), Arch::X86_64, "{t}");
         }
     }

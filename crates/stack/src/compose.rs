@@ -83,10 +83,7 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
             "String",
             "S3 bucket holding the reconciler's code (upload assets/ from the synth output)",
         )
-        .pattern(
-            "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
-            "an S3 bucket name",
-        ),
+        .pattern("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", "an S3 bucket name"),
     )?;
     let network = network(&mut t, c)?;
     let arches: BTreeSet<Arch> = c
@@ -151,7 +148,9 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
         "SpotFleetRole",
         iam::Role {
             assume_role_policy_document: PolicyDocument::trust("spotfleet.amazonaws.com"),
-            description: Some("Lets Spot Fleet launch, tag and terminate this stack's instances".into()),
+            description: Some(
+                "Lets Spot Fleet launch, tag and terminate this stack's instances".into(),
+            ),
             managed_policy_arns: Some(vec![
                 partition()
                     .lit(":iam::aws:policy/service-role/AmazonEC2SpotFleetTaggingRole")
@@ -165,14 +164,20 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
     let cluster_user_data = |spot: bool| user_data(cluster.r#ref(), spot);
     let instance_tags = |capacity: &str| {
         vec![
-            Tag::new("Name", Sub::new().pseudo(Pseudo::StackName).lit(format!("-{capacity}")).build()),
+            Tag::new(
+                "Name",
+                Sub::new()
+                    .pseudo(Pseudo::StackName)
+                    .lit(format!("-{capacity}"))
+                    .build(),
+            ),
             Tag::new("spotcover:capacity", capacity),
         ]
     };
 
     // Launch templates, one per architecture in use (spot and on-demand share them).
-    let needs_templates = c.spot.launch == SpotLaunch::Template
-        || c.on_demand.launch == OnDemandLaunch::Template;
+    let needs_templates =
+        c.spot.launch == SpotLaunch::Template || c.on_demand.launch == OnDemandLaunch::Template;
     let mut templates: BTreeMap<Arch, Handle<ec2::LaunchTemplate>> = BTreeMap::new();
     if needs_templates {
         for arch in &arches {
@@ -218,11 +223,13 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
                         .iter()
                         .filter(|i| Arch::of(&i.instance_type) == *arch)
                         .flat_map(|i| {
-                            subnet_choices.iter().map(|subnet| ec2::LaunchTemplateOverrides {
-                                instance_type: i.instance_type.clone(),
-                                subnet_id: subnet.clone(),
-                                weighted_capacity: f64::from(i.weight),
-                            })
+                            subnet_choices
+                                .iter()
+                                .map(|subnet| ec2::LaunchTemplateOverrides {
+                                    instance_type: i.instance_type.clone(),
+                                    subnet_id: subnet.clone(),
+                                    weighted_capacity: f64::from(i.weight),
+                                })
                         })
                         .collect();
                     (!overrides.is_empty()).then(|| ec2::LaunchTemplateConfig {
@@ -240,7 +247,9 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
             let groups = match &network.security_groups {
                 Expr::List(items) => items
                     .iter()
-                    .map(|g| ec2::GroupIdentifier { group_id: g.clone() })
+                    .map(|g| ec2::GroupIdentifier {
+                        group_id: g.clone(),
+                    })
                     .collect(),
                 single => vec![ec2::GroupIdentifier {
                     group_id: single.clone(),
@@ -429,7 +438,9 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
         "ReconcilerRole",
         iam::Role {
             assume_role_policy_document: PolicyDocument::trust("lambda.amazonaws.com"),
-            description: Some("spotcover reconciler: reads spot fleet metrics, sizes the on-demand group".into()),
+            description: Some(
+                "spotcover reconciler: reads spot fleet metrics, sizes the on-demand group".into(),
+            ),
             managed_policy_arns: None,
             permissions_boundary: boundary,
             policies: Some(vec![iam::Policy {
@@ -443,7 +454,10 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
                     // Neither action supports resource-level permissions.
                     Statement::allow(
                         "ObserveFleetAndGroup",
-                        &["cloudwatch:GetMetricData", "autoscaling:DescribeAutoScalingGroups"],
+                        &[
+                            "cloudwatch:GetMetricData",
+                            "autoscaling:DescribeAutoScalingGroups",
+                        ],
                         vec!["*".into()],
                     ),
                     Statement::allow(
@@ -458,7 +472,10 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
     let mut variables = BTreeMap::new();
     variables.insert(env::FLEET_ID.to_owned(), fleet.r#ref());
     variables.insert(env::GROUP_NAME.to_owned(), group.r#ref());
-    variables.insert(env::ON_DEMAND_WEIGHT.to_owned(), od.weight.to_string().into());
+    variables.insert(
+        env::ON_DEMAND_WEIGHT.to_owned(),
+        od.weight.to_string().into(),
+    );
     variables.insert(
         env::QUIET_PERIOD_SECONDS.to_owned(),
         c.reconciler.quiet_period_seconds.to_string().into(),
@@ -466,7 +483,9 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
     let function = t.add(
         ids::RECONCILER,
         lambda::Function {
-            description: Some("spotcover reconciler: covers pending spot capacity with on-demand".into()),
+            description: Some(
+                "spotcover reconciler: covers pending spot capacity with on-demand".into(),
+            ),
             architectures: vec![c.reconciler.architecture.as_str().into()],
             code: lambda::Code {
                 s3_bucket: asset_bucket.r#ref(),
@@ -563,8 +582,16 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
     for (id, description, value) in [
         ("ClusterName", "ECS cluster name", cluster.r#ref()),
         ("FleetRequestId", "Spot fleet request id", fleet.r#ref()),
-        ("OnDemandGroupName", "On-demand Auto Scaling group name", group.r#ref()),
-        ("ReconcilerFunctionName", "Reconciler Lambda function name", function.r#ref()),
+        (
+            "OnDemandGroupName",
+            "On-demand Auto Scaling group name",
+            group.r#ref(),
+        ),
+        (
+            "ReconcilerFunctionName",
+            "Reconciler Lambda function name",
+            function.r#ref(),
+        ),
     ] {
         t.output(
             id,

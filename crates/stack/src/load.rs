@@ -20,10 +20,12 @@ pub struct ConfigError {
     pub message: String,
 }
 
+/// Shown after the file name: `:LINE:COL: path: message`, or `: path: message`.
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some((line, col)) = self.location {
-            write!(f, "{line}:{col}: ")?;
+        match self.location {
+            Some((line, col)) => write!(f, ":{line}:{col}: ")?,
+            None => f.write_str(": ")?,
         }
         if !self.path.is_empty() {
             write!(f, "{}: ", self.path)?;
@@ -121,9 +123,14 @@ fn saphyr_error(e: serde_saphyr::Error, path: &str) -> ConfigError {
 /// serde-saphyr appends the position to its message; we print it ourselves, in front.
 fn bare_message(msg: &str) -> String {
     let msg = msg.lines().next().unwrap_or_default();
-    match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_owned(),
-        None => msg.to_owned(),
+    let msg = match msg.rfind(" at line ") {
+        Some(i) => &msg[..i],
+        None => msg,
+    };
+    match msg {
+        "invalid u32" => "expected a whole number from 0 to 4294967295".to_owned(),
+        "invalid bool" => "expected true or false".to_owned(),
+        other => other.to_owned(),
     }
 }
 
@@ -253,7 +260,9 @@ pub fn validate(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
             "expected at least 1".into(),
         );
     }
-    if spot.target_capacity < a.min_capacity || spot.target_capacity > a.max_capacity {
+    if a.min_capacity <= a.max_capacity
+        && (spot.target_capacity < a.min_capacity || spot.target_capacity > a.max_capacity)
+    {
         err(
             "spot.target_capacity",
             format!(
@@ -265,7 +274,10 @@ pub fn validate(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
     if !(1..=100).contains(&a.target_percent) {
         err(
             "spot.autoscaling.target_percent",
-            format!("expected a percentage from 1 to 100, found {}", a.target_percent),
+            format!(
+                "expected a percentage from 1 to 100, found {}",
+                a.target_percent
+            ),
         );
     }
 
@@ -295,8 +307,7 @@ pub fn validate(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
     if arches.len() > 1 {
         err(
             "on_demand.instance_types",
-            "expected instance types of one architecture: the group has one launch template"
-                .into(),
+            "expected instance types of one architecture: the group has one launch template".into(),
         );
     }
     if od.launch == OnDemandLaunch::Configuration && od.instance_types.len() > 1 {
@@ -346,7 +357,10 @@ pub fn validate(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
     if r.quiet_period_seconds > 86_400 {
         err(
             "reconciler.quiet_period_seconds",
-            format!("expected at most 86400 (a day), found {}", r.quiet_period_seconds),
+            format!(
+                "expected at most 86400 (a day), found {}",
+                r.quiet_period_seconds
+            ),
         );
     }
     if !LOG_RETENTION_DAYS.contains(&r.log_retention_days) {
@@ -378,7 +392,11 @@ pub fn validate(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
             );
         }
     }
-    if c.network.security_groups.as_ref().is_some_and(Vec::is_empty) {
+    if c.network
+        .security_groups
+        .as_ref()
+        .is_some_and(Vec::is_empty)
+    {
         err(
             "network.security_groups",
             "expected at least one security group".into(),
@@ -411,16 +429,16 @@ fn is_region_name(s: &str) -> bool {
         && parts[..parts.len() - 1]
             .iter()
             .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
-        && parts[parts.len() - 1]
-            .chars()
-            .all(|c| c.is_ascii_digit())
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
         && !parts[parts.len() - 1].is_empty()
 }
 
 fn is_aws_id(s: &str, prefix: &str) -> bool {
     s.strip_prefix(prefix).is_some_and(|hex| {
         (hex.len() == 8 || hex.len() == 17)
-            && hex.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+            && hex
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
     })
 }
 
@@ -458,7 +476,9 @@ fn check_schedule(s: &str) -> Result<(), String> {
         return if inner.split_whitespace().count() == 6 {
             Ok(())
         } else {
-            Err(format!("{s:?}: a cron expression has six fields; {expected}"))
+            Err(format!(
+                "{s:?}: a cron expression has six fields; {expected}"
+            ))
         };
     }
     let Some(inner) = s.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) else {
@@ -475,9 +495,13 @@ fn check_schedule(s: &str) -> Result<(), String> {
     match n {
         0 => Err(format!("{s:?}: the rate must be at least 1")),
         1 if singular.contains(&unit) => Ok(()),
-        1 => Err(format!("{s:?}: EventBridge wants the singular for 1, e.g. `rate(1 minute)`")),
+        1 => Err(format!(
+            "{s:?}: EventBridge wants the singular for 1, e.g. `rate(1 minute)`"
+        )),
         _ if plural.contains(&unit) => Ok(()),
-        _ => Err(format!("{s:?}: EventBridge wants a plural unit, e.g. `rate(5 minutes)`")),
+        _ => Err(format!(
+            "{s:?}: EventBridge wants a plural unit, e.g. `rate(5 minutes)`"
+        )),
     }
 }
 
@@ -518,7 +542,14 @@ mod tests {
         ] {
             assert_eq!(check_instance_type(ok), Ok(()), "{ok}");
         }
-        for bad in ["m5", "m5.lrage", "M5.large", "large.m5", "mm.large", "m5.large "] {
+        for bad in [
+            "m5",
+            "m5.lrage",
+            "M5.large",
+            "large.m5",
+            "mm.large",
+            "m5.large ",
+        ] {
             assert!(check_instance_type(bad).is_err(), "{bad}");
         }
     }

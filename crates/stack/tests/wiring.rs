@@ -17,11 +17,15 @@ fn synth(yaml: &str) -> Vec<(Option<String>, Value)> {
 }
 
 fn quickstart() -> Value {
-    synth(include_str!("../../../examples/quickstart.yaml")).remove(0).1
+    synth(include_str!("../../../examples/quickstart.yaml"))
+        .remove(0)
+        .1
 }
 
 fn seed() -> Value {
-    synth(include_str!("../../../examples/seed-2017.yaml")).remove(0).1
+    synth(include_str!("../../../examples/seed-2017.yaml"))
+        .remove(0)
+        .1
 }
 
 fn resource<'a>(doc: &'a Value, id: &str) -> &'a Value {
@@ -81,7 +85,10 @@ fn fleet_is_maintain_with_weighted_overrides_on_the_launch_template() {
         .iter()
         .map(|o| {
             assert_eq!(o["SubnetId"], json!({"Fn::Join": [",", r("Subnets")]}));
-            (o["InstanceType"].as_str().unwrap().to_owned(), o["WeightedCapacity"].as_f64().unwrap())
+            (
+                o["InstanceType"].as_str().unwrap().to_owned(),
+                o["WeightedCapacity"].as_f64().unwrap(),
+            )
         })
         .collect();
     assert_eq!(
@@ -98,7 +105,10 @@ fn fleet_is_maintain_with_weighted_overrides_on_the_launch_template() {
 #[test]
 fn roles_trust_their_services_with_managed_policies_by_partition() {
     let doc = quickstart();
-    let trust = |id: &str| props(&doc, id)["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"][0].clone();
+    let trust = |id: &str| {
+        props(&doc, id)["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"][0]
+            .clone()
+    };
     assert_eq!(trust("SpotFleetRole"), "spotfleet.amazonaws.com");
     assert_eq!(trust("InstanceRole"), "ec2.amazonaws.com");
     assert_eq!(trust("ReconcilerRole"), "lambda.amazonaws.com");
@@ -110,7 +120,10 @@ fn roles_trust_their_services_with_managed_policies_by_partition() {
         props(&doc, "InstanceRole")["ManagedPolicyArns"],
         json!([{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"}])
     );
-    assert_eq!(props(&doc, "InstanceProfile")["Roles"], json!([r("InstanceRole")]));
+    assert_eq!(
+        props(&doc, "InstanceProfile")["Roles"],
+        json!([r("InstanceRole")])
+    );
 }
 
 #[test]
@@ -121,7 +134,10 @@ fn user_data_joins_this_cluster_and_drains_spot() {
     assert!(script.contains("ECS_CLUSTER=${EcsCluster}\n"), "{script}");
     assert!(script.contains("ECS_ENABLE_SPOT_INSTANCE_DRAINING=true\n"));
     assert_eq!(data["MetadataOptions"]["HttpTokens"], "required");
-    assert_eq!(data["IamInstanceProfile"]["Arn"], get_att("InstanceProfile", "Arn"));
+    assert_eq!(
+        data["IamInstanceProfile"]["Arn"],
+        get_att("InstanceProfile", "Arn")
+    );
     assert_eq!(data["SecurityGroupIds"], r("SecurityGroups"));
 }
 
@@ -133,10 +149,17 @@ fn amis_come_from_the_ecs_ssm_parameter_never_a_literal() {
     {
         assert!(!doc.to_string().contains("\"ami-"), "literal AMI id");
         for (_, lt) in of_type(&doc, "AWS::EC2::LaunchTemplate") {
-            let param = lt["Properties"]["LaunchTemplateData"]["ImageId"]["Ref"].as_str().unwrap();
+            let param = lt["Properties"]["LaunchTemplateData"]["ImageId"]["Ref"]
+                .as_str()
+                .unwrap();
             let p = &doc["Parameters"][param];
             assert_eq!(p["Type"], "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>");
-            assert!(p["Default"].as_str().unwrap().starts_with("/aws/service/ecs/optimized-ami/amazon-linux-2023/"));
+            assert!(
+                p["Default"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("/aws/service/ecs/optimized-ami/amazon-linux-2023/")
+            );
         }
     }
 }
@@ -144,24 +167,45 @@ fn amis_come_from_the_ecs_ssm_parameter_never_a_literal() {
 #[test]
 fn graviton_types_get_the_arm64_ami_and_their_own_launch_template() {
     let docs = synth(include_str!("../../../examples/multi-region.yaml"));
-    let (_, eu) = docs.iter().find(|(r, _)| r.as_deref() == Some("eu-west-1")).unwrap();
+    let (_, eu) = docs
+        .iter()
+        .find(|(r, _)| r.as_deref() == Some("eu-west-1"))
+        .unwrap();
     assert_eq!(
         eu["Parameters"]["EcsAmiArm64"]["Default"],
         "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"
     );
-    assert_eq!(props(eu, "LaunchTemplateArm64")["LaunchTemplateData"]["ImageId"], r("EcsAmiArm64"));
+    assert_eq!(
+        props(eu, "LaunchTemplateArm64")["LaunchTemplateData"]["ImageId"],
+        r("EcsAmiArm64")
+    );
     assert!(eu["Parameters"].get("EcsAmiX8664").is_none());
-    assert_eq!(props(eu, "ReconcilerFunction")["Architectures"], json!(["arm64"]));
+    assert_eq!(
+        props(eu, "ReconcilerFunction")["Architectures"],
+        json!(["arm64"])
+    );
 }
 
 #[test]
 fn fleet_target_follows_the_cluster_reservation() {
     let doc = quickstart();
     let target = props(&doc, "SpotFleetScalableTarget");
-    assert_eq!(target["ResourceId"], json!({"Fn::Sub": "spot-fleet-request/${SpotFleet}"}));
-    assert_eq!(target["ScalableDimension"], "ec2:spot-fleet-request:TargetCapacity");
+    assert_eq!(
+        target["ResourceId"],
+        json!({"Fn::Sub": "spot-fleet-request/${SpotFleet}"})
+    );
+    assert_eq!(
+        target["ScalableDimension"],
+        "ec2:spot-fleet-request:TargetCapacity"
+    );
     assert_eq!(target["ServiceNamespace"], "ec2");
-    assert_eq!((target["MinCapacity"].as_u64(), target["MaxCapacity"].as_u64()), (Some(2), Some(40)));
+    assert_eq!(
+        (
+            target["MinCapacity"].as_u64(),
+            target["MaxCapacity"].as_u64()
+        ),
+        (Some(2), Some(40))
+    );
     let policy = props(&doc, "SpotFleetScalingPolicy");
     assert_eq!(policy["ScalingTargetId"], r("SpotFleetScalableTarget"));
     assert_eq!(policy["PolicyType"], "TargetTrackingScaling");
@@ -170,21 +214,36 @@ fn fleet_target_follows_the_cluster_reservation() {
     let m = &tt["CustomizedMetricSpecification"];
     assert_eq!(m["Namespace"], "AWS/ECS");
     assert_eq!(m["MetricName"], "CPUReservation");
-    assert_eq!(m["Dimensions"], json!([{"Name": "ClusterName", "Value": r("EcsCluster")}]));
+    assert_eq!(
+        m["Dimensions"],
+        json!([{"Name": "ClusterName", "Value": r("EcsCluster")}])
+    );
 }
 
 #[test]
 fn on_demand_group_is_0_200_with_a_45_minute_cooldown_on_the_launch_template() {
     let doc = quickstart();
     let g = props(&doc, "OnDemandGroup");
-    assert_eq!((&g["MinSize"], &g["MaxSize"], &g["Cooldown"]), (&json!("0"), &json!("200"), &json!("2700")));
+    assert_eq!(
+        (&g["MinSize"], &g["MaxSize"], &g["Cooldown"]),
+        (&json!("0"), &json!("200"), &json!("2700"))
+    );
     // Left out so a redeploy never resets what the reconciler set; starts at MinSize.
     assert!(g.get("DesiredCapacity").is_none());
     assert_eq!(g["VPCZoneIdentifier"], r("Subnets"));
     let mip = &g["MixedInstancesPolicy"];
-    assert_eq!(mip["InstancesDistribution"]["OnDemandPercentageAboveBaseCapacity"], 100);
-    assert_eq!(mip["LaunchTemplate"]["LaunchTemplateSpecification"]["LaunchTemplateId"], r("LaunchTemplateX8664"));
-    assert_eq!(mip["LaunchTemplate"]["Overrides"], json!([{"InstanceType": "m6i.large"}]));
+    assert_eq!(
+        mip["InstancesDistribution"]["OnDemandPercentageAboveBaseCapacity"],
+        100
+    );
+    assert_eq!(
+        mip["LaunchTemplate"]["LaunchTemplateSpecification"]["LaunchTemplateId"],
+        r("LaunchTemplateX8664")
+    );
+    assert_eq!(
+        mip["LaunchTemplate"]["Overrides"],
+        json!([{"InstanceType": "m6i.large"}])
+    );
 }
 
 #[test]
@@ -196,19 +255,52 @@ fn seed_form_uses_launch_specifications_and_a_launch_configuration() {
     let specs = cfg["LaunchSpecifications"].as_array().unwrap();
     assert_eq!(specs.len(), 3);
     for s in specs {
-        assert_eq!(s["IamInstanceProfile"]["Arn"], get_att("InstanceProfile", "Arn"));
-        assert_eq!(s["SecurityGroups"], json!([{"GroupId": r("SecurityGroup")}]));
-        assert!(s["UserData"]["Fn::Base64"]["Fn::Sub"].as_str().unwrap().contains("ECS_CLUSTER=${EcsCluster}"));
+        assert_eq!(
+            s["IamInstanceProfile"]["Arn"],
+            get_att("InstanceProfile", "Arn")
+        );
+        assert_eq!(
+            s["SecurityGroups"],
+            json!([{"GroupId": r("SecurityGroup")}])
+        );
+        assert!(
+            s["UserData"]["Fn::Base64"]["Fn::Sub"]
+                .as_str()
+                .unwrap()
+                .contains("ECS_CLUSTER=${EcsCluster}")
+        );
     }
     let g = props(&doc, "OnDemandGroup");
-    assert_eq!(g["LaunchConfigurationName"], r("OnDemandLaunchConfiguration"));
-    assert_eq!((&g["MinSize"], &g["MaxSize"], &g["DesiredCapacity"], &g["Cooldown"]), (&json!("0"), &json!("200"), &json!("0"), &json!("2700")));
+    assert_eq!(
+        g["LaunchConfigurationName"],
+        r("OnDemandLaunchConfiguration")
+    );
+    assert_eq!(
+        (
+            &g["MinSize"],
+            &g["MaxSize"],
+            &g["DesiredCapacity"],
+            &g["Cooldown"]
+        ),
+        (&json!("0"), &json!("200"), &json!("0"), &json!("2700"))
+    );
     let lc = resource(&doc, "OnDemandLaunchConfiguration");
     assert_eq!(lc["Properties"]["InstanceType"], "c5.xlarge");
-    assert_eq!(lc["Properties"]["MetadataOptions"]["HttpTokens"], "required");
+    assert_eq!(
+        lc["Properties"]["MetadataOptions"]["HttpTokens"],
+        "required"
+    );
     // The maintenance-mode warning is silenced on this resource only, with the reason.
-    assert_eq!(lc["Metadata"]["cfn-lint"]["config"]["ignore_checks"], json!(["W3697"]));
-    assert!(lc["Metadata"]["spotcover"]["why"].as_str().unwrap().contains("2017"));
+    assert_eq!(
+        lc["Metadata"]["cfn-lint"]["config"]["ignore_checks"],
+        json!(["W3697"])
+    );
+    assert!(
+        lc["Metadata"]["spotcover"]["why"]
+            .as_str()
+            .unwrap()
+            .contains("2017")
+    );
     assert!(of_type(&doc, "AWS::EC2::LaunchTemplate").is_empty());
 }
 
@@ -251,7 +343,11 @@ fn reconciler_role_is_least_privilege() {
             let resources = &s["Resource"];
             match a {
                 "cloudwatch:GetMetricData" | "autoscaling:DescribeAutoScalingGroups" => {
-                    assert_eq!(resources, &json!(["*"]), "{a} has no resource-level permissions")
+                    assert_eq!(
+                        resources,
+                        &json!(["*"]),
+                        "{a} has no resource-level permissions"
+                    )
                 }
                 "autoscaling:SetDesiredCapacity" => assert_eq!(
                     resources,
@@ -285,8 +381,14 @@ fn schedule_invokes_the_function_with_the_fleet_id() {
     assert_eq!(rule["State"], "ENABLED");
     let target = &rule["Targets"][0];
     assert_eq!(target["Arn"], get_att("ReconcilerFunction", "Arn"));
-    let input = target["Input"]["Fn::Sub"].as_str().unwrap().replace("${SpotFleet}", "sfr-123");
-    assert_eq!(serde_json::from_str::<Value>(&input).unwrap(), json!({"fleetID": "sfr-123"}));
+    let input = target["Input"]["Fn::Sub"]
+        .as_str()
+        .unwrap()
+        .replace("${SpotFleet}", "sfr-123");
+    assert_eq!(
+        serde_json::from_str::<Value>(&input).unwrap(),
+        json!({"fleetID": "sfr-123"})
+    );
     let perm = props(&doc, "ReconcilerSchedulePermission");
     assert_eq!(perm["Principal"], "events.amazonaws.com");
     assert_eq!(perm["SourceArn"], get_att("ReconcilerSchedule", "Arn"));
@@ -300,7 +402,10 @@ fn pending_capacity_alarm_reaches_the_function_through_sns() {
     let alarm = props(&doc, "PendingCapacityAlarm");
     assert_eq!(alarm["Namespace"], "AWS/EC2Spot");
     assert_eq!(alarm["MetricName"], "PendingCapacity");
-    assert_eq!(alarm["Dimensions"], json!([{"Name": "FleetRequestId", "Value": r("SpotFleet")}]));
+    assert_eq!(
+        alarm["Dimensions"],
+        json!([{"Name": "FleetRequestId", "Value": r("SpotFleet")}])
+    );
     assert_eq!(alarm["ComparisonOperator"], "GreaterThanThreshold");
     assert_eq!(alarm["Threshold"], 0.0);
     assert_eq!(alarm["AlarmActions"], json!([r("PendingCapacityTopic")]));
@@ -322,7 +427,10 @@ fn outputs_name_what_operators_need() {
     assert_eq!(outputs["ClusterName"]["Value"], r("EcsCluster"));
     assert_eq!(outputs["FleetRequestId"]["Value"], r("SpotFleet"));
     assert_eq!(outputs["OnDemandGroupName"]["Value"], r("OnDemandGroup"));
-    assert_eq!(outputs["ReconcilerFunctionName"]["Value"], r("ReconcilerFunction"));
+    assert_eq!(
+        outputs["ReconcilerFunctionName"]["Value"],
+        r("ReconcilerFunction")
+    );
 }
 
 #[test]
@@ -332,7 +440,10 @@ fn nothing_hard_codes_a_region_account_or_partition() {
         .chain([(None, quickstart()), (None, seed())]);
     for (region, doc) in all {
         let text = doc.to_string();
-        assert!(!text.contains("arn:aws:"), "literal partition in {region:?}");
+        assert!(
+            !text.contains("arn:aws:"),
+            "literal partition in {region:?}"
+        );
         for name in ["us-east-1", "eu-west-1", "ap-southeast-2"] {
             assert!(!text.contains(name), "literal region {name} in {region:?}");
         }
@@ -348,16 +459,33 @@ fn regions_override_only_what_they_name() {
     let docs = synth(include_str!("../../../examples/multi-region.yaml"));
     let regions: Vec<_> = docs.iter().map(|(r, _)| r.clone().unwrap()).collect();
     assert_eq!(regions, ["ap-southeast-2", "eu-west-1", "us-east-1"]);
-    let get = |name: &str| &docs.iter().find(|(r, _)| r.as_deref() == Some(name)).unwrap().1;
+    let get = |name: &str| {
+        &docs
+            .iter()
+            .find(|(r, _)| r.as_deref() == Some(name))
+            .unwrap()
+            .1
+    };
     let ap = get("ap-southeast-2");
     assert_eq!(props(ap, "OnDemandGroup")["MaxSize"], "50");
     assert_eq!(props(ap, "SpotFleetScalableTarget")["MaxCapacity"], 20);
-    assert_eq!(props(ap, "SpotFleetScalableTarget")["MinCapacity"], 2, "base value kept");
-    assert_eq!(props(ap, "OnDemandGroup")["VPCZoneIdentifier"], json!(["subnet-0a1b2c3d4e5f60718", "subnet-0b1c2d3e4f5061728"]));
-    assert!(ap["Parameters"].get("Subnets").is_none(), "literal subnets need no parameter");
+    assert_eq!(
+        props(ap, "SpotFleetScalableTarget")["MinCapacity"],
+        2,
+        "base value kept"
+    );
+    assert_eq!(
+        props(ap, "OnDemandGroup")["VPCZoneIdentifier"],
+        json!(["subnet-0a1b2c3d4e5f60718", "subnet-0b1c2d3e4f5061728"])
+    );
+    assert!(
+        ap["Parameters"].get("Subnets").is_none(),
+        "literal subnets need no parameter"
+    );
     let us = get("us-east-1");
     assert_eq!(props(us, "OnDemandGroup")["MaxSize"], "200");
-    let overrides = &props(us, "SpotFleet")["SpotFleetRequestConfigData"]["LaunchTemplateConfigs"][0]["Overrides"];
+    let overrides = &props(us, "SpotFleet")["SpotFleetRequestConfigData"]["LaunchTemplateConfigs"]
+        [0]["Overrides"];
     assert_eq!(overrides.as_array().unwrap().len(), 4);
 }
 
@@ -372,8 +500,7 @@ fn permissions_boundary_applies_to_every_role() {
     assert_eq!(roles.len(), 3);
     for (id, role) in roles {
         assert_eq!(
-            role["Properties"]["PermissionsBoundary"],
-            "arn:aws:iam::123456789012:policy/Boundary",
+            role["Properties"]["PermissionsBoundary"], "arn:aws:iam::123456789012:policy/Boundary",
             "{id}"
         );
     }

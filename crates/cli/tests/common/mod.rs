@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 pub const EXAMPLES: [&str; 3] = ["quickstart", "seed-2017", "multi-region"];
@@ -30,14 +33,16 @@ pub fn venv_bin(tool: &str) -> PathBuf {
 
 /// The moto server `tools/test` started.
 pub fn moto() -> String {
-    std::env::var("SPOTCOVER_TEST_MOTO")
-        .expect("SPOTCOVER_TEST_MOTO is not set: run the tests with tools/test, which starts moto server")
+    std::env::var("SPOTCOVER_TEST_MOTO").expect(
+        "SPOTCOVER_TEST_MOTO is not set: run the tests with tools/test, which starts moto server",
+    )
 }
 
 /// A stand-in reconciler zip: the template only needs its hash.
 pub fn fixture_zip(dir: &Path) -> PathBuf {
     let path = dir.join("fixture.zip");
-    let bytes = spotcover::asset::zip_bootstrap(b"#!/bin/sh\necho spotcover test fixture\n").unwrap();
+    let bytes =
+        spotcover::asset::zip_bootstrap(b"#!/bin/sh\necho spotcover test fixture\n").unwrap();
     std::fs::write(&path, bytes).unwrap();
     path
 }
@@ -91,7 +96,10 @@ pub fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                out.push((p.strip_prefix(dir).unwrap().to_owned(), std::fs::read(&p).unwrap()));
+                out.push((
+                    p.strip_prefix(dir).unwrap().to_owned(),
+                    std::fs::read(&p).unwrap(),
+                ));
             }
         }
     }
