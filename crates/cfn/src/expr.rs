@@ -287,14 +287,23 @@ mod tests {
 
     #[test]
     fn intrinsics_serialise_as_cloudformation_expects() {
-        assert_eq!(js(&Expr::Ref(RefTarget::Logical(id("Fleet")))), json!({"Ref": "Fleet"}));
-        assert_eq!(js(&Expr::pseudo(Pseudo::Region)), json!({"Ref": "AWS::Region"}));
+        assert_eq!(
+            js(&Expr::Ref(RefTarget::Logical(id("Fleet")))),
+            json!({"Ref": "Fleet"})
+        );
+        assert_eq!(
+            js(&Expr::pseudo(Pseudo::Region)),
+            json!({"Ref": "AWS::Region"})
+        );
         assert_eq!(
             js(&Expr::GetAtt(id("Role"), "Arn")),
             json!({"Fn::GetAtt": ["Role", "Arn"]})
         );
         assert_eq!(
-            js(&Expr::join(",", Expr::Ref(RefTarget::Logical(id("Subnets"))))),
+            js(&Expr::join(
+                ",",
+                Expr::Ref(RefTarget::Logical(id("Subnets")))
+            )),
             json!({"Fn::Join": [",", {"Ref": "Subnets"}]})
         );
         assert_eq!(

@@ -7,6 +7,6 @@ mod template;
 
 pub use expr::{Expr, InvalidLogicalId, LogicalId, Pseudo, RefTarget, Sub, SubPart};
 pub use template::{
-    Attribute, Export, Handle, NoAttr, Options, Output, ParamHandle, Parameter, Resource,
-    Template, TemplateError, check_references,
+    Attribute, Export, Handle, NoAttr, Options, Output, ParamHandle, Parameter, Resource, Template,
+    TemplateError, check_references,
 };

@@ -462,7 +462,13 @@ mod tests {
         let mut other = Template::new("other");
         let ghost = other.add("Ghost", Thing { name: "x".into() }).unwrap();
         let mut t = Template::new("t");
-        t.add("B", Thing { name: ghost.r#ref() }).unwrap();
+        t.add(
+            "B",
+            Thing {
+                name: ghost.r#ref(),
+            },
+        )
+        .unwrap();
         assert_eq!(
             t.to_value().unwrap_err(),
             TemplateError::Dangling {

@@ -12,7 +12,10 @@ pub struct ScalableTarget {
     pub scalable_dimension: String,
     pub service_namespace: String,
 }
-resource_type!(ScalableTarget, "AWS::ApplicationAutoScaling::ScalableTarget");
+resource_type!(
+    ScalableTarget,
+    "AWS::ApplicationAutoScaling::ScalableTarget"
+);
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]

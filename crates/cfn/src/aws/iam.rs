@@ -20,7 +20,11 @@ resource_type!(Role, "AWS::IAM::Role", RoleAttr { Arn, RoleId });
 pub struct InstanceProfile {
     pub roles: Vec<Expr>,
 }
-resource_type!(InstanceProfile, "AWS::IAM::InstanceProfile", InstanceProfileAttr { Arn });
+resource_type!(
+    InstanceProfile,
+    "AWS::IAM::InstanceProfile",
+    InstanceProfileAttr { Arn }
+);
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]

@@ -7,7 +7,14 @@ use crate::{Expr, resource_type};
 pub struct Topic {
     pub subscription: Vec<Subscription>,
 }
-resource_type!(Topic, "AWS::SNS::Topic", TopicAttr { TopicArn, TopicName });
+resource_type!(
+    Topic,
+    "AWS::SNS::Topic",
+    TopicAttr {
+        TopicArn,
+        TopicName
+    }
+);
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
