@@ -1,6 +1,8 @@
 //! The template: parameters, resources and outputs under checked logical ids.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+
+use indexmap::IndexMap;
 use std::marker::PhantomData;
 
 use serde::Serialize;
@@ -201,9 +203,11 @@ pub enum TemplateError {
 #[derive(Debug, Default)]
 pub struct Template {
     description: Option<String>,
-    parameters: BTreeMap<LogicalId, Parameter>,
-    resources: BTreeMap<LogicalId, Entry>,
-    outputs: BTreeMap<LogicalId, Output>,
+    parameters: IndexMap<LogicalId, Parameter>,
+    /// In the order added, which is a dependency order: a handle exists only after its
+    /// resource was added. Readers (and some emulators) take resources top to bottom.
+    resources: IndexMap<LogicalId, Entry>,
+    outputs: IndexMap<LogicalId, Output>,
 }
 
 #[derive(Serialize)]
@@ -212,12 +216,12 @@ struct Document<'a> {
     version: &'static str,
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     description: &'a Option<String>,
-    #[serde(rename = "Parameters", skip_serializing_if = "BTreeMap::is_empty")]
-    parameters: &'a BTreeMap<LogicalId, Parameter>,
+    #[serde(rename = "Parameters", skip_serializing_if = "IndexMap::is_empty")]
+    parameters: &'a IndexMap<LogicalId, Parameter>,
     #[serde(rename = "Resources")]
-    resources: &'a BTreeMap<LogicalId, Entry>,
-    #[serde(rename = "Outputs", skip_serializing_if = "BTreeMap::is_empty")]
-    outputs: &'a BTreeMap<LogicalId, Output>,
+    resources: &'a IndexMap<LogicalId, Entry>,
+    #[serde(rename = "Outputs", skip_serializing_if = "IndexMap::is_empty")]
+    outputs: &'a IndexMap<LogicalId, Output>,
 }
 
 impl Template {
