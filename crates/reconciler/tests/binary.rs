@@ -13,11 +13,18 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_bootstrap");
+/// The binary under test: `SPOTCOVER_TEST_BOOTSTRAP` (e.g. the lambda-profile
+/// musl artifact) when set, else the one cargo built for this test.
+fn bin() -> String {
+    std::env::var("SPOTCOVER_TEST_BOOTSTRAP")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_bootstrap").to_owned())
+}
 
 /// A command for the binary with a clean environment pointing at moto.
 fn bootstrap() -> Command {
-    let mut c = Command::new(BIN);
+    let mut c = Command::new(bin());
     c.env_clear()
         .env("AWS_ENDPOINT_URL", moto())
         .env("AWS_ENDPOINT_URL_CLOUDWATCH", shim())
