@@ -1,6 +1,8 @@
 //! Shared by the integration tests: paths, the tools `tools/test` provides, running synth.
 #![allow(dead_code)]
 
+pub mod moto;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
