@@ -4,9 +4,10 @@
 pub mod aws;
 mod expr;
 mod template;
+pub mod update;
 
 pub use expr::{Expr, InvalidLogicalId, LogicalId, Pseudo, RefTarget, Sub, SubPart};
 pub use template::{
-    Attribute, Export, Handle, NoAttr, Options, Output, ParamHandle, Parameter, Resource, Template,
-    TemplateError, check_references,
+    Attribute, Export, Handle, NoAttr, Options, Output, ParamHandle, Parameter, Reference,
+    Resource, Template, TemplateError, check_references, references,
 };

@@ -313,6 +313,62 @@ impl Template {
     }
 }
 
+/// A reference to a logical id or pseudo parameter found in a template value.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reference {
+    /// `Ref`, or a `${Name}` variable of `Fn::Sub`.
+    Ref(String),
+    /// `Fn::GetAtt`, or a `${Name.Attr}` variable of `Fn::Sub`: the logical id.
+    GetAtt(String),
+}
+
+impl Reference {
+    pub fn target(&self) -> &str {
+        match self {
+            Reference::Ref(t) | Reference::GetAtt(t) => t,
+        }
+    }
+}
+
+/// Every reference in a value, in document order.
+pub fn references(v: &Value) -> Vec<Reference> {
+    fn walk(v: &Value, out: &mut Vec<Reference>) {
+        match v {
+            Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            Value::Object(m) => {
+                if m.len() == 1 {
+                    let (k, arg) = m.iter().next().expect("one entry");
+                    match (k.as_str(), arg) {
+                        ("Ref", Value::String(to)) => {
+                            out.push(Reference::Ref(to.clone()));
+                            return;
+                        }
+                        ("Fn::GetAtt", Value::Array(a)) => {
+                            if let Some(Value::String(to)) = a.first() {
+                                out.push(Reference::GetAtt(to.clone()));
+                            }
+                        }
+                        ("Fn::Sub", Value::String(s)) => {
+                            for var in sub_variables(s) {
+                                out.push(match var.split_once('.') {
+                                    Some((to, _)) => Reference::GetAtt(to.to_owned()),
+                                    None => Reference::Ref(var.to_owned()),
+                                });
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                m.values().for_each(|i| walk(i, out));
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(v, &mut out);
+    out
+}
+
 /// Every `Ref`, `Fn::GetAtt` and `Fn::Sub` variable must name a parameter, a resource or a
 /// pseudo parameter of this template; `Fn::GetAtt` only a resource.
 pub fn check_references(doc: &Value) -> Result<(), TemplateError> {
@@ -335,71 +391,28 @@ pub fn check_references(doc: &Value) -> Result<(), TemplateError> {
     ]
     .map(Pseudo::name);
 
-    let check_ref = |from: &str, to: &str| {
-        if params.contains(to) || resources.contains(to) || pseudo.contains(&to) {
-            Ok(())
-        } else {
-            Err(TemplateError::Dangling {
-                from: from.to_owned(),
-                to: to.to_owned(),
-            })
-        }
-    };
-    let check_att = |from: &str, to: &str| {
-        if resources.contains(to) {
-            Ok(())
-        } else if params.contains(to) {
-            Err(TemplateError::GetAttOfParameter(from.into(), to.into()))
-        } else {
-            Err(TemplateError::Dangling {
-                from: from.to_owned(),
-                to: to.to_owned(),
-            })
-        }
-    };
-
-    fn walk(
-        v: &Value,
-        from: &str,
-        check_ref: &dyn Fn(&str, &str) -> Result<(), TemplateError>,
-        check_att: &dyn Fn(&str, &str) -> Result<(), TemplateError>,
-    ) -> Result<(), TemplateError> {
-        match v {
-            Value::Array(items) => items
-                .iter()
-                .try_for_each(|i| walk(i, from, check_ref, check_att)),
-            Value::Object(m) => {
-                if m.len() == 1 {
-                    let (k, arg) = m.iter().next().expect("one entry");
-                    match (k.as_str(), arg) {
-                        ("Ref", Value::String(to)) => return check_ref(from, to),
-                        ("Fn::GetAtt", Value::Array(a)) => {
-                            if let Some(Value::String(to)) = a.first() {
-                                check_att(from, to)?;
-                            }
-                        }
-                        ("Fn::Sub", Value::String(s)) => {
-                            for var in sub_variables(s) {
-                                match var.split_once('.') {
-                                    Some((to, _)) => check_att(from, to)?,
-                                    None => check_ref(from, var)?,
-                                }
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                m.values()
-                    .try_for_each(|i| walk(i, from, check_ref, check_att))
-            }
-            _ => Ok(()),
-        }
-    }
-
     for section in ["Resources", "Outputs"] {
-        if let Some(items) = doc.get(section).and_then(Value::as_object) {
-            for (id, body) in items {
-                walk(body, &format!("{section}.{id}"), &check_ref, &check_att)?;
+        let Some(items) = doc.get(section).and_then(Value::as_object) else {
+            continue;
+        };
+        for (id, body) in items {
+            let from = || format!("{section}.{id}");
+            for r in references(body) {
+                let to = r.target();
+                let known = resources.contains(to)
+                    || match r {
+                        Reference::Ref(_) => params.contains(to) || pseudo.contains(&to),
+                        Reference::GetAtt(_) if params.contains(to) => {
+                            return Err(TemplateError::GetAttOfParameter(from(), to.to_owned()));
+                        }
+                        Reference::GetAtt(_) => false,
+                    };
+                if !known {
+                    return Err(TemplateError::Dangling {
+                        from: from(),
+                        to: to.to_owned(),
+                    });
+                }
             }
         }
     }

@@ -91,9 +91,14 @@ pub fn build(arch: LambdaArchitecture) -> anyhow::Result<Asset> {
         LambdaArchitecture::X86_64 => {
             cmd.arg("build");
         }
-        // No aarch64 musl C compiler ships with Debian; zig's serves as one.
+        // No aarch64 musl C compiler ships with Debian; zig's serves as one. tools/setup
+        // installs cargo-zigbuild into the project venv.
         LambdaArchitecture::Arm64 => {
-            cmd.arg("zigbuild");
+            let venv_bin = root.join(".venv/bin");
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            let mut dirs = vec![venv_bin];
+            dirs.extend(std::env::split_paths(&path));
+            cmd.arg("zigbuild").env("PATH", std::env::join_paths(dirs)?);
         }
     }
     cmd.args(["--profile", "lambda", "--locked", "--target", target])

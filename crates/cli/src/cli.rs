@@ -6,8 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
+
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use serde_json::Value;
 use spotcover_stack::config::LambdaArchitecture;
+use spotcover_stack::diff::Templates;
 use spotcover_stack::{ConfigError, Format, Resolved};
 
 use crate::asset::{self, Asset};
@@ -40,9 +44,62 @@ pub enum Command {
         /// The stack config (YAML).
         config: PathBuf,
     },
+    /// Compare two stacks: what CloudFormation will add, remove, update or REPLACE.
+    ///
+    /// Each side is a template file, a synth output directory, or a config (synthesized
+    /// on the fly). Exit status 0 when equal, 1 when different, 2 on bad input.
+    #[command(
+        after_help = "Examples:\n  spotcover diff spotcover.out examples/quickstart.yaml\n  spotcover diff old.template.yaml new.template.yaml --format markdown > comment.md"
+    )]
+    Diff(DiffArgs),
+    /// Draw the stack's resources and control flow (Mermaid for Markdown, or DOT).
+    #[command(
+        after_help = "Examples:\n  spotcover graph examples/quickstart.yaml\n  spotcover graph examples/quickstart.yaml --format dot | dot -Tsvg > stack.svg"
+    )]
+    Graph {
+        /// The stack config (YAML).
+        config: PathBuf,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+        /// With `regions:`, the region to draw (default: the first).
+        #[arg(long)]
+        region: Option<String>,
+    },
     /// Print the config's JSON Schema (for editors and CI checks).
     #[command(after_help = "Example:\n  spotcover schema > spotcover.schema.json")]
     Schema,
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Example:\n  spotcover completions bash > /etc/bash_completion.d/spotcover"
+    )]
+    Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The old side: template file, synth output directory, or config.
+    pub old: PathBuf,
+    /// The new side: template file, synth output directory, or config.
+    pub new: PathBuf,
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+    /// For a config side: use this prebuilt reconciler zip instead of building it.
+    #[arg(long, value_name = "[ARCH=]PATH", value_parser = parse_zip_arg)]
+    pub reconciler_zip: Vec<ZipArg>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DiffFormat {
+    /// Coloured when printing to a terminal (NO_COLOR turns colour off).
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
 }
 
 #[derive(Debug, clap::Args)]
@@ -60,6 +117,10 @@ pub struct SynthArgs {
     /// a bare PATH serves every architecture the config uses. Repeatable.
     #[arg(long, value_name = "[ARCH=]PATH", value_parser = parse_zip_arg)]
     pub reconciler_zip: Vec<ZipArg>,
+    /// Write nothing; exit 1 naming every file in --out that differs from what synth
+    /// would write now (a CI gate for committed output).
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// A prebuilt zip, for one architecture or (`arch: None`) for all.
@@ -139,11 +200,90 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Synth(args) => {
             let resolved = load(&args.config)?;
             let assets = assets(&resolved, &args.reconciler_zip)?;
-            let files = synth::render_all(&resolved, &assets, args.format.into())?;
-            synth::write_out_dir(&args.out, &files)?;
-            for f in &files {
-                println!("{}", args.out.join(&f.path).display());
+            let files = synth::render_all(&resolved, &assets, args.format.into())
+                .map_err(|e| synth_failure(e, &args.config))?;
+            if args.check {
+                let problems = synth::check_out_dir(&args.out, &files)?;
+                for (path, what) in &problems {
+                    eprintln!("spotcover: {} {what}", path.display());
+                }
+                if !problems.is_empty() {
+                    eprintln!(
+                        "spotcover: {} is out of date: run `spotcover synth {} --out {}`",
+                        args.out.display(),
+                        args.config.display(),
+                        args.out.display()
+                    );
+                    return Ok(ExitCode::from(1));
+                }
+                emit(&format!("{}: up to date\n", args.out.display()))?;
+                return Ok(ExitCode::SUCCESS);
             }
+            synth::write_out_dir(&args.out, &files)?;
+            let listing: String = files
+                .iter()
+                .map(|f| format!("{}\n", args.out.join(&f.path).display()))
+                .collect();
+            emit(&listing)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff(args) => {
+            let old = side(&args.old, &args.reconciler_zip)?;
+            let new = side(&args.new, &args.reconciler_zip)?;
+            let d = spotcover_stack::diff::diff(&old, &new);
+            let text = match args.format {
+                DiffFormat::Text => {
+                    let color = std::io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+                    spotcover_stack::diff::render_text(&d, color)
+                }
+                DiffFormat::Markdown => spotcover_stack::diff::render_markdown(&d),
+                DiffFormat::Json => {
+                    let mut json = serde_json::to_string_pretty(&d).map_err(anyhow::Error::from)?;
+                    json.push('\n');
+                    json
+                }
+            };
+            emit(&text)?;
+            Ok(if d.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Graph {
+            config,
+            format,
+            region,
+        } => {
+            let resolved = load(&config)?;
+            let chosen = match &region {
+                Some(name) => resolved
+                    .iter()
+                    .find(|r| r.region.as_deref() == Some(name.as_str()))
+                    .with_context(|| {
+                        format!("{}: no region {name} under `regions:`", config.display())
+                    })?,
+                None => &resolved[0],
+            };
+            // The picture does not depend on the reconciler's code: no build.
+            let asset = spotcover_stack::Asset {
+                sha256: "0".repeat(64),
+            };
+            let doc = spotcover_stack::compose(&chosen.config, &asset)
+                .and_then(|t| t.to_value())
+                .map_err(anyhow::Error::from)?;
+            let graph = spotcover_stack::graph::Graph::from_template(&doc);
+            emit(&match format {
+                GraphFormat::Mermaid => graph.mermaid(),
+                GraphFormat::Dot => graph.dot(),
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "spotcover", &mut script);
+            emit(&String::from_utf8_lossy(&script))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Validate { config } => {
@@ -153,17 +293,92 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
                 .filter_map(|r| r.region.as_deref())
                 .collect();
             if regions.is_empty() {
-                println!("{}: ok", config.display());
+                emit(&format!("{}: ok\n", config.display()))?;
             } else {
-                println!("{}: ok ({})", config.display(), regions.join(", "));
+                emit(&format!(
+                    "{}: ok ({})\n",
+                    config.display(),
+                    regions.join(", ")
+                ))?;
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema => {
-            print!("{}", spotcover_stack::config_schema());
+            emit(&spotcover_stack::config_schema())?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Writes to stdout; a reader that went away (`| head`) is not an error.
+fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+fn synth_failure(e: synth::Error, config: &Path) -> Failure {
+    match e {
+        synth::Error::Config(errors) => Failure::Config(config.to_owned(), errors),
+        synth::Error::Other(e) => Failure::Other(e),
+    }
+}
+
+/// One side of a diff, as templates by name (`<stack>` or `<stack>.<region>`).
+fn side(path: &Path, zips: &[ZipArg]) -> Result<Templates, Failure> {
+    let strip = |file: &str| {
+        [".template.yaml", ".template.json", ".yaml", ".yml", ".json"]
+            .iter()
+            .find_map(|ext| file.strip_suffix(ext))
+            .unwrap_or(file)
+            .to_owned()
+    };
+    let read_template = |p: &Path| -> Result<Value, Failure> {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        let doc: Value = serde_saphyr::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: not a YAML or JSON template: {e}", p.display()))?;
+        Ok(doc)
+    };
+    if path.is_dir() {
+        let mut out = Vec::new();
+        for entry in
+            std::fs::read_dir(path).with_context(|| format!("reading {}", path.display()))?
+        {
+            let p = entry.map_err(anyhow::Error::from)?.path();
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            if name.contains(".template.") {
+                out.push((strip(&name), read_template(&p)?));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        if out.is_empty() {
+            return Err(Failure::Other(anyhow::anyhow!(
+                "{}: no *.template.yaml or *.template.json in this directory",
+                path.display()
+            )));
+        }
+        return Ok(out);
+    }
+    let doc = read_template(path)?;
+    if doc.get("Resources").is_some() {
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        return Ok(vec![(strip(&name), doc)]);
+    }
+    let resolved = load(path)?;
+    let assets = assets(&resolved, zips)?;
+    let composed = synth::compose_all(&resolved, &assets).map_err(|e| synth_failure(e, path))?;
+    Ok(composed.into_iter().map(|t| (t.name, t.doc)).collect())
 }
 
 fn load(path: &Path) -> Result<Vec<Resolved>, Failure> {
@@ -204,7 +419,6 @@ fn assets(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn flags_are_consistent() {

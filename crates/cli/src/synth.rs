@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 use serde_json::Value;
 use spotcover_stack::config::LambdaArchitecture;
-use spotcover_stack::{Format, Resolved};
+use spotcover_stack::{ConfigError, Format, Resolved};
 
 use crate::asset::Asset;
 
@@ -31,6 +31,9 @@ struct TemplateEntry {
     file: String,
     region: Option<String>,
     asset: String,
+    /// `aws cloudformation deploy --parameter-overrides file://<this>`, when the config
+    /// gives parameter values.
+    parameters_file: Option<String>,
     parameters: Vec<ParameterEntry>,
 }
 
@@ -51,12 +54,81 @@ struct AssetEntry {
     architectures: Vec<&'static str>,
 }
 
+/// Why synth could not produce its files.
+pub enum Error {
+    /// The config is wrong in a way only the composed template shows.
+    Config(Vec<ConfigError>),
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Error {
+    fn from(e: anyhow::Error) -> Self {
+        Error::Other(e)
+    }
+}
+
+/// One composed template.
+pub struct Synthesized {
+    /// `<stack>` or `<stack>.<region>`: file names derive from it.
+    pub name: String,
+    pub region: Option<String>,
+    pub doc: Value,
+    /// `Key=Value` parameter overrides from the config; empty when it gives none.
+    pub overrides: Vec<String>,
+    pub asset_sha256: String,
+}
+
+/// Composes every resolved config's template.
+pub fn compose_all(
+    resolved: &[Resolved],
+    assets: &BTreeMap<LambdaArchitecture, Asset>,
+) -> Result<Vec<Synthesized>, Error> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for r in resolved {
+        let asset = &assets[&r.config.reconciler.architecture];
+        let template = spotcover_stack::compose(
+            &r.config,
+            &spotcover_stack::Asset {
+                sha256: asset.sha256.clone(),
+            },
+        )
+        .with_context(|| format!("composing the template for {}", r.config.stack))?;
+        let doc = template.to_value().map_err(anyhow::Error::from)?;
+        let overrides = match spotcover_stack::compose::parameter_overrides(&r.config, &doc) {
+            Ok(o) => o,
+            Err(mut e) => {
+                if let Some(region) = &r.region {
+                    e.path = format!("regions.{region}.{}", e.path);
+                }
+                errors.push(e);
+                Vec::new()
+            }
+        };
+        out.push(Synthesized {
+            name: match &r.region {
+                Some(region) => format!("{}.{region}", r.config.stack),
+                None => r.config.stack.clone(),
+            },
+            region: r.region.clone(),
+            doc,
+            overrides,
+            asset_sha256: asset.sha256.clone(),
+        });
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(Error::Config(errors))
+    }
+}
+
 /// Everything synth writes, in memory. `assets` holds one zip per Lambda architecture used.
 pub fn render_all(
     resolved: &[Resolved],
     assets: &BTreeMap<LambdaArchitecture, Asset>,
     format: Format,
-) -> anyhow::Result<Vec<OutFile>> {
+) -> Result<Vec<OutFile>, Error> {
     let mut files = Vec::new();
     let mut manifest = Manifest {
         spotcover: env!("CARGO_PKG_VERSION"),
@@ -88,42 +160,70 @@ pub fn render_all(
             bytes: asset.bytes.clone(),
         });
     }
-    for r in resolved {
-        let asset = &assets[&r.config.reconciler.architecture];
-        let template = spotcover_stack::compose(
-            &r.config,
-            &spotcover_stack::Asset {
-                sha256: asset.sha256.clone(),
-            },
-        )
-        .with_context(|| format!("composing the template for {}", r.config.stack))?;
-        let doc = template.to_value()?;
-        let name = match &r.region {
-            Some(region) => format!(
-                "{}.{region}.template.{}",
-                r.config.stack,
-                format.extension()
-            ),
-            None => format!("{}.template.{}", r.config.stack, format.extension()),
-        };
+    for t in compose_all(resolved, assets)? {
+        let file = format!("{}.template.{}", t.name, format.extension());
+        let parameters_file =
+            (!t.overrides.is_empty()).then(|| format!("{}.parameters.json", t.name));
         manifest.templates.push(TemplateEntry {
-            file: name.clone(),
-            region: r.region.clone(),
-            asset: format!("assets/{}.zip", asset.sha256),
-            parameters: parameters(&doc),
+            file: file.clone(),
+            region: t.region.clone(),
+            asset: format!("assets/{}.zip", t.asset_sha256),
+            parameters_file: parameters_file.clone(),
+            parameters: parameters(&t.doc),
         });
         files.push(OutFile {
-            path: name.into(),
-            bytes: spotcover_stack::render(&doc, format).into_bytes(),
+            path: file.into(),
+            bytes: spotcover_stack::render(&t.doc, format).into_bytes(),
         });
+        if let Some(pf) = parameters_file {
+            let mut json =
+                serde_json::to_string_pretty(&t.overrides).map_err(anyhow::Error::from)?;
+            json.push('\n');
+            files.push(OutFile {
+                path: pf.into(),
+                bytes: json.into_bytes(),
+            });
+        }
     }
-    let mut json = serde_json::to_string_pretty(&manifest)?;
+    let mut json = serde_json::to_string_pretty(&manifest).map_err(anyhow::Error::from)?;
     json.push('\n');
     files.push(OutFile {
         path: "manifest.json".into(),
         bytes: json.into_bytes(),
     });
     Ok(files)
+}
+
+/// Files of `out` that differ from `files`: changed, missing, or not synth's.
+pub fn check_out_dir(
+    out: &Path,
+    files: &[OutFile],
+) -> anyhow::Result<Vec<(PathBuf, &'static str)>> {
+    let mut problems = Vec::new();
+    for f in files {
+        let path = out.join(&f.path);
+        match std::fs::read(&path) {
+            Ok(bytes) if bytes == f.bytes => {}
+            Ok(_) => problems.push((path, "differs from what synth writes now")),
+            Err(_) => problems.push((path, "is missing")),
+        }
+    }
+    if out.is_dir() {
+        let expected: Vec<PathBuf> = files.iter().map(|f| out.join(&f.path)).collect();
+        let mut stack = vec![out.to_owned()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir)? {
+                let path = entry?.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if !expected.contains(&path) {
+                    problems.push((path, "is not something synth writes"));
+                }
+            }
+        }
+    }
+    problems.sort();
+    Ok(problems)
 }
 
 fn parameters(doc: &Value) -> Vec<ParameterEntry> {

@@ -175,6 +175,50 @@ fn quickstart_deploys_and_every_resource_is_wired_in_its_own_api() {
     );
 }
 
+#[test]
+fn a_parameters_file_deploys_as_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stack = unique("params");
+    let net = network(&stack);
+    // The bucket comes first: the parameters file names it.
+    let bucket = format!("{stack}-assets");
+    let config = tmp.path().join("stack.yaml");
+    let text = std::fs::read_to_string(example("quickstart")).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "{text}parameters:\n  AssetBucket: {bucket}\n  Subnets: [{}]\n  SecurityGroups: [{}]\n",
+            net.subnets[0], net.security_group
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    synth(&config, &out, &fixture_zip(tmp.path()), "yaml");
+    assert_eq!(upload_asset(&out, &stack), bucket);
+    let file = out.join("spotcover-quickstart.parameters.json");
+    let ids = deploy_template(&out, 0, &stack, &[format!("file://{}", file.display())]);
+    let function = aws(&[
+        "lambda",
+        "get-function-configuration",
+        "--function-name",
+        &ids["ReconcilerFunction"],
+    ]);
+    assert_eq!(
+        function["Environment"]["Variables"]["SPOTCOVER_FLEET_ID"],
+        ids["SpotFleet"].as_str()
+    );
+    let group = aws(&[
+        "autoscaling",
+        "describe-auto-scaling-groups",
+        "--auto-scaling-group-names",
+        &ids["OnDemandGroup"],
+    ]);
+    assert_eq!(
+        group["AutoScalingGroups"][0]["VPCZoneIdentifier"],
+        net.subnets[0].as_str()
+    );
+}
+
 fn base64_decode(text: &str) -> String {
     let out = Command::new(venv_bin("python"))
         .args([

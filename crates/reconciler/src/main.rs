@@ -77,20 +77,19 @@ async fn sdk() -> SdkApi {
 
 async fn run_lambda() -> ExitCode {
     let api: &'static SdkApi = Box::leak(Box::new(sdk().await));
-    let handler = lambda_runtime_slim::service_fn(
-        move |ev: lambda_runtime_slim::LambdaEvent<Value>| async move {
+    let handler =
+        lambda_runtime::service_fn(move |ev: lambda_runtime::LambdaEvent<Value>| async move {
             let report = handle_event(api, Config::from_env(), &ev.payload, now(), false).await;
             println!("{}", report.to_line());
             match &report.error {
-                Some(e) => Err(lambda_runtime_slim::Diagnostic {
+                Some(e) => Err(lambda_runtime::Diagnostic {
                     error_type: format!("spotcover.{}", e.kind),
                     error_message: e.message.clone(),
                 }),
                 None => Ok(serde_json::to_value(&report).unwrap_or(Value::Null)),
             }
-        },
-    );
-    match lambda_runtime_slim::run(handler).await {
+        });
+    match lambda_runtime::run(handler).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("spotcover: lambda runtime failed: {e}");

@@ -1,11 +1,11 @@
 //! [`CapacityApi`] over the real AWS SDK clients (CloudWatch + Auto Scaling).
 
-use aws_sdk_autoscaling_slim as asg;
-use aws_sdk_cloudwatch_slim as cw;
-use aws_sdk_cloudwatch_slim::config::http::HttpResponse;
-use aws_sdk_cloudwatch_slim::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_cloudwatch_slim::primitives::DateTime;
-use aws_sdk_cloudwatch_slim::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+use aws_sdk_autoscaling as asg;
+use aws_sdk_cloudwatch as cw;
+use aws_sdk_cloudwatch::config::http::HttpResponse;
+use aws_sdk_cloudwatch::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudwatch::primitives::DateTime;
+use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
 use spotcover_reconciler_core::{Datapoint, EpochSeconds, GroupState, Observation};
 
 use crate::api::{ApiError, CapacityApi, SetOutcome};
@@ -22,7 +22,7 @@ pub struct SdkApi {
 }
 
 /// The HTTP(S) client: hyper + rustls on ring (smaller than aws-lc).
-pub fn https_client() -> aws_sdk_cloudwatch_slim::config::SharedHttpClient {
+pub fn https_client() -> aws_sdk_cloudwatch::config::SharedHttpClient {
     use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
     aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
@@ -31,14 +31,13 @@ pub fn https_client() -> aws_sdk_cloudwatch_slim::config::SharedHttpClient {
 
 /// The standard config chain (env, profile, ...: region, credentials,
 /// `AWS_ENDPOINT_URL*`, `AWS_MAX_ATTEMPTS`) with [`https_client`].
-pub fn config_loader() -> aws_config_slim::ConfigLoader {
-    aws_config_slim::defaults(aws_config_slim::BehaviorVersion::latest())
-        .http_client(https_client())
+pub fn config_loader() -> aws_config::ConfigLoader {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https_client())
 }
 
 impl SdkApi {
     /// Clients from a shared config (endpoints from `AWS_ENDPOINT_URL*` are in it).
-    pub fn from_conf(conf: &aws_config_slim::SdkConfig) -> Self {
+    pub fn from_conf(conf: &aws_config::SdkConfig) -> Self {
         Self {
             autoscaling: asg::Client::new(conf),
             cloudwatch: cw::Client::new(conf),
@@ -64,7 +63,7 @@ where
 {
     let message = match e {
         SdkError::ServiceError(s) => s.err().message().unwrap_or_default().to_owned(),
-        _ => aws_sdk_cloudwatch_slim::error::DisplayErrorContext(e).to_string(),
+        _ => aws_sdk_cloudwatch::error::DisplayErrorContext(e).to_string(),
     };
     match e {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {

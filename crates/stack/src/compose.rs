@@ -605,6 +605,37 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
     Ok(t)
 }
 
+/// `Key=Value` overrides for `aws cloudformation deploy --parameter-overrides`, from the
+/// config's `parameters`, checked against the template's parameters.
+pub fn parameter_overrides(
+    c: &StackConfig,
+    template: &serde_json::Value,
+) -> Result<Vec<String>, crate::ConfigError> {
+    let defined = template
+        .get("Parameters")
+        .and_then(serde_json::Value::as_object);
+    let mut out = Vec::new();
+    for (name, value) in &c.parameters {
+        if !defined.is_some_and(|d| d.contains_key(name)) {
+            let known: Vec<&String> = defined.map(|d| d.keys().collect()).unwrap_or_default();
+            return Err(crate::ConfigError {
+                location: None,
+                path: format!("parameters.{name}"),
+                message: format!(
+                    "not a parameter of this template; it has {}",
+                    known
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+        out.push(format!("{name}={}", value.to_cfn()));
+    }
+    Ok(out)
+}
+
 fn network(t: &mut Template, c: &StackConfig) -> Result<Network, TemplateError> {
     let literal = |ids: &Vec<String>| Expr::List(ids.iter().map(|s| s.as_str().into()).collect());
     let subnets = match &c.network.subnets {

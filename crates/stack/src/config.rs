@@ -22,12 +22,36 @@ pub struct StackConfig {
     pub network: NetworkConfig,
     #[serde(default)]
     pub iam: IamConfig,
+    /// Values for the template's parameters (`AssetBucket`, `Subnets`, ...), written to
+    /// `<stack>[.<region>].parameters.json` for `aws cloudformation deploy
+    /// --parameter-overrides file://...`. Lists are joined with commas. Per region under
+    /// `regions:`.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, ParameterValue>,
     /// One template per region. Each value overrides any of the keys above for that
     /// region (mappings merge key by key; lists and scalars replace). Without `regions`,
     /// synth writes one region-neutral template.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, serde_json::Map<String, serde_json::Value>>")]
     pub regions: BTreeMap<String, serde_json::Value>,
+}
+
+/// A parameter value: a string, or a list for `List<...>` parameters.
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[serde(untagged)]
+pub enum ParameterValue {
+    One(String),
+    List(Vec<String>),
+}
+
+impl ParameterValue {
+    /// As CloudFormation takes it: a list is comma-separated.
+    pub fn to_cfn(&self) -> String {
+        match self {
+            ParameterValue::One(s) => s.clone(),
+            ParameterValue::List(items) => items.join(","),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]

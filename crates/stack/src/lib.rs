@@ -4,6 +4,8 @@
 pub mod arch;
 pub mod compose;
 pub mod config;
+pub mod diff;
+pub mod graph;
 pub mod load;
 mod userdata;
 

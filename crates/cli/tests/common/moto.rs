@@ -95,9 +95,8 @@ pub fn network(tag: &str) -> Network {
     }
 }
 
-/// Uploads the asset and deploys a synth output dir's one template; returns the stack's
-/// physical resource ids by logical id.
-pub fn deploy(out: &Path, stack: &str) -> BTreeMap<String, String> {
+/// Uploads the asset to a new bucket; returns the bucket's name.
+pub fn upload_asset(out: &Path, stack: &str) -> String {
     let manifest: Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     let bucket = format!("{stack}-assets");
@@ -110,9 +109,40 @@ pub fn deploy(out: &Path, stack: &str) -> BTreeMap<String, String> {
         local.to_str().unwrap(),
         &format!("s3://{bucket}/{}", s(&asset["s3_key"])),
     ]);
+    bucket
+}
+
+/// Uploads the asset and deploys a synth output dir's one template into a new network;
+/// returns the stack's physical resource ids by logical id.
+pub fn deploy(out: &Path, stack: &str) -> BTreeMap<String, String> {
+    let bucket = upload_asset(out, stack);
     let net = network(stack);
-    let template = out.join(s(&manifest["templates"][0]["file"]));
-    aws(&[
+    deploy_template(
+        out,
+        0,
+        stack,
+        &[
+            format!("AssetBucket={bucket}"),
+            // One subnet: the fleet joins the list with commas, as AWS documents for Spot
+            // Fleet, but moto looks the joined string up as one id.
+            format!("Subnets={}", net.subnets[0]),
+            format!("SecurityGroups={}", net.security_group),
+        ],
+    )
+}
+
+/// `aws cloudformation deploy` of the out dir's `index`th template with these
+/// `--parameter-overrides` arguments; asserts CREATE_COMPLETE.
+pub fn deploy_template(
+    out: &Path,
+    index: usize,
+    stack: &str,
+    overrides: &[String],
+) -> BTreeMap<String, String> {
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let template = out.join(s(&manifest["templates"][index]["file"]));
+    let mut args = vec![
         "cloudformation",
         "deploy",
         "--template-file",
@@ -122,12 +152,9 @@ pub fn deploy(out: &Path, stack: &str) -> BTreeMap<String, String> {
         "--capabilities",
         "CAPABILITY_IAM",
         "--parameter-overrides",
-        &format!("AssetBucket={bucket}"),
-        // One subnet: the fleet joins the list with commas, as AWS documents for Spot
-        // Fleet, but moto looks the joined string up as one id.
-        &format!("Subnets={}", net.subnets[0]),
-        &format!("SecurityGroups={}", net.security_group),
-    ]);
+    ];
+    args.extend(overrides.iter().map(String::as_str));
+    aws(&args);
     let stacks = aws(&["cloudformation", "describe-stacks", "--stack-name", stack]);
     assert_eq!(stacks["Stacks"][0]["StackStatus"], "CREATE_COMPLETE");
     let resources = aws(&[

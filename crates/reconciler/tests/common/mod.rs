@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_config_slim::retry::RetryConfig;
-use aws_sdk_autoscaling_slim as asg;
-use aws_sdk_cloudwatch_slim as cw;
+use aws_config::retry::RetryConfig;
+use aws_sdk_autoscaling as asg;
+use aws_sdk_cloudwatch as cw;
 use spotcover_reconciler::sdk::SdkApi;
 
 /// A variable the test harness (`tools/test`) must export. Fails, never skips.
@@ -57,9 +57,9 @@ pub fn now() -> i64 {
     spotcover_reconciler::now()
 }
 
-async fn base_conf() -> aws_config_slim::SdkConfig {
+async fn base_conf() -> aws_config::SdkConfig {
     spotcover_reconciler::sdk::config_loader()
-        .region(aws_config_slim::Region::new("us-east-1"))
+        .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(asg::config::Credentials::new(
             "testing", "testing", None, None, "test",
         ))
