@@ -20,6 +20,14 @@ fn synthesized() -> PathBuf {
         .expect("SPOTCOVER_TEST_E2E_OUT is not set: run the tests with tools/test, which synthesizes the quickstart first")
 }
 
+#[test]
+fn the_same_sources_build_the_same_asset_and_key() {
+    let again = std::env::var_os("SPOTCOVER_TEST_E2E_AGAIN")
+        .map(PathBuf::from)
+        .expect("SPOTCOVER_TEST_E2E_AGAIN is not set: run the tests with tools/test");
+    assert_eq!(common::tree(&synthesized()), common::tree(&again));
+}
+
 fn cloudwatch_shim() -> String {
     std::env::var("SPOTCOVER_TEST_CLOUDWATCH")
         .expect("SPOTCOVER_TEST_CLOUDWATCH is not set: run the tests with tools/test")

@@ -28,6 +28,9 @@ pub mod env {
     pub const GROUP_NAME: &str = "SPOTCOVER_GROUP_NAME";
     pub const ON_DEMAND_WEIGHT: &str = "SPOTCOVER_ON_DEMAND_WEIGHT";
     pub const QUIET_PERIOD_SECONDS: &str = "SPOTCOVER_QUIET_PERIOD_SECONDS";
+    pub const CLUSTER: &str = "SPOTCOVER_CLUSTER";
+    pub const SPOT_WEIGHTS: &str = "SPOTCOVER_SPOT_WEIGHTS";
+    pub const DRAIN_ON_REBALANCE: &str = "SPOTCOVER_DRAIN_ON_REBALANCE";
 }
 
 /// The staged reconciler zip, as the template refers to it.
@@ -445,27 +448,32 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
             permissions_boundary: boundary,
             policies: Some(vec![iam::Policy {
                 policy_name: "reconciler".into(),
-                policy_document: PolicyDocument::new(vec![
-                    Statement::allow(
-                        "WriteOwnLogs",
-                        &["logs:CreateLogStream", "logs:PutLogEvents"],
-                        vec![log_group.get_att(LogGroupAttr::Arn)],
-                    ),
-                    // Neither action supports resource-level permissions.
-                    Statement::allow(
-                        "ObserveFleetAndGroup",
-                        &[
-                            "cloudwatch:GetMetricData",
-                            "autoscaling:DescribeAutoScalingGroups",
-                        ],
-                        vec!["*".into()],
-                    ),
-                    Statement::allow(
-                        "SizeTheOnDemandGroup",
-                        &["autoscaling:SetDesiredCapacity"],
-                        vec![group_arn],
-                    ),
-                ]),
+                policy_document: PolicyDocument::new(
+                    vec![
+                        Statement::allow(
+                            "WriteOwnLogs",
+                            &["logs:CreateLogStream", "logs:PutLogEvents"],
+                            vec![log_group.get_att(LogGroupAttr::Arn)],
+                        ),
+                        // Neither action supports resource-level permissions.
+                        Statement::allow(
+                            "ObserveFleetAndGroup",
+                            &[
+                                "cloudwatch:GetMetricData",
+                                "autoscaling:DescribeAutoScalingGroups",
+                            ],
+                            vec!["*".into()],
+                        ),
+                        Statement::allow(
+                            "SizeTheOnDemandGroup",
+                            &["autoscaling:SetDesiredCapacity"],
+                            vec![group_arn],
+                        ),
+                    ]
+                    .into_iter()
+                    .chain(interruption_statements(c, &cluster, partition()))
+                    .collect(),
+                ),
             }]),
         },
     )?;
@@ -480,6 +488,20 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
         env::QUIET_PERIOD_SECONDS.to_owned(),
         c.reconciler.quiet_period_seconds.to_string().into(),
     );
+    if c.interruptions.enabled {
+        variables.insert(env::CLUSTER.to_owned(), cluster.r#ref());
+        let weights: Vec<String> = c
+            .spot
+            .instance_types
+            .iter()
+            .map(|i| format!("{}={}", i.instance_type, i.weight))
+            .collect();
+        variables.insert(env::SPOT_WEIGHTS.to_owned(), weights.join(",").into());
+        variables.insert(
+            env::DRAIN_ON_REBALANCE.to_owned(),
+            c.interruptions.drain_on_rebalance.to_string().into(),
+        );
+    }
     let function = t.add(
         ids::RECONCILER,
         lambda::Function {
@@ -510,16 +532,19 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
         ids::SCHEDULE,
         events::Rule {
             description: "Runs the spotcover reconciler".into(),
-            schedule_expression: c.reconciler.schedule.clone(),
+            event_pattern: None,
+            schedule_expression: Some(c.reconciler.schedule.clone()),
             state: "ENABLED",
             targets: vec![events::Target {
                 id: "reconciler".into(),
                 arn: function.get_att(FunctionAttr::Arn),
-                input: Sub::new()
-                    .lit("{\"fleetID\": \"")
-                    .expr(fleet.r#ref())
-                    .lit("\"}")
-                    .build(),
+                input: Some(
+                    Sub::new()
+                        .lit("{\"fleetID\": \"")
+                        .expr(fleet.r#ref())
+                        .lit("\"}")
+                        .build(),
+                ),
             }],
         },
     )?;
@@ -532,6 +557,48 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
             source_arn: rule.get_att(RuleAttr::Arn),
         },
     )?;
+    if c.interruptions.enabled {
+        // The function itself tells this cluster's instances from others'.
+        for (id, detail_type, description) in [
+            (
+                "InterruptionWarningRule",
+                "EC2 Spot Instance Interruption Warning",
+                "Drains and covers a spot instance on its two-minute warning",
+            ),
+            (
+                "RebalanceRecommendationRule",
+                "EC2 Instance Rebalance Recommendation",
+                "Tells the reconciler a spot instance is at elevated risk",
+            ),
+        ] {
+            let rule = t.add(
+                id,
+                events::Rule {
+                    description: description.into(),
+                    event_pattern: Some(json!({
+                        "source": ["aws.ec2"],
+                        "detail-type": [detail_type],
+                    })),
+                    schedule_expression: None,
+                    state: "ENABLED",
+                    targets: vec![events::Target {
+                        id: "reconciler".into(),
+                        arn: function.get_att(FunctionAttr::Arn),
+                        input: None,
+                    }],
+                },
+            )?;
+            t.add(
+                &format!("{id}Permission"),
+                lambda::Permission {
+                    action: "lambda:InvokeFunction",
+                    function_name: function.get_att(FunctionAttr::Arn),
+                    principal: "events.amazonaws.com".into(),
+                    source_arn: rule.get_att(RuleAttr::Arn),
+                },
+            )?;
+        }
+    }
     let topic = t.add(
         ids::TOPIC,
         sns::Topic {
@@ -634,6 +701,42 @@ pub fn parameter_overrides(
         out.push(format!("{name}={}", value.to_cfn()));
     }
     Ok(out)
+}
+
+/// What draining needs: find the container instance in this cluster, read it, drain it.
+fn interruption_statements(
+    c: &StackConfig,
+    cluster: &Handle<ecs::Cluster>,
+    arn_prefix: Sub,
+) -> Vec<Statement> {
+    if !c.interruptions.enabled {
+        return Vec::new();
+    }
+    vec![
+        Statement::allow(
+            "FindContainerInstances",
+            &["ecs:ListContainerInstances"],
+            vec![cluster.get_att(ecs::ClusterAttr::Arn)],
+        ),
+        Statement::allow(
+            "DrainThisClustersInstances",
+            &[
+                "ecs:DescribeContainerInstances",
+                "ecs:UpdateContainerInstancesState",
+            ],
+            vec![
+                arn_prefix
+                    .lit(":ecs:")
+                    .pseudo(Pseudo::Region)
+                    .lit(":")
+                    .pseudo(Pseudo::AccountId)
+                    .lit(":container-instance/")
+                    .expr(cluster.r#ref())
+                    .lit("/*")
+                    .build(),
+            ],
+        ),
+    ]
 }
 
 fn network(t: &mut Template, c: &StackConfig) -> Result<Network, TemplateError> {

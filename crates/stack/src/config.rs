@@ -22,6 +22,8 @@ pub struct StackConfig {
     pub network: NetworkConfig,
     #[serde(default)]
     pub iam: IamConfig,
+    #[serde(default)]
+    pub interruptions: InterruptionsConfig,
     /// Values for the template's parameters (`AssetBucket`, `Subnets`, ...), written to
     /// `<stack>[.<region>].parameters.json` for `aws cloudformation deploy
     /// --parameter-overrides file://...`. Lists are joined with commas. Per region under
@@ -287,6 +289,30 @@ pub struct NetworkConfig {
     /// Security group ids (`sg-...`). Default: the `SecurityGroups` parameter.
     #[serde(default)]
     pub security_groups: Option<Vec<String>>,
+}
+
+/// Acting on AWS's two-minute spot interruption warning instead of waiting for the fleet
+/// to report pending capacity.
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct InterruptionsConfig {
+    /// On an interruption warning for one of the cluster's instances: drain it in ECS and
+    /// cover its weight with on-demand at once.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Also drain (and cover) on an EC2 rebalance recommendation, which comes earlier
+    /// and is less certain.
+    #[serde(default)]
+    pub drain_on_rebalance: bool,
+}
+
+impl Default for InterruptionsConfig {
+    fn default() -> Self {
+        InterruptionsConfig {
+            enabled: true,
+            drain_on_rebalance: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]

@@ -322,6 +322,9 @@ fn reconciler_runs_the_staged_asset_with_the_stack_in_its_environment() {
             "SPOTCOVER_GROUP_NAME": r("OnDemandGroup"),
             "SPOTCOVER_ON_DEMAND_WEIGHT": "2",
             "SPOTCOVER_QUIET_PERIOD_SECONDS": "600",
+            "SPOTCOVER_CLUSTER": r("EcsCluster"),
+            "SPOTCOVER_SPOT_WEIGHTS": "m6i.large=2,m6a.large=2,m5.large=2,m6i.xlarge=4",
+            "SPOTCOVER_DRAIN_ON_REBALANCE": "false",
         })
     );
 }
@@ -356,6 +359,15 @@ fn reconciler_role_is_least_privilege() {
                 "logs:CreateLogStream" | "logs:PutLogEvents" => {
                     assert_eq!(resources, &json!([get_att("ReconcilerLogGroup", "Arn")]))
                 }
+                "ecs:ListContainerInstances" => {
+                    assert_eq!(resources, &json!([get_att("EcsCluster", "Arn")]))
+                }
+                "ecs:DescribeContainerInstances" | "ecs:UpdateContainerInstancesState" => {
+                    assert_eq!(
+                        resources,
+                        &json!([{"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:container-instance/${EcsCluster}/*"}])
+                    )
+                }
                 other => panic!("unexpected action {other}"),
             }
         }
@@ -367,9 +379,67 @@ fn reconciler_role_is_least_privilege() {
             "autoscaling:DescribeAutoScalingGroups",
             "autoscaling:SetDesiredCapacity",
             "cloudwatch:GetMetricData",
+            "ecs:DescribeContainerInstances",
+            "ecs:ListContainerInstances",
+            "ecs:UpdateContainerInstancesState",
             "logs:CreateLogStream",
             "logs:PutLogEvents"
         ]
+    );
+}
+
+#[test]
+fn interruption_warnings_and_rebalance_recommendations_reach_the_function() {
+    let doc = quickstart();
+    for (rule, detail_type) in [
+        (
+            "InterruptionWarningRule",
+            "EC2 Spot Instance Interruption Warning",
+        ),
+        (
+            "RebalanceRecommendationRule",
+            "EC2 Instance Rebalance Recommendation",
+        ),
+    ] {
+        let p = props(&doc, rule);
+        assert_eq!(
+            p["EventPattern"],
+            json!({"source": ["aws.ec2"], "detail-type": [detail_type]})
+        );
+        assert_eq!(
+            p["Targets"],
+            json!([{"Id": "reconciler", "Arn": get_att("ReconcilerFunction", "Arn")}])
+        );
+        let perm = props(&doc, &format!("{rule}Permission"));
+        assert_eq!(perm["Principal"], "events.amazonaws.com");
+        assert_eq!(perm["SourceArn"], get_att(rule, "Arn"));
+        assert_eq!(perm["FunctionName"], get_att("ReconcilerFunction", "Arn"));
+    }
+}
+
+#[test]
+fn interruptions_can_be_turned_off() {
+    let yaml = format!(
+        "{}\ninterruptions:\n  enabled: false\n",
+        include_str!("../../../examples/quickstart.yaml")
+    );
+    let (_, doc) = synth(&yaml).remove(0);
+    assert!(doc["Resources"].get("InterruptionWarningRule").is_none());
+    assert!(
+        doc["Resources"]
+            .get("RebalanceRecommendationRule")
+            .is_none()
+    );
+    let f = props(&doc, "ReconcilerFunction");
+    assert!(
+        f["Environment"]["Variables"]
+            .get("SPOTCOVER_CLUSTER")
+            .is_none()
+    );
+    assert!(
+        !doc["Resources"]["ReconcilerRole"]
+            .to_string()
+            .contains("ecs:")
     );
 }
 
