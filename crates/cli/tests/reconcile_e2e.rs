@@ -28,6 +28,52 @@ fn the_same_sources_build_the_same_asset_and_key() {
     assert_eq!(common::tree(&synthesized()), common::tree(&again));
 }
 
+#[test]
+fn an_arm64_region_gets_an_aarch64_reconciler() {
+    let out = std::env::var_os("SPOTCOVER_TEST_E2E_MULTI")
+        .map(PathBuf::from)
+        .expect("SPOTCOVER_TEST_E2E_MULTI is not set: run the tests with tools/test");
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let machine_of = |arch: &str| {
+        let asset = manifest["assets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["architectures"] == json!([arch]))
+            .unwrap_or_else(|| panic!("no {arch} asset: {manifest}"));
+        let zip = std::fs::read(out.join(s(&asset["file"]))).unwrap();
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+        let mut head = [0u8; 20];
+        archive
+            .by_name("bootstrap")
+            .unwrap()
+            .read_exact(&mut head)
+            .unwrap();
+        assert_eq!(&head[..4], b"\x7fELF");
+        (
+            s(&asset["sha256"]).to_owned(),
+            u16::from_le_bytes([head[18], head[19]]),
+        )
+    };
+    let (x86_sha, x86) = machine_of("x86_64");
+    let (arm_sha, arm) = machine_of("arm64");
+    assert_eq!((x86, arm), (0x3e, 0xb7), "EM_X86_64 and EM_AARCH64");
+    for t in manifest["templates"].as_array().unwrap() {
+        let sha = if t["region"] == "eu-west-1" {
+            &arm_sha
+        } else {
+            &x86_sha
+        };
+        let template = std::fs::read_to_string(out.join(s(&t["file"]))).unwrap();
+        assert!(
+            template.contains(&format!("reconciler-{sha}.zip")),
+            "{}",
+            t["file"]
+        );
+    }
+}
+
 fn cloudwatch_shim() -> String {
     std::env::var("SPOTCOVER_TEST_CLOUDWATCH")
         .expect("SPOTCOVER_TEST_CLOUDWATCH is not set: run the tests with tools/test")
