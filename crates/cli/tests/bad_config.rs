@@ -20,14 +20,7 @@ fn synth_fails(yaml: &str) -> String {
     std::fs::write(&config, yaml).unwrap();
     let out = tmp.path().join("out");
     let zip = fixture_zip(tmp.path());
-    let o = spotcover(&[
-        "synth",
-        config.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--reconciler-zip",
-        zip.to_str().unwrap(),
-    ]);
+    let o = try_synth(&config, &out, &zip, &[]);
     let stderr = String::from_utf8(o.stderr).unwrap();
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(!out.exists(), "synth left output behind");
@@ -185,14 +178,7 @@ fn a_bad_reconciler_zip() {
     let zip = tmp.path().join("r.zip");
     std::fs::write(&zip, b"not a zip").unwrap();
     let out = tmp.path().join("out");
-    let o = spotcover(&[
-        "synth",
-        config.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--reconciler-zip",
-        zip.to_str().unwrap(),
-    ]);
+    let o = try_synth(&config, &out, &zip, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         String::from_utf8(o.stderr)
@@ -212,14 +198,7 @@ fn a_failed_synth_keeps_the_previous_output() {
     synth(&config, &out, &zip, "yaml");
     let before = tree(&out);
     std::fs::write(&config, GOOD.replace("weight: 2", "weight: 0")).unwrap();
-    let o = spotcover(&[
-        "synth",
-        config.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--reconciler-zip",
-        zip.to_str().unwrap(),
-    ]);
+    let o = try_synth(&config, &out, &zip, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(tree(&out), before);
 }
@@ -233,14 +212,7 @@ fn synth_refuses_to_replace_a_directory_it_did_not_write() {
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("notes.txt"), "mine").unwrap();
     let zip = fixture_zip(tmp.path());
-    let o = spotcover(&[
-        "synth",
-        config.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--reconciler-zip",
-        zip.to_str().unwrap(),
-    ]);
+    let o = try_synth(&config, &out, &zip, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         String::from_utf8(o.stderr)

@@ -275,17 +275,7 @@ fn synth_check_passes_fresh_and_fails_after_an_edit() {
     let config = tmp.path().join("stack.yaml");
     std::fs::copy(example("multi-region"), &config).unwrap();
     synth(&config, &out, &zip, "yaml");
-    let check = |config: &Path| {
-        spotcover(&[
-            "synth",
-            config.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--reconciler-zip",
-            zip.to_str().unwrap(),
-            "--check",
-        ])
-    };
+    let check = |config: &Path| try_synth(&config, &out, &zip, &["--check"]);
     assert!(check(&config).status.success());
     let edited = variant(
         tmp.path(),
@@ -398,14 +388,7 @@ fn a_parameter_the_template_lacks_is_a_config_error() {
     );
     let zip = fixture_zip(tmp.path());
     let out = tmp.path().join("out");
-    let o = spotcover(&[
-        "synth",
-        bad.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--reconciler-zip",
-        zip.to_str().unwrap(),
-    ]);
+    let o = try_synth(&bad, &out, &zip, &[]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8(o.stderr).unwrap();
     assert!(

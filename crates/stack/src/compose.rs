@@ -548,14 +548,16 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
             }],
         },
     )?;
+    // Lets one service invoke the function, for one source only.
+    let invoke = |principal: &str, source_arn: Expr| lambda::Permission {
+        action: "lambda:InvokeFunction",
+        function_name: function.get_att(FunctionAttr::Arn),
+        principal: principal.into(),
+        source_arn,
+    };
     t.add(
         "ReconcilerSchedulePermission",
-        lambda::Permission {
-            action: "lambda:InvokeFunction",
-            function_name: function.get_att(FunctionAttr::Arn),
-            principal: "events.amazonaws.com".into(),
-            source_arn: rule.get_att(RuleAttr::Arn),
-        },
+        invoke("events.amazonaws.com", rule.get_att(RuleAttr::Arn)),
     )?;
     if c.interruptions.enabled {
         // The function itself tells this cluster's instances from others'.
@@ -590,12 +592,7 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
             )?;
             t.add(
                 &format!("{id}Permission"),
-                lambda::Permission {
-                    action: "lambda:InvokeFunction",
-                    function_name: function.get_att(FunctionAttr::Arn),
-                    principal: "events.amazonaws.com".into(),
-                    source_arn: rule.get_att(RuleAttr::Arn),
-                },
+                invoke("events.amazonaws.com", rule.get_att(RuleAttr::Arn)),
             )?;
         }
     }
@@ -610,12 +607,7 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
     )?;
     t.add(
         "PendingCapacityTopicPermission",
-        lambda::Permission {
-            action: "lambda:InvokeFunction",
-            function_name: function.get_att(FunctionAttr::Arn),
-            principal: "sns.amazonaws.com".into(),
-            source_arn: topic.r#ref(),
-        },
+        invoke("sns.amazonaws.com", topic.r#ref()),
     )?;
     t.add(
         ids::ALARM,

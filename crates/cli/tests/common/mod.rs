@@ -57,17 +57,23 @@ pub fn spotcover(args: &[&str]) -> Output {
         .unwrap()
 }
 
-pub fn synth(config: &Path, out: &Path, zip: &Path, format: &str) -> Output {
-    let output = spotcover(&[
+/// `spotcover synth CONFIG --out OUT --reconciler-zip ZIP EXTRA...`, whatever its outcome.
+pub fn try_synth(config: &Path, out: &Path, zip: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
         "synth",
         config.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
-        "--format",
-        format,
         "--reconciler-zip",
         zip.to_str().unwrap(),
-    ]);
+    ];
+    args.extend(extra);
+    spotcover(&args)
+}
+
+/// Synth that must succeed.
+pub fn synth(config: &Path, out: &Path, zip: &Path, format: &str) -> Output {
+    let output = try_synth(config, out, zip, &["--format", format]);
     assert!(
         output.status.success(),
         "synth {} failed: {}",
