@@ -444,7 +444,7 @@ mod tests {
                 path: "a.zip".into()
             })
         );
-        assert_eq!(parse_zip_arg("dir=x/a.zip").unwrap().arch, None);
+        assert_eq!(parse_zip_arg("./dir=x/a.zip").unwrap().arch, None);
         assert!(parse_zip_arg("mips=a.zip").is_err());
     }
 }
