@@ -1,0 +1,289 @@
+//! The scenario file: what the market and the workload do over time.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use spotcover_stack::StackConfig;
+
+/// Longest scenario accepted: one week of minutes.
+pub const MAX_DURATION_MINUTES: u32 = 7 * 24 * 60;
+
+/// A scenario: demand over time and the behaviour of every spot pool.
+///
+/// ```yaml
+/// duration_minutes: 180
+/// seed: 7                     # drives the launch-latency jitter
+/// demand:                     # capacity units reserved by ECS tasks, as steps
+///   - { from_minute: 0, units: 12 }
+///   - { from_minute: 60, units: 20 }
+/// pools:                      # exactly the config's spot.instance_types
+///   - type: m6i.large
+///     price_per_hour: 0.035
+///     launch_latency_minutes: 3
+///     launch_jitter_minutes: 1   # optional, each launch adds 0..=jitter minutes
+///     availability:              # optional; a pool is available outside these windows
+///       - { from_minute: 30, to_minute: 60, available: false }
+/// on_demand:
+///   price_per_hour: 0.096
+///   launch_latency_minutes: 4
+/// ```
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Minutes simulated; minute `m` covers `[m, m + 1)`.
+    pub duration_minutes: u32,
+    /// Seed of the pseudo-random launch-latency jitter. Same seed, same report.
+    #[serde(default)]
+    pub seed: u64,
+    /// Capacity units required by ECS (the reservation), as steps: each holds from its
+    /// `from_minute` until the next step. The first step starts at minute 0.
+    pub demand: Vec<DemandStep>,
+    /// One spot pool per spot instance type of the config, in any order.
+    pub pools: Vec<PoolSpec>,
+    pub on_demand: OnDemandSpec,
+}
+
+/// From `from_minute` on (until the next step), ECS tasks reserve `units` capacity units.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DemandStep {
+    pub from_minute: u32,
+    pub units: u32,
+}
+
+/// A spot pool: one instance type of the fleet.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PoolSpec {
+    /// An instance type of the config's `spot.instance_types`.
+    #[serde(rename = "type")]
+    pub instance_type: String,
+    /// Spot price per instance-hour, in dollars.
+    pub price_per_hour: f64,
+    /// Minutes from the fleet's launch request until the instance serves ECS.
+    pub launch_latency_minutes: u32,
+    /// Each launch takes `0..=launch_jitter_minutes` extra minutes (seeded).
+    #[serde(default)]
+    pub launch_jitter_minutes: u32,
+    /// Windows where availability differs from "available". Later windows override
+    /// earlier ones where they overlap.
+    #[serde(default)]
+    pub availability: Vec<Window>,
+}
+
+/// `[from_minute, to_minute)`: the pool is `available` (or not) in these minutes.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    pub from_minute: u32,
+    pub to_minute: u32,
+    pub available: bool,
+}
+
+/// The on-demand group's instances.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OnDemandSpec {
+    /// On-demand price per instance-hour, in dollars.
+    pub price_per_hour: f64,
+    /// Minutes from the group's launch until the instance serves ECS.
+    pub launch_latency_minutes: u32,
+    /// Each launch takes `0..=launch_jitter_minutes` extra minutes (seeded).
+    #[serde(default)]
+    pub launch_jitter_minutes: u32,
+}
+
+/// A problem with a scenario: where (`path`, such as `pools[1].availability[0]`) and what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioError {
+    /// 1-based line and column in the file, where the parser knows them.
+    pub location: Option<(u64, u64)>,
+    /// Key path; empty for the whole document.
+    pub path: String,
+    pub message: String,
+}
+
+/// `path: message` (or only `message` for the whole document).
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.path.is_empty() {
+            write!(f, "{}: ", self.path)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+fn err(path: impl Into<String>, message: impl Into<String>) -> ScenarioError {
+    ScenarioError {
+        location: None,
+        path: path.into(),
+        message: message.into(),
+    }
+}
+
+impl Scenario {
+    /// Parses a scenario and checks what the types cannot (steps in order, windows
+    /// non-empty, prices finite, pools unique). Unknown keys are errors.
+    pub fn from_yaml(text: &str) -> Result<Scenario, ScenarioError> {
+        let path = RefCell::new(String::new());
+        let options = serde_saphyr::options! { with_snippet: false };
+        let scenario: Scenario =
+            serde_saphyr::with_deserializer_from_str_with_options(text, options, |de| {
+                serde_path_to_error::deserialize(de).map_err(|e| {
+                    *path.borrow_mut() = path_string(e.path());
+                    e.into_inner()
+                })
+            })
+            .map_err(|e| {
+                let location = e
+                    .location()
+                    .map(|l| (l.line(), l.column()))
+                    .filter(|(l, _)| *l > 0);
+                let msg = e.to_string();
+                let msg = msg.lines().next().unwrap_or_default();
+                let msg = msg.rfind(" at line ").map_or(msg, |i| &msg[..i]);
+                ScenarioError {
+                    location,
+                    path: path.borrow().clone(),
+                    message: msg.to_owned(),
+                }
+            })?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    /// The checks of [`Scenario::from_yaml`] beyond parsing, for scenarios built in code.
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        if self.duration_minutes == 0 || self.duration_minutes > MAX_DURATION_MINUTES {
+            return Err(err(
+                "duration_minutes",
+                format!("expected 1 to {MAX_DURATION_MINUTES} minutes"),
+            ));
+        }
+        match self.demand.first() {
+            None => return Err(err("demand", "expected at least one step")),
+            Some(s) if s.from_minute != 0 => {
+                return Err(err("demand[0].from_minute", "the first step starts at 0"));
+            }
+            Some(_) => {}
+        }
+        for (i, pair) in self.demand.windows(2).enumerate() {
+            if pair[1].from_minute <= pair[0].from_minute {
+                return Err(err(
+                    format!("demand[{}].from_minute", i + 1),
+                    "expected steps in increasing from_minute order",
+                ));
+            }
+        }
+        if self.pools.is_empty() {
+            return Err(err("pools", "expected at least one pool"));
+        }
+        let mut seen = BTreeSet::new();
+        for (i, p) in self.pools.iter().enumerate() {
+            if !seen.insert(p.instance_type.as_str()) {
+                return Err(err(
+                    format!("pools[{i}].type"),
+                    format!("pool `{}` is listed twice", p.instance_type),
+                ));
+            }
+            check_price(p.price_per_hour, &format!("pools[{i}].price_per_hour"))?;
+            for (j, w) in p.availability.iter().enumerate() {
+                if w.to_minute <= w.from_minute {
+                    return Err(err(
+                        format!("pools[{i}].availability[{j}].to_minute"),
+                        "expected to_minute > from_minute",
+                    ));
+                }
+            }
+        }
+        check_price(self.on_demand.price_per_hour, "on_demand.price_per_hour")?;
+        Ok(())
+    }
+
+    /// Checks that the pools are exactly the config's spot instance types.
+    pub fn check_against(&self, config: &StackConfig) -> Result<(), ScenarioError> {
+        for (i, p) in self.pools.iter().enumerate() {
+            if !config
+                .spot
+                .instance_types
+                .iter()
+                .any(|t| t.instance_type == p.instance_type)
+            {
+                return Err(err(
+                    format!("pools[{i}].type"),
+                    format!(
+                        "`{}` is not one of the config's spot.instance_types",
+                        p.instance_type
+                    ),
+                ));
+            }
+        }
+        for (i, t) in config.spot.instance_types.iter().enumerate() {
+            if !self
+                .pools
+                .iter()
+                .any(|p| p.instance_type == t.instance_type)
+            {
+                return Err(err(
+                    "pools",
+                    format!(
+                        "no pool for `{}` (the config's spot.instance_types[{i}])",
+                        t.instance_type
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Units required at `minute`.
+    pub fn demand_at(&self, minute: u32) -> u32 {
+        self.demand
+            .iter()
+            .rev()
+            .find(|s| s.from_minute <= minute)
+            .map_or(0, |s| s.units)
+    }
+}
+
+impl PoolSpec {
+    /// Whether the pool can be used (and keeps its instances) at `minute`.
+    pub fn available_at(&self, minute: u32) -> bool {
+        self.availability
+            .iter()
+            .rev()
+            .find(|w| w.from_minute <= minute && minute < w.to_minute)
+            .is_none_or(|w| w.available)
+    }
+}
+
+fn check_price(p: f64, path: &str) -> Result<(), ScenarioError> {
+    if p.is_finite() && p >= 0.0 {
+        Ok(())
+    } else {
+        Err(err(path, "expected a price of 0 or more"))
+    }
+}
+
+/// `pools.1.type` as `pools[1].type`.
+fn path_string(p: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in p.iter() {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Unknown => {}
+        }
+    }
+    out
+}

@@ -1,0 +1,522 @@
+//! The simulation proper: the spot fleet (shared by every policy, since the fleet does
+//! not see the on-demand group) and one on-demand group per policy.
+
+use std::collections::BTreeMap;
+
+use spotcover_reconciler_core::{
+    Action, DEFAULT_STALE_AFTER_SECS, Datapoint, EpochSeconds, GroupState, Observation, Policy,
+    decide,
+};
+use spotcover_stack::StackConfig;
+use spotcover_stack::config::AllocationStrategy;
+
+use crate::report::{MinuteRecord, PolicyName, PolicyReport, Report};
+use crate::scenario::{Scenario, ScenarioError};
+
+/// Epoch second of minute 0 (2026-01-01T00:00:00Z); only differences matter.
+pub const START_EPOCH: EpochSeconds = 1_767_225_600;
+
+/// Quiet period of the 2017 design, seconds.
+pub const QUIET_2017_SECS: u64 = 600;
+/// On-demand group cooldown of the 2017 design, seconds.
+pub const COOLDOWN_2017_SECS: u32 = 2700;
+
+/// splitmix64: small, seedable, and the same on every platform.
+#[derive(Debug, Clone)]
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64, stream: u64) -> Self {
+        Rng(seed ^ stream.wrapping_mul(0xA076_1D64_78BD_642F))
+    }
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `0..=max`.
+    fn upto(&mut self, max: u32) -> u32 {
+        if max == 0 {
+            0
+        } else {
+            (self.next() % (u64::from(max) + 1)) as u32
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct SpotInstance {
+    pool: usize,
+    ready_at: u32,
+}
+
+/// A spot pool as the fleet sees it.
+struct Pool<'a> {
+    spec: &'a crate::scenario::PoolSpec,
+    weight: u32,
+    /// Config order, for ties.
+    order: usize,
+}
+
+impl Pool<'_> {
+    fn price_per_unit(&self) -> f64 {
+        self.spec.price_per_hour / f64::from(self.weight)
+    }
+}
+
+/// Per-minute history of the fleet, identical for every policy.
+struct FleetRun {
+    demand: Vec<u32>,
+    target: Vec<u32>,
+    fulfilled: Vec<u32>,
+    /// Dollars, whole run.
+    cost: f64,
+    /// Target and fulfilled before minute 0 (the warm start), for CloudWatch history.
+    initial: (u32, u32),
+}
+
+fn ceil_div(a: u64, b: u64) -> u64 {
+    a.div_ceil(b)
+}
+
+/// The fleet's target as target tracking would set it for `demand` units reserved.
+fn tracked_target(config: &StackConfig, demand: u32) -> u32 {
+    let a = &config.spot.autoscaling;
+    let pct = u64::from(a.target_percent.clamp(1, 100));
+    let raw = ceil_div(u64::from(demand) * 100, pct);
+    let lo = a.min_capacity;
+    let hi = a.max_capacity.max(lo);
+    u32::try_from(raw).unwrap_or(u32::MAX).clamp(lo, hi)
+}
+
+fn secs_to_minutes(s: u32) -> i64 {
+    i64::from(s.div_ceil(60))
+}
+
+fn run_fleet(config: &StackConfig, scenario: &Scenario) -> FleetRun {
+    let pools: Vec<Pool> = config
+        .spot
+        .instance_types
+        .iter()
+        .enumerate()
+        .map(|(order, t)| Pool {
+            spec: scenario
+                .pools
+                .iter()
+                .find(|p| p.instance_type == t.instance_type)
+                .expect("checked against the config"),
+            weight: t.weight.max(1),
+            order,
+        })
+        .collect();
+    let lowest_price = config.spot.allocation_strategy == AllocationStrategy::LowestPrice;
+    let mut rng = Rng::new(scenario.seed, 1);
+    let n = scenario.duration_minutes as usize;
+    let a = &config.spot.autoscaling;
+    let out_cd = secs_to_minutes(a.scale_out_cooldown_seconds);
+    let in_cd = secs_to_minutes(a.scale_in_cooldown_seconds);
+
+    let mut instances: Vec<SpotInstance> = Vec::new();
+    let mut target = tracked_target(config, scenario.demand_at(0));
+    let mut last_out: i64 = i64::MIN / 2;
+    let mut last_any: i64 = i64::MIN / 2;
+    let mut run = FleetRun {
+        demand: Vec::with_capacity(n),
+        target: Vec::with_capacity(n),
+        fulfilled: Vec::with_capacity(n),
+        cost: 0.0,
+        initial: (target, 0),
+    };
+
+    for t in 0..scenario.duration_minutes {
+        let tm = i64::from(t);
+        let demand = scenario.demand_at(t);
+        // Target tracking on the reservation, in steps limited by the cooldowns.
+        let wanted = tracked_target(config, demand);
+        if wanted > target && tm - last_out >= out_cd {
+            target = wanted;
+            last_out = tm;
+            last_any = tm;
+        } else if wanted < target && tm - last_any >= in_cd {
+            target = wanted;
+            last_any = tm;
+        }
+
+        // Pools lost now interrupt their instances (launching ones too).
+        instances.retain(|i| pools[i.pool].spec.available_at(t));
+
+        // Maintain: launch until the units in flight reach the target.
+        let mut in_flight: u32 = instances.iter().map(|i| pools[i.pool].weight).sum();
+        while in_flight < target {
+            let mut units = vec![0u32; pools.len()];
+            for i in &instances {
+                units[i.pool] += pools[i.pool].weight;
+            }
+            let pick = (0..pools.len())
+                .filter(|&p| pools[p].spec.available_at(t))
+                .min_by(|&x, &y| {
+                    let key = |p: usize| {
+                        let spread = if lowest_price { 0 } else { units[p] };
+                        (spread, pools[p].price_per_unit(), pools[p].order)
+                    };
+                    let (kx, ky) = (key(x), key(y));
+                    kx.0.cmp(&ky.0)
+                        .then(kx.1.total_cmp(&ky.1))
+                        .then(kx.2.cmp(&ky.2))
+                });
+            let Some(p) = pick else { break };
+            // The warm start: instances present at minute 0 are already running.
+            let ready_at = if t == 0 {
+                0
+            } else {
+                t + pools[p].spec.launch_latency_minutes
+                    + rng.upto(pools[p].spec.launch_jitter_minutes)
+            };
+            instances.push(SpotInstance { pool: p, ready_at });
+            in_flight += pools[p].weight;
+        }
+        // Excess: terminate what is not needed, launching ones first, then the most
+        // expensive per unit, while the target stays met.
+        loop {
+            let victim = instances
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| in_flight - pools[i.pool].weight >= target)
+                .max_by(|(ix, x), (iy, y)| {
+                    (x.ready_at > t)
+                        .cmp(&(y.ready_at > t))
+                        .then(
+                            pools[x.pool]
+                                .price_per_unit()
+                                .total_cmp(&pools[y.pool].price_per_unit()),
+                        )
+                        .then(ix.cmp(iy))
+                })
+                .map(|(k, _)| k);
+            let Some(k) = victim else { break };
+            in_flight -= pools[instances[k].pool].weight;
+            instances.remove(k);
+        }
+
+        let fulfilled: u32 = instances
+            .iter()
+            .filter(|i| i.ready_at <= t)
+            .map(|i| pools[i.pool].weight)
+            .sum();
+        run.cost += instances
+            .iter()
+            .map(|i| pools[i.pool].spec.price_per_hour / 60.0)
+            .sum::<f64>();
+        if t == 0 {
+            run.initial = (target, fulfilled);
+        }
+        run.demand.push(demand);
+        run.target.push(target);
+        run.fulfilled.push(fulfilled);
+    }
+    run
+}
+
+/// How many minutes of CloudWatch history the reconciler reads, as the Lambda does:
+/// `max(Q, S)` plus a margin.
+fn window_minutes(policy: &Policy) -> i64 {
+    let secs = policy.quiet_period_secs.max(policy.stale_after_secs) + 120;
+    i64::try_from(secs.div_ceil(60)).unwrap_or(i64::MAX)
+}
+
+/// The fleet's metrics as CloudWatch reports them to a run at the start of minute `t`:
+/// one datapoint per complete minute before `t`, at most `window` of them. Minutes
+/// before 0 repeat the warm start.
+fn observe(fleet: &FleetRun, t: u32, window: i64) -> Observation {
+    let mut obs = Observation::default();
+    let start = i64::from(t) - window;
+    for m in start..i64::from(t) {
+        let (target, fulfilled) = if m < 0 {
+            fleet.initial
+        } else {
+            (fleet.target[m as usize], fleet.fulfilled[m as usize])
+        };
+        let at = START_EPOCH + m * 60;
+        obs.target.push(Datapoint::new(at, f64::from(target)));
+        obs.fulfilled.push(Datapoint::new(at, f64::from(fulfilled)));
+    }
+    obs
+}
+
+/// Minute records and costs common to every policy's bookkeeping.
+struct Ledger {
+    minutes: Vec<MinuteRecord>,
+    od_instance_minutes: u64,
+}
+
+fn record(
+    ledger: &mut Ledger,
+    fleet: &FleetRun,
+    t: u32,
+    desired: u32,
+    running: u32,
+    alive: u32,
+    weight: u32,
+) {
+    let i = t as usize;
+    let covered = u64::from(fleet.fulfilled[i]) + u64::from(running) * u64::from(weight);
+    let uncovered = u64::from(fleet.demand[i]).saturating_sub(covered);
+    ledger.od_instance_minutes += u64::from(alive);
+    ledger.minutes.push(MinuteRecord {
+        minute: t,
+        demand: fleet.demand[i],
+        target: fleet.target[i],
+        spot_fulfilled: fleet.fulfilled[i],
+        on_demand_desired: desired,
+        on_demand_running: running,
+        on_demand_units: u32::try_from(u64::from(running) * u64::from(weight)).unwrap_or(u32::MAX),
+        uncovered: uncovered as u32,
+    });
+}
+
+/// The on-demand group driven by the real reconciler core.
+fn run_reconciler(
+    config: &StackConfig,
+    scenario: &Scenario,
+    fleet: &FleetRun,
+    policy: Policy,
+    cooldown_secs: u32,
+) -> (Ledger, u32, BTreeMap<String, u32>) {
+    let od = &config.on_demand;
+    let (min, max) = (od.min_size, od.max_size);
+    let mut rng = Rng::new(scenario.seed, 2);
+    let window = window_minutes(&policy);
+    // Warm start: the group at its minimum, running.
+    let mut desired = min;
+    let mut ready_at: Vec<u32> = vec![0; min as usize];
+    let mut last_activity: Option<u32> = None;
+    let mut refused = 0u32;
+    let mut reasons: BTreeMap<String, u32> = BTreeMap::new();
+    let mut ledger = Ledger {
+        minutes: Vec::new(),
+        od_instance_minutes: 0,
+    };
+
+    for t in 0..scenario.duration_minutes {
+        let now = START_EPOCH + i64::from(t) * 60;
+        let obs = observe(fleet, t, window);
+        let group = GroupState { desired, min, max };
+        let d = decide(&policy, &obs, Some(&group), now);
+        let reason = reason_name(&d.reason);
+        *reasons.entry(reason).or_default() += 1;
+        if let Action::SetDesired {
+            desired: new,
+            honor_cooldown,
+        } = d.action
+        {
+            let cooling =
+                last_activity.is_some_and(|a| u64::from(t - a) * 60 < u64::from(cooldown_secs));
+            if honor_cooldown && cooling {
+                refused += 1;
+            } else {
+                desired = new;
+                last_activity = Some(t);
+            }
+        }
+        // The group converges on its desired capacity: launches take the latency,
+        // terminations (launching instances first, then the newest) are immediate.
+        while (ready_at.len() as u32) < desired {
+            ready_at.push(
+                t + scenario.on_demand.launch_latency_minutes
+                    + rng.upto(scenario.on_demand.launch_jitter_minutes),
+            );
+        }
+        while (ready_at.len() as u32) > desired {
+            let k = (0..ready_at.len())
+                .max_by_key(|&k| (ready_at[k], k))
+                .expect("non-empty");
+            ready_at.remove(k);
+        }
+        let running = ready_at.iter().filter(|&&r| r <= t).count() as u32;
+        record(
+            &mut ledger,
+            fleet,
+            t,
+            desired,
+            running,
+            ready_at.len() as u32,
+            od.weight,
+        );
+    }
+    (ledger, refused, reasons)
+}
+
+fn reason_name(r: &spotcover_reconciler_core::Reason) -> String {
+    use spotcover_reconciler_core::Reason::*;
+    match r {
+        GroupUnknown => "group_unknown",
+        GroupBoundsInvalid => "group_bounds_invalid",
+        FleetMetricsMissing => "fleet_metrics_missing",
+        FleetMetricsPartial => "fleet_metrics_partial",
+        FleetMetricsInvalid => "fleet_metrics_invalid",
+        FleetMetricsStale => "fleet_metrics_stale",
+        FleetStillScaling => "fleet_still_scaling",
+        Steady => "steady",
+        CoverShortfall => "cover_shortfall",
+        ReleaseCover => "release_cover",
+    }
+    .to_owned()
+}
+
+/// The oracle: knows the fleet's future, so each instance is launched exactly the
+/// latency ahead of the minute its cover is needed and terminated the minute it is not.
+/// Before the latency has elapsed nothing launched at minute 0 or later can run, so the
+/// oracle has the warm start's `min_size` instances then, as every policy does.
+fn run_oracle(config: &StackConfig, scenario: &Scenario, fleet: &FleetRun) -> Ledger {
+    let od = &config.on_demand;
+    let (min, max) = (od.min_size, od.max_size.max(od.min_size));
+    let latency = scenario.on_demand.launch_latency_minutes;
+    let w = u64::from(od.weight.max(1));
+    let n = scenario.duration_minutes as usize;
+    let need: Vec<u32> = (0..n)
+        .map(|i| {
+            if (i as u32) < latency {
+                return min;
+            }
+            let short = u64::from(fleet.demand[i]).saturating_sub(u64::from(fleet.fulfilled[i]));
+            u32::try_from(ceil_div(short, w))
+                .unwrap_or(u32::MAX)
+                .clamp(min, max)
+        })
+        .collect();
+    // Alive at minute m: the instances running at m, plus those launched for a later
+    // minute u in (m, m + latency] (each increase of need at u launches at u - latency).
+    let mut ledger = Ledger {
+        minutes: Vec::new(),
+        od_instance_minutes: 0,
+    };
+    for t in 0..n {
+        let launching: u32 = (t + 1..=(t + latency as usize).min(n - 1))
+            .map(|u| need[u].saturating_sub(need[u - 1]))
+            .sum();
+        // Desired as Auto Scaling would show it: everything launched or running.
+        let alive = need[t] + launching;
+        record(
+            &mut ledger,
+            fleet,
+            t as u32,
+            alive,
+            need[t],
+            alive,
+            od.weight,
+        );
+    }
+    ledger
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+fn finish(
+    name: PolicyName,
+    ledger: Ledger,
+    fleet: &FleetRun,
+    od_price: f64,
+    refused: u32,
+    reasons: BTreeMap<String, u32>,
+) -> PolicyReport {
+    let hours = ledger.od_instance_minutes as f64 / 60.0;
+    let od_cost = hours * od_price;
+    PolicyReport {
+        policy: name,
+        uncovered_unit_minutes: ledger.minutes.iter().map(|m| u64::from(m.uncovered)).sum(),
+        on_demand_instance_hours: round4(hours),
+        on_demand_cost: round4(od_cost),
+        spot_cost: round4(fleet.cost),
+        total_cost: round4(od_cost + fleet.cost),
+        scale_ins_refused: refused,
+        decisions: reasons,
+        minutes: ledger.minutes,
+    }
+}
+
+/// Runs the scenario against the config under the four policies (see the crate docs).
+/// Fails when the scenario's pools are not exactly the config's spot instance types.
+pub fn simulate(config: &StackConfig, scenario: &Scenario) -> Result<Report, ScenarioError> {
+    scenario.validate()?;
+    scenario.check_against(config)?;
+    let fleet = run_fleet(config, scenario);
+    let od_price = scenario.on_demand.price_per_hour;
+    let weight = config.on_demand.weight.max(1);
+    let mut policies = Vec::new();
+
+    // (a) spot only: no on-demand group at all.
+    let mut ledger = Ledger {
+        minutes: Vec::new(),
+        od_instance_minutes: 0,
+    };
+    for t in 0..scenario.duration_minutes {
+        record(&mut ledger, &fleet, t, 0, 0, 0, weight);
+    }
+    policies.push(finish(
+        PolicyName::SpotOnly,
+        ledger,
+        &fleet,
+        od_price,
+        0,
+        BTreeMap::new(),
+    ));
+
+    // (b) the 2017 design: 10-minute quiet period, 45-minute cooldown.
+    let p2017 =
+        Policy::with(weight, QUIET_2017_SECS, DEFAULT_STALE_AFTER_SECS).expect("weight >= 1");
+    let (ledger, refused, reasons) =
+        run_reconciler(config, scenario, &fleet, p2017, COOLDOWN_2017_SECS);
+    policies.push(finish(
+        PolicyName::Design2017,
+        ledger,
+        &fleet,
+        od_price,
+        refused,
+        reasons,
+    ));
+
+    // (c) the config's own values.
+    let pdefault = Policy::with(
+        weight,
+        u64::from(config.reconciler.quiet_period_seconds),
+        DEFAULT_STALE_AFTER_SECS,
+    )
+    .expect("weight >= 1");
+    let (ledger, refused, reasons) = run_reconciler(
+        config,
+        scenario,
+        &fleet,
+        pdefault,
+        config.on_demand.cooldown_seconds,
+    );
+    policies.push(finish(
+        PolicyName::Default,
+        ledger,
+        &fleet,
+        od_price,
+        refused,
+        reasons,
+    ));
+
+    // (d) the oracle.
+    let ledger = run_oracle(config, scenario, &fleet);
+    policies.push(finish(
+        PolicyName::Oracle,
+        ledger,
+        &fleet,
+        od_price,
+        0,
+        BTreeMap::new(),
+    ));
+
+    Ok(Report {
+        stack: config.stack.clone(),
+        duration_minutes: scenario.duration_minutes,
+        seed: scenario.seed,
+        policies,
+    })
+}

@@ -1,0 +1,213 @@
+//! The example scenarios against the quickstart: invariants and snapshots.
+
+use spotcover_simulate::{PolicyName, Report, Scenario, simulate};
+use spotcover_stack::StackConfig;
+
+const SCENARIOS: &[(&str, &str)] = &[
+    (
+        "full-outage",
+        include_str!("../../../examples/scenarios/full-outage.yaml"),
+    ),
+    (
+        "one-pool-lost",
+        include_str!("../../../examples/scenarios/one-pool-lost.yaml"),
+    ),
+    (
+        "flapping",
+        include_str!("../../../examples/scenarios/flapping.yaml"),
+    ),
+    (
+        "scale-out-during-outage",
+        include_str!("../../../examples/scenarios/scale-out-during-outage.yaml"),
+    ),
+];
+
+fn quickstart() -> StackConfig {
+    let mut resolved = spotcover_stack::load(include_str!("../../../examples/quickstart.yaml"))
+        .expect("quickstart loads");
+    resolved.remove(0).config
+}
+
+fn run(text: &str) -> Report {
+    let scenario = Scenario::from_yaml(text).expect("scenario parses");
+    simulate(&quickstart(), &scenario).expect("scenario matches the config")
+}
+
+fn uncovered(r: &Report, p: PolicyName) -> u64 {
+    r.policy(p).unwrap().uncovered_unit_minutes
+}
+
+#[test]
+fn snapshots() {
+    for (name, text) in SCENARIOS {
+        let r = run(text);
+        insta::assert_snapshot!(*name, r.table());
+    }
+}
+
+#[test]
+fn every_policy_is_reported_in_order() {
+    let r = run(SCENARIOS[0].1);
+    let names: Vec<_> = r.policies.iter().map(|p| p.policy.as_str()).collect();
+    assert_eq!(names, ["spot-only", "2017", "default", "oracle"]);
+}
+
+#[test]
+fn oracle_leaves_the_least_uncovered() {
+    for (name, text) in SCENARIOS {
+        let r = run(text);
+        let o = uncovered(&r, PolicyName::Oracle);
+        for p in &r.policies {
+            assert!(
+                o <= p.uncovered_unit_minutes,
+                "{name}: oracle {o} > {} {}",
+                p.policy.as_str(),
+                p.uncovered_unit_minutes
+            );
+        }
+        // Per minute too.
+        let oracle = r.policy(PolicyName::Oracle).unwrap();
+        for p in &r.policies {
+            for (a, b) in oracle.minutes.iter().zip(&p.minutes) {
+                assert!(a.uncovered <= b.uncovered, "{name} minute {}", a.minute);
+            }
+        }
+    }
+}
+
+#[test]
+fn default_is_no_worse_than_2017() {
+    for (name, text) in SCENARIOS {
+        let r = run(text);
+        assert!(
+            uncovered(&r, PolicyName::Default) <= uncovered(&r, PolicyName::Design2017),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn spot_only_buys_no_on_demand() {
+    for (name, text) in SCENARIOS {
+        let r = run(text);
+        let p = r.policy(PolicyName::SpotOnly).unwrap();
+        assert_eq!(p.on_demand_cost, 0.0, "{name}");
+        assert_eq!(p.on_demand_instance_hours, 0.0, "{name}");
+        assert!(p.minutes.iter().all(|m| m.on_demand_desired == 0));
+    }
+}
+
+#[test]
+fn capacity_is_consistent_and_never_negative() {
+    let config = quickstart();
+    let w = config.on_demand.weight;
+    for (name, text) in SCENARIOS {
+        let r = run(text);
+        for p in &r.policies {
+            assert_eq!(p.minutes.len(), r.duration_minutes as usize);
+            assert!(p.spot_cost >= 0.0 && p.on_demand_cost >= 0.0, "{name}");
+            assert!(
+                (p.total_cost - (p.spot_cost + p.on_demand_cost)).abs() < 1e-3,
+                "{name}"
+            );
+            for m in &p.minutes {
+                // Unsigned fields cannot go negative; check the relations instead.
+                assert!(m.on_demand_running <= m.on_demand_desired, "{name} {m:?}");
+                assert!(m.on_demand_desired <= config.on_demand.max_size, "{name}");
+                assert_eq!(m.on_demand_units, m.on_demand_running * w);
+                let covered = i64::from(m.spot_fulfilled) + i64::from(m.on_demand_units);
+                assert_eq!(
+                    i64::from(m.uncovered),
+                    (i64::from(m.demand) - covered).max(0),
+                    "{name} {m:?}"
+                );
+                assert!(m.target >= config.spot.autoscaling.min_capacity);
+                assert!(m.target <= config.spot.autoscaling.max_capacity);
+            }
+        }
+    }
+}
+
+#[test]
+fn deterministic_for_a_seed() {
+    for (name, text) in SCENARIOS {
+        let (a, b) = (run(text), run(text));
+        assert_eq!(a, b, "{name}");
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            serde_json::to_string(&b).unwrap()
+        );
+        assert_eq!(a.svg(), b.svg(), "{name}");
+    }
+}
+
+#[test]
+fn the_seed_matters_where_there_is_jitter() {
+    let text = SCENARIOS[0].1;
+    let a = run(text);
+    let mut s = Scenario::from_yaml(text).unwrap();
+    let mut differs = false;
+    for seed in 100..110 {
+        s.seed = seed;
+        let b = simulate(&quickstart(), &s).unwrap();
+        differs |= a.policies != b.policies;
+    }
+    assert!(differs);
+}
+
+#[test]
+fn outage_needs_cover_and_the_reconciler_gives_it() {
+    for (name, text) in SCENARIOS {
+        let r = run(text);
+        let d = r.policy(PolicyName::Default).unwrap();
+        assert!(
+            d.uncovered_unit_minutes <= uncovered(&r, PolicyName::SpotOnly),
+            "{name}"
+        );
+    }
+    let r = run(SCENARIOS[0].1);
+    assert!(uncovered(&r, PolicyName::SpotOnly) > 0);
+    assert!(r.policy(PolicyName::Default).unwrap().on_demand_cost > 0.0);
+    assert!(uncovered(&r, PolicyName::Default) < uncovered(&r, PolicyName::SpotOnly));
+}
+
+#[test]
+fn svg_has_one_panel_per_policy() {
+    let svg = run(SCENARIOS[0].1).svg();
+    assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);
+    assert!(svg.trim_end().ends_with("</svg>"));
+    for p in ["spot-only:", "2017:", "default:", "oracle:"] {
+        assert!(svg.contains(p), "{p}");
+    }
+}
+
+#[test]
+fn json_names_policies_as_in_the_table() {
+    let r = run(SCENARIOS[0].1);
+    let v: serde_json::Value = serde_json::to_value(&r).unwrap();
+    assert_eq!(v["policies"][1]["policy"], "2017");
+    assert_eq!(v["policies"][0]["minutes"][0]["minute"], 0);
+}
+
+#[test]
+fn a_shorter_quiet_period_and_cooldown_beat_2017_when_the_fleet_scales_out_during_an_outage() {
+    let text = include_str!("../../../examples/quickstart.yaml").to_owned()
+        + "reconciler:\n  quiet_period_seconds: 180\n";
+    let text = text.replace("  weight: 2\n", "  weight: 2\n  cooldown_seconds: 600\n");
+    let config = spotcover_stack::load(&text).unwrap().remove(0).config;
+    assert_eq!(config.reconciler.quiet_period_seconds, 180);
+    assert_eq!(config.on_demand.cooldown_seconds, 600);
+    let s = Scenario::from_yaml(SCENARIOS[3].1).unwrap();
+    let r = simulate(&config, &s).unwrap();
+    let (d, o) = (
+        r.policy(PolicyName::Default).unwrap(),
+        r.policy(PolicyName::Design2017).unwrap(),
+    );
+    assert!(
+        d.uncovered_unit_minutes < o.uncovered_unit_minutes,
+        "{}",
+        r.table()
+    );
+    assert!(d.on_demand_cost < o.on_demand_cost, "{}", r.table());
+    insta::assert_snapshot!("tuned-scale-out-during-outage", r.table());
+}
