@@ -1,4 +1,5 @@
-//! The three AWS calls the reconciler needs, behind a small trait.
+//! The AWS calls the reconciler needs, behind two small traits: [`CapacityApi`]
+//! (CloudWatch, Auto Scaling) and [`ClusterApi`] (ECS, for interruption notices).
 
 use serde::Serialize;
 use spotcover_reconciler_core::{EpochSeconds, GroupState, Observation};
@@ -94,6 +95,44 @@ pub trait CapacityApi {
     ) -> Result<SetOutcome, ApiError>;
 }
 
+/// A container instance as ECS describes it (the fields the reconciler reads).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContainerInstanceInfo {
+    pub arn: String,
+    pub ec2_instance_id: Option<String>,
+    /// ECS status: `ACTIVE`, `DRAINING`, `REGISTERING`, `DEREGISTERING`, `INACTIVE`, ...
+    pub status: String,
+    /// The `ecs.instance-type` attribute.
+    pub instance_type: Option<String>,
+    /// The `spotcover.covered` attribute's value, when present.
+    pub covered: Option<String>,
+}
+
+/// The reconciler's view of ECS, for interruption notices. `cluster` is the
+/// cluster's name (or ARN).
+#[allow(async_fn_in_trait)]
+pub trait ClusterApi {
+    /// `ListContainerInstances` with the filter `ec2InstanceId == {ec2_instance_id}`
+    /// (all pages; with the filter AWS answers at most one). moto ignores the
+    /// filter, so callers must check `ec2_instance_id` of what they describe.
+    async fn list_container_instances(
+        &self,
+        cluster: &str,
+        ec2_instance_id: &str,
+    ) -> Result<Vec<String>, ApiError>;
+    /// `DescribeContainerInstances` (in chunks of 100), with attributes.
+    async fn describe_container_instances(
+        &self,
+        cluster: &str,
+        arns: &[String],
+    ) -> Result<Vec<ContainerInstanceInfo>, ApiError>;
+    /// `UpdateContainerInstancesState` to DRAINING.
+    async fn drain(&self, cluster: &str, arn: &str) -> Result<(), ApiError>;
+    /// `PutAttributes`: the `spotcover.covered` attribute with `value` on the
+    /// container instance.
+    async fn mark_covered(&self, cluster: &str, arn: &str, value: &str) -> Result<(), ApiError>;
+}
+
 /// One call recorded by [`FakeApi`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Call {
@@ -108,6 +147,23 @@ pub enum Call {
         desired: u32,
         honor_cooldown: bool,
     },
+    ListContainerInstances {
+        cluster: String,
+        ec2_instance_id: String,
+    },
+    DescribeContainerInstances {
+        cluster: String,
+        arns: Vec<String>,
+    },
+    Drain {
+        cluster: String,
+        arn: String,
+    },
+    MarkCovered {
+        cluster: String,
+        arn: String,
+        value: String,
+    },
 }
 
 /// An in-memory [`CapacityApi`] that records its calls, for tests.
@@ -120,6 +176,10 @@ pub struct FakeApi {
     pub set_error: Mutex<Option<ApiError>>,
     /// When true, `set_desired` with the cooldown honoured answers `InCooldown`.
     pub in_cooldown: Mutex<bool>,
+    /// Container instances by cluster name.
+    pub container_instances: Mutex<Vec<(String, ContainerInstanceInfo)>>,
+    /// When set, ECS calls fail with this error.
+    pub ecs_error: Mutex<Option<ApiError>>,
     pub calls: Mutex<Vec<Call>>,
 }
 
@@ -130,6 +190,8 @@ impl FakeApi {
             group: Mutex::new(group),
             set_error: Mutex::new(None),
             in_cooldown: Mutex::new(false),
+            container_instances: Mutex::new(Vec::new()),
+            ecs_error: Mutex::new(None),
             calls: Mutex::new(Vec::new()),
         }
     }
@@ -191,5 +253,95 @@ impl CapacityApi for FakeApi {
             }
             None => Err(ApiError::GroupNotFound(name.to_owned())),
         }
+    }
+}
+
+impl FakeApi {
+    fn ecs_result(&self) -> Result<(), ApiError> {
+        match self.ecs_error.lock().unwrap().clone() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn with_instance<T>(
+        &self,
+        cluster: &str,
+        arn: &str,
+        f: impl FnOnce(&mut ContainerInstanceInfo) -> T,
+    ) -> Result<T, ApiError> {
+        let mut all = self.container_instances.lock().unwrap();
+        all.iter_mut()
+            .find(|(c, ci)| c == cluster && ci.arn == arn)
+            .map(|(_, ci)| f(ci))
+            .ok_or_else(|| ApiError::Refused {
+                service: "ecs",
+                op: "UpdateContainerInstancesState",
+                code: "MISSING".into(),
+                message: arn.to_owned(),
+            })
+    }
+}
+
+impl ClusterApi for FakeApi {
+    async fn list_container_instances(
+        &self,
+        cluster: &str,
+        ec2_instance_id: &str,
+    ) -> Result<Vec<String>, ApiError> {
+        self.record(Call::ListContainerInstances {
+            cluster: cluster.to_owned(),
+            ec2_instance_id: ec2_instance_id.to_owned(),
+        });
+        self.ecs_result()?;
+        Ok(self
+            .container_instances
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(c, ci)| {
+                c == cluster && ci.ec2_instance_id.as_deref() == Some(ec2_instance_id)
+            })
+            .map(|(_, ci)| ci.arn.clone())
+            .collect())
+    }
+
+    async fn describe_container_instances(
+        &self,
+        cluster: &str,
+        arns: &[String],
+    ) -> Result<Vec<ContainerInstanceInfo>, ApiError> {
+        self.record(Call::DescribeContainerInstances {
+            cluster: cluster.to_owned(),
+            arns: arns.to_vec(),
+        });
+        self.ecs_result()?;
+        Ok(self
+            .container_instances
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(c, ci)| c == cluster && arns.contains(&ci.arn))
+            .map(|(_, ci)| ci.clone())
+            .collect())
+    }
+
+    async fn drain(&self, cluster: &str, arn: &str) -> Result<(), ApiError> {
+        self.record(Call::Drain {
+            cluster: cluster.to_owned(),
+            arn: arn.to_owned(),
+        });
+        self.ecs_result()?;
+        self.with_instance(cluster, arn, |ci| ci.status = "DRAINING".into())
+    }
+
+    async fn mark_covered(&self, cluster: &str, arn: &str, value: &str) -> Result<(), ApiError> {
+        self.record(Call::MarkCovered {
+            cluster: cluster.to_owned(),
+            arn: arn.to_owned(),
+            value: value.to_owned(),
+        });
+        self.ecs_result()?;
+        self.with_instance(cluster, arn, |ci| ci.covered = Some(value.to_owned()))
     }
 }

@@ -1,6 +1,10 @@
 //! Configuration from the environment (a contract with the synthesized template).
 
-use spotcover_reconciler_core::{DEFAULT_QUIET_PERIOD_SECS, DEFAULT_STALE_AFTER_SECS, Policy};
+use std::collections::BTreeMap;
+
+use spotcover_reconciler_core::{
+    DEFAULT_QUIET_PERIOD_SECS, DEFAULT_STALE_AFTER_SECS, InterruptionPolicy, Policy,
+};
 
 /// Fallback fleet id; a fleet id in the event wins.
 pub const ENV_FLEET_ID: &str = "SPOTCOVER_FLEET_ID";
@@ -12,6 +16,13 @@ pub const ENV_ON_DEMAND_WEIGHT: &str = "SPOTCOVER_ON_DEMAND_WEIGHT";
 pub const ENV_QUIET_PERIOD: &str = "SPOTCOVER_QUIET_PERIOD_SECONDS";
 /// Staleness bound in seconds (default 900).
 pub const ENV_STALE_AFTER: &str = "SPOTCOVER_STALE_AFTER_SECONDS";
+
+/// ECS cluster name of the stack (required for interruption events only).
+pub const ENV_CLUSTER: &str = "SPOTCOVER_CLUSTER";
+/// The fleet's weights, `type=units,...` (e.g. `m6i.large=2,m6i.xlarge=4`); optional.
+pub const ENV_SPOT_WEIGHTS: &str = "SPOTCOVER_SPOT_WEIGHTS";
+/// `true` or `false` (default): drain and cover on rebalance recommendations too.
+pub const ENV_DRAIN_ON_REBALANCE: &str = "SPOTCOVER_DRAIN_ON_REBALANCE";
 
 /// A configuration value that is missing or unusable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,6 +43,43 @@ pub struct Config {
     pub fleet_id: Option<String>,
     pub group_name: String,
     pub policy: Policy,
+    /// The stack's ECS cluster; interruption events fail without it.
+    pub cluster: Option<String>,
+    /// Spot weights and the rebalance switch.
+    pub interruption: InterruptionPolicy,
+}
+
+/// Parses `type=units,...`: types non-empty and distinct, units integers >= 1.
+/// Blank entries (`a=1,,b=2`, a trailing comma) are ignored.
+pub fn parse_weights(s: &str) -> Result<BTreeMap<String, u32>, ConfigError> {
+    let invalid = || ConfigError::Invalid {
+        name: ENV_SPOT_WEIGHTS,
+        want: "instance-type=weight pairs separated by commas, weights integers >= 1",
+        got: s.to_owned(),
+    };
+    let mut out = BTreeMap::new();
+    for entry in s.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (ty, w) = entry.split_once('=').ok_or_else(invalid)?;
+        let (ty, w) = (ty.trim(), w.trim());
+        let w: u32 = w.parse().map_err(|_| invalid())?;
+        if ty.is_empty() || w == 0 || out.insert(ty.to_owned(), w).is_some() {
+            return Err(invalid());
+        }
+    }
+    Ok(out)
+}
+
+fn boolean(name: &'static str, v: Option<String>) -> Result<bool, ConfigError> {
+    match non_empty(v) {
+        None => Ok(false),
+        Some(s) if s.eq_ignore_ascii_case("true") => Ok(true),
+        Some(s) if s.eq_ignore_ascii_case("false") => Ok(false),
+        Some(s) => Err(ConfigError::Invalid {
+            name,
+            want: "true or false",
+            got: s,
+        }),
+    }
 }
 
 /// A fleet id as EC2 writes it: `sfr-` then letters, digits and dashes.
@@ -98,10 +146,16 @@ impl Config {
             want: "an integer >= 1",
             got: weight.to_string(),
         })?;
+        let interruption = InterruptionPolicy {
+            spot_weights: parse_weights(&get(ENV_SPOT_WEIGHTS).unwrap_or_default())?,
+            drain_on_rebalance: boolean(ENV_DRAIN_ON_REBALANCE, get(ENV_DRAIN_ON_REBALANCE))?,
+        };
         Ok(Self {
             fleet_id,
             group_name,
             policy,
+            cluster: non_empty(get(ENV_CLUSTER)),
+            interruption,
         })
     }
 
@@ -140,6 +194,46 @@ mod tests {
         .unwrap();
         assert_eq!(c.fleet_id.as_deref(), Some("sfr-abc-123"));
         assert_eq!(c.policy, Policy::with(2, 60, 300).unwrap());
+    }
+
+    #[test]
+    fn interruption_settings() {
+        let base = [(ENV_GROUP_NAME, "g"), (ENV_ON_DEMAND_WEIGHT, "2")];
+        let c = cfg(&base).unwrap();
+        assert_eq!(c.cluster, None);
+        assert_eq!(c.interruption, InterruptionPolicy::default());
+        let mut v = base.to_vec();
+        v.extend([
+            (ENV_CLUSTER, "spotcover-quickstart"),
+            (ENV_SPOT_WEIGHTS, "m6i.large=2, m5.large=2,m6i.xlarge=4,"),
+            (ENV_DRAIN_ON_REBALANCE, "true"),
+        ]);
+        let c = cfg(&v).unwrap();
+        assert_eq!(c.cluster.as_deref(), Some("spotcover-quickstart"));
+        assert!(c.interruption.drain_on_rebalance);
+        assert_eq!(
+            c.interruption.spot_weights,
+            [("m5.large", 2), ("m6i.large", 2), ("m6i.xlarge", 4)]
+                .into_iter()
+                .map(|(t, w)| (t.to_owned(), w))
+                .collect()
+        );
+        for (var, bad) in [
+            (ENV_SPOT_WEIGHTS, "m6i.large"),
+            (ENV_SPOT_WEIGHTS, "m6i.large=0"),
+            (ENV_SPOT_WEIGHTS, "m6i.large=1.5"),
+            (ENV_SPOT_WEIGHTS, "=2"),
+            (ENV_SPOT_WEIGHTS, "a=1,a=2"),
+            (ENV_DRAIN_ON_REBALANCE, "yes"),
+        ] {
+            let mut v = base.to_vec();
+            v.push((var, bad));
+            let e = cfg(&v).unwrap_err();
+            assert!(e.to_string().starts_with(var), "{e}");
+        }
+        let mut v = base.to_vec();
+        v.push((ENV_DRAIN_ON_REBALANCE, "False"));
+        assert!(!cfg(&v).unwrap().interruption.drain_on_rebalance);
     }
 
     #[test]

@@ -6,12 +6,82 @@
 //! - SNS-delivered CloudWatch alarm: `{"Records": [{"Sns": {"Message": "<alarm JSON>"}}]}`
 //!   where the alarm JSON holds `Trigger.Dimensions: [{"name": "FleetRequestId", "value": "sfr-..."}]`.
 //!
+//! - EventBridge EC2 notices, the whole event: `detail-type` `"EC2 Spot Instance
+//!   Interruption Warning"` (`detail: {"instance-id": "i-...", "instance-action": "terminate"}`)
+//!   or `"EC2 Instance Rebalance Recommendation"` (`detail: {"instance-id": "i-..."}`).
+//!   Any other `detail-type` is treated as before (the `fleetID` key, if any).
+//!
 //! Anything else is malformed and leads to an error result, never to an action.
 
 use serde::Deserialize;
 use serde_json::Value;
 
+use spotcover_reconciler_core::Notice;
+
 use crate::config::valid_fleet_id;
+
+/// `detail-type` of a spot interruption warning.
+pub const DETAIL_INTERRUPTION_WARNING: &str = "EC2 Spot Instance Interruption Warning";
+/// `detail-type` of a rebalance recommendation.
+pub const DETAIL_REBALANCE_RECOMMENDATION: &str = "EC2 Instance Rebalance Recommendation";
+
+/// An EC2 notice about one instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceNotice {
+    pub notice: Notice,
+    /// `i-...`
+    pub instance_id: String,
+    /// `instance-action` of a warning (`terminate`, `stop`, `hibernate`), if given.
+    pub instance_action: Option<String>,
+}
+
+/// What an invocation asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invocation {
+    /// Reconcile the fleet (the event's fleet id, if it names one).
+    Reconcile { fleet_id: Option<String> },
+    /// Handle an interruption warning or rebalance recommendation.
+    Instance(InstanceNotice),
+}
+
+/// An EC2 instance id: `i-` then letters and digits.
+pub fn valid_instance_id(id: &str) -> bool {
+    id.strip_prefix("i-")
+        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// Classifies an event.
+pub fn parse(event: &Value) -> Result<Invocation, EventError> {
+    let notice = match event.get("detail-type").and_then(Value::as_str) {
+        Some(DETAIL_INTERRUPTION_WARNING) => Notice::InterruptionWarning,
+        Some(DETAIL_REBALANCE_RECOMMENDATION) => Notice::RebalanceRecommendation,
+        _ => {
+            return fleet_id_of(event).map(|fleet_id| Invocation::Reconcile { fleet_id });
+        }
+    };
+    let detail = event
+        .get("detail")
+        .and_then(Value::as_object)
+        .ok_or_else(|| malformed("EC2 notice without a detail object"))?;
+    let instance_id = match detail.get("instance-id") {
+        Some(Value::String(id)) if valid_instance_id(id) => id.clone(),
+        Some(other) => {
+            return Err(malformed(format!(
+                "detail.instance-id {other} is not an EC2 instance id"
+            )));
+        }
+        None => return Err(malformed("EC2 notice without detail.instance-id")),
+    };
+    let instance_action = detail
+        .get("instance-action")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Ok(Invocation::Instance(InstanceNotice {
+        notice,
+        instance_id,
+        instance_action,
+    }))
+}
 
 /// Why an event was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -120,6 +190,61 @@ mod tests {
             fleet_id_of(&sns(&alarm.to_string())).unwrap().as_deref(),
             Some("sfr-42")
         );
+    }
+
+    fn warning(detail: Value) -> Value {
+        json!({"version": "0", "id": "1", "detail-type": DETAIL_INTERRUPTION_WARNING,
+            "source": "aws.ec2", "account": "123456789012", "time": "2026-11-28T07:00:00Z",
+            "region": "us-east-1", "resources": ["arn:aws:ec2:us-east-1a:instance/i-0abc"],
+            "detail": detail})
+    }
+
+    #[test]
+    fn notices() {
+        assert_eq!(
+            parse(&warning(
+                json!({"instance-id": "i-0abc123", "instance-action": "terminate"})
+            ))
+            .unwrap(),
+            Invocation::Instance(InstanceNotice {
+                notice: Notice::InterruptionWarning,
+                instance_id: "i-0abc123".into(),
+                instance_action: Some("terminate".into()),
+            })
+        );
+        let rebalance = json!({"detail-type": DETAIL_REBALANCE_RECOMMENDATION,
+            "source": "aws.ec2", "detail": {"instance-id": "i-9"}});
+        assert_eq!(
+            parse(&rebalance).unwrap(),
+            Invocation::Instance(InstanceNotice {
+                notice: Notice::RebalanceRecommendation,
+                instance_id: "i-9".into(),
+                instance_action: None,
+            })
+        );
+        // Existing events keep their meaning.
+        assert_eq!(
+            parse(&json!({"fleetID": "sfr-1"})).unwrap(),
+            Invocation::Reconcile {
+                fleet_id: Some("sfr-1".into())
+            }
+        );
+        assert_eq!(
+            parse(&json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}))
+                .unwrap(),
+            Invocation::Reconcile { fleet_id: None }
+        );
+        for bad in [
+            warning(json!({})),
+            warning(json!({"instance-id": 7})),
+            warning(json!({"instance-id": "sfr-1"})),
+            warning(json!({"instance-id": "i-"})),
+            warning(json!({"instance-id": "i-1; drop"})),
+            json!({"detail-type": DETAIL_INTERRUPTION_WARNING}),
+            json!({"detail-type": DETAIL_REBALANCE_RECOMMENDATION, "detail": "i-1"}),
+        ] {
+            assert!(parse(&bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -5,6 +5,17 @@
 //! and Auto Scaling `DescribeAutoScalingGroups`, concurrently) -> decide ->
 //! apply (`SetDesiredCapacity`, only when the decision says so) -> one JSON
 //! [`Report`] line on stdout. At most 3 AWS calls; 2 when nothing changes.
+//!
+//! An EC2 spot interruption warning (or, when configured, a rebalance
+//! recommendation) instead: find the instance's container instance in the
+//! stack's ECS cluster (`ListContainerInstances` + `DescribeContainerInstances`),
+//! then `DescribeAutoScalingGroups` -> [`spotcover_reconciler_core::decide_interruption`]
+//! -> apply in order, stopping at the first error: `UpdateContainerInstancesState`
+//! DRAINING, `SetDesiredCapacity` (HonorCooldown=false), `PutAttributes`
+//! `spotcover.covered`. The attribute, put last, makes a repeated notice a
+//! no-op, and a retry after a failed step completes what is missing (a failed
+//! `PutAttributes` alone can make a retry cover twice). At most 6 AWS calls;
+//! 1 for another cluster's instance, 0 for an ignored rebalance recommendation.
 
 pub mod api;
 pub mod config;
@@ -17,9 +28,13 @@ use spotcover_reconciler_core::{
     Action, Datapoint, Decision, EpochSeconds, GroupState, Observation, Policy, decide,
 };
 
-pub use api::{ApiError, CapacityApi, SetOutcome};
+pub use api::{ApiError, CapacityApi, ClusterApi, ContainerInstanceInfo, SetOutcome};
 pub use config::{Config, ConfigError};
-pub use event::EventError;
+pub use event::{EventError, InstanceNotice, Invocation};
+use spotcover_reconciler_core::{
+    ContainerInstance, InstanceStatus, InterruptionDecision, InterruptionReason, Notice,
+    decide_interruption,
+};
 
 /// Extra look-back beyond `max(quiet, stale_after)`: one 5-minute metric
 /// period, so the datapoint just before the quiet period is seen.
@@ -37,6 +52,11 @@ pub enum Error {
         config::ENV_FLEET_ID
     )]
     NoFleetId,
+    #[error(
+        "an EC2 instance notice needs the stack's ECS cluster, and {} is not set",
+        config::ENV_CLUSTER
+    )]
+    NoCluster,
     #[error(transparent)]
     Api(#[from] ApiError),
 }
@@ -48,6 +68,7 @@ impl Error {
             Error::Config(_) => "config",
             Error::Event(_) => "malformed_event",
             Error::NoFleetId => "no_fleet_id",
+            Error::NoCluster => "no_cluster",
             Error::Api(e) => e.kind(),
         }
     }
@@ -111,6 +132,30 @@ pub struct Report {
     pub error: Option<ErrorInfo>,
     /// AWS API calls made.
     pub api_calls: u32,
+    /// Only for EC2 instance notices (absent from the line otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interruption: Option<InterruptionReport>,
+}
+
+/// The part of the log line about an EC2 instance notice.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InterruptionReport {
+    pub notice: Notice,
+    pub instance_id: String,
+    /// `instance-action` of a warning (`terminate`, `stop`, `hibernate`).
+    pub instance_action: Option<String>,
+    pub cluster: Option<String>,
+    /// The instance's container instance in the cluster, if found.
+    pub container_instance: Option<ContainerInstanceInfo>,
+    /// The on-demand group before the decision, when it was needed.
+    pub group_state: Option<GroupState>,
+    pub decision: Option<InterruptionDecision>,
+    /// `UpdateContainerInstancesState` DRAINING succeeded.
+    pub drained: bool,
+    /// `SetDesiredCapacity` succeeded.
+    pub raised: bool,
+    /// `PutAttributes` spotcover.covered succeeded.
+    pub marked: bool,
 }
 
 impl Report {
@@ -126,6 +171,7 @@ impl Report {
             result: Outcome::NoAction,
             error: None,
             api_calls: 0,
+            interruption: None,
         }
     }
 
@@ -214,8 +260,8 @@ pub async fn reconcile<A: CapacityApi>(
 }
 
 /// Handles one invocation event: the fleet id of the event wins over the
-/// configured one.
-pub async fn handle_event<A: CapacityApi>(
+/// configured one; EC2 instance notices go to [`handle_notice`].
+pub async fn handle_event<A: CapacityApi + ClusterApi>(
     api: &A,
     config: Result<Config, ConfigError>,
     event: &Value,
@@ -227,8 +273,11 @@ pub async fn handle_event<A: CapacityApi>(
         Ok(c) => c,
         Err(e) => return r.fail(&e.into()),
     };
-    let from_event = match event::fleet_id_of(event) {
-        Ok(id) => id,
+    let from_event = match event::parse(event) {
+        Ok(Invocation::Reconcile { fleet_id }) => fleet_id,
+        Ok(Invocation::Instance(notice)) => {
+            return handle_notice(api, &config, &notice, now, dry_run).await;
+        }
         Err(e) => {
             let mut r = r.fail(&e.into());
             r.group = Some(config.group_name);
@@ -249,4 +298,132 @@ pub async fn handle_event<A: CapacityApi>(
         dry_run,
     )
     .await
+}
+
+/// Handles an interruption warning or rebalance recommendation (see the crate docs).
+pub async fn handle_notice<A: CapacityApi + ClusterApi>(
+    api: &A,
+    config: &Config,
+    notice: &InstanceNotice,
+    now: EpochSeconds,
+    dry_run: bool,
+) -> Report {
+    let mut r = Report::new(now, dry_run);
+    r.group = Some(config.group_name.clone());
+    let mut ir = InterruptionReport {
+        notice: notice.notice,
+        instance_id: notice.instance_id.clone(),
+        instance_action: notice.instance_action.clone(),
+        cluster: config.cluster.clone(),
+        container_instance: None,
+        group_state: None,
+        decision: None,
+        drained: false,
+        raised: false,
+        marked: false,
+    };
+    let (policy, ip) = (&config.policy, &config.interruption);
+    let decide = |ci: Option<&ContainerInstance>, g: Option<&GroupState>| {
+        decide_interruption(policy, ip, notice.notice, ci, g)
+    };
+    let done = |mut r: Report, ir: InterruptionReport, err: Option<Error>| {
+        r.result = match (&err, &ir.decision) {
+            (Some(_), _) => Outcome::Error,
+            (None, Some(d)) if d.acts() && dry_run => Outcome::DryRun,
+            (None, _) if ir.drained || ir.raised || ir.marked => Outcome::Applied,
+            _ => Outcome::NoAction,
+        };
+        r.interruption = Some(ir);
+        match err {
+            Some(e) => r.fail(&e),
+            None => r,
+        }
+    };
+
+    if !ip.acts_on(notice.notice) {
+        ir.decision = Some(decide(None, None));
+        return done(r, ir, None);
+    }
+    let Some(cluster) = config.cluster.as_deref() else {
+        return done(r, ir, Some(Error::NoCluster));
+    };
+    r.api_calls += 1;
+    let arns = match api
+        .list_container_instances(cluster, &notice.instance_id)
+        .await
+    {
+        Ok(a) => a,
+        Err(e) => return done(r, ir, Some(e.into())),
+    };
+    let found = if arns.is_empty() {
+        None
+    } else {
+        r.api_calls += 1;
+        match api.describe_container_instances(cluster, &arns).await {
+            // Match on the EC2 id: moto ignores the list filter.
+            Ok(all) => all
+                .into_iter()
+                .find(|ci| ci.ec2_instance_id.as_deref() == Some(notice.instance_id.as_str())),
+            Err(e) => return done(r, ir, Some(e.into())),
+        }
+    };
+    let Some(info) = found else {
+        ir.decision = Some(decide(None, None));
+        return done(r, ir, None);
+    };
+    let ci = ContainerInstance {
+        status: InstanceStatus::parse(&info.status),
+        instance_type: info.instance_type.clone(),
+        covered: info.covered.is_some(),
+    };
+    let arn = info.arn.clone();
+    ir.container_instance = Some(info);
+
+    // The group is needed only when the instance is to be covered.
+    let mut err = None;
+    let mut d = decide(Some(&ci), None);
+    if d.reason == InterruptionReason::GroupUnknown {
+        r.api_calls += 1;
+        match api.describe_group(&config.group_name).await {
+            Ok(g) => {
+                ir.group_state = Some(g);
+                d = decide(Some(&ci), Some(&g));
+            }
+            // Still drain (the decision without a group), then report the error.
+            Err(e) => err = Some(Error::from(e)),
+        }
+    }
+    ir.decision = Some(d.clone());
+    if dry_run || !d.acts() {
+        return done(r, ir, err);
+    }
+    if d.drain {
+        r.api_calls += 1;
+        match api.drain(cluster, &arn).await {
+            Ok(()) => ir.drained = true,
+            Err(e) => return done(r, ir, Some(e.into())),
+        }
+    }
+    if let Action::SetDesired {
+        desired,
+        honor_cooldown,
+    } = d.action
+    {
+        r.api_calls += 1;
+        match api
+            .set_desired(&config.group_name, desired, honor_cooldown)
+            .await
+        {
+            Ok(_) => ir.raised = true,
+            Err(e) => return done(r, ir, Some(e.into())),
+        }
+    }
+    if d.mark_covered {
+        r.api_calls += 1;
+        match api.mark_covered(cluster, &arn, &now.to_string()).await {
+            Ok(()) => ir.marked = true,
+            Err(e) => return done(r, ir, Some(e.into())),
+        }
+    }
+    done(r, ir, err)
 }

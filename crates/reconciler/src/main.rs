@@ -8,6 +8,9 @@
 //! ```
 //! Flags override the `SPOTCOVER_*` environment variables. `--once` prints
 //! the report line; exit status 0, 1 on an error result, 2 on bad usage.
+//! EC2 instance notices (spot interruption warnings, rebalance
+//! recommendations) arrive only as Lambda events; they also read
+//! `SPOTCOVER_CLUSTER`, `SPOTCOVER_SPOT_WEIGHTS` and `SPOTCOVER_DRAIN_ON_REBALANCE`.
 
 use std::collections::HashMap;
 use std::process::ExitCode;

@@ -1,4 +1,5 @@
-//! [`CapacityApi`] over the real AWS SDK clients (CloudWatch + Auto Scaling).
+//! [`CapacityApi`] and [`ClusterApi`] over the real AWS SDK clients
+//! (CloudWatch, Auto Scaling, ECS).
 
 use aws_sdk_autoscaling as asg;
 use aws_sdk_cloudwatch as cw;
@@ -6,19 +7,24 @@ use aws_sdk_cloudwatch::config::http::HttpResponse;
 use aws_sdk_cloudwatch::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
-use spotcover_reconciler_core::{Datapoint, EpochSeconds, GroupState, Observation};
+use aws_sdk_ecs as ecs;
+use spotcover_reconciler_core::{
+    COVERED_ATTRIBUTE, Datapoint, EpochSeconds, GroupState, Observation,
+};
 
-use crate::api::{ApiError, CapacityApi, SetOutcome};
+use crate::api::{ApiError, CapacityApi, ClusterApi, ContainerInstanceInfo, SetOutcome};
 
 /// Metric period asked of CloudWatch, seconds.
 pub const PERIOD_SECS: i32 = 60;
 const NAMESPACE: &str = "AWS/EC2Spot";
 
-/// The SDK-backed API. Makes exactly one call per trait method.
+/// The SDK-backed API. Makes exactly one call per trait method (ECS list and
+/// describe: one per page or chunk of 100, in practice one).
 #[derive(Debug, Clone)]
 pub struct SdkApi {
     pub autoscaling: asg::Client,
     pub cloudwatch: cw::Client,
+    pub ecs: ecs::Client,
 }
 
 /// The HTTP(S) client: hyper + rustls on ring (smaller than aws-lc).
@@ -41,6 +47,7 @@ impl SdkApi {
         Self {
             autoscaling: asg::Client::new(conf),
             cloudwatch: cw::Client::new(conf),
+            ecs: ecs::Client::new(conf),
         }
     }
 }
@@ -250,5 +257,124 @@ impl CapacityApi for SdkApi {
             }
             Err(e) => Err(classify("autoscaling", OP, &e)),
         }
+    }
+}
+
+/// ECS `Failure`s (per-instance refusals of a batch call) as an error, if any.
+fn ecs_failures(op: &'static str, failures: &[ecs::types::Failure]) -> Result<(), ApiError> {
+    match failures.first() {
+        None => Ok(()),
+        Some(f) => Err(ApiError::Refused {
+            service: "ecs",
+            op,
+            code: f.reason().unwrap_or("failure").to_owned(),
+            message: format!(
+                "{} {}",
+                f.arn().unwrap_or_default(),
+                f.detail().unwrap_or_default()
+            )
+            .trim()
+            .to_owned(),
+        }),
+    }
+}
+
+impl ClusterApi for SdkApi {
+    async fn list_container_instances(
+        &self,
+        cluster: &str,
+        ec2_instance_id: &str,
+    ) -> Result<Vec<String>, ApiError> {
+        const OP: &str = "ListContainerInstances";
+        let mut arns = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .ecs
+                .list_container_instances()
+                .cluster(cluster)
+                .filter(format!("ec2InstanceId == {ec2_instance_id}"))
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| classify("ecs", OP, &e))?;
+            arns.extend(out.container_instance_arns().iter().cloned());
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => return Ok(arns),
+            }
+        }
+    }
+
+    async fn describe_container_instances(
+        &self,
+        cluster: &str,
+        arns: &[String],
+    ) -> Result<Vec<ContainerInstanceInfo>, ApiError> {
+        const OP: &str = "DescribeContainerInstances";
+        let mut found = Vec::new();
+        for chunk in arns.chunks(100) {
+            let out = self
+                .ecs
+                .describe_container_instances()
+                .cluster(cluster)
+                .set_container_instances(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| classify("ecs", OP, &e))?;
+            // Failures here are instances gone since the list call: not found.
+            for ci in out.container_instances() {
+                let attr = |name: &str| {
+                    ci.attributes()
+                        .iter()
+                        .find(|a| a.name() == name)
+                        .map(|a| a.value().unwrap_or_default().to_owned())
+                };
+                found.push(ContainerInstanceInfo {
+                    arn: ci.container_instance_arn().unwrap_or_default().to_owned(),
+                    ec2_instance_id: ci.ec2_instance_id().map(str::to_owned),
+                    status: ci.status().unwrap_or_default().to_owned(),
+                    instance_type: attr("ecs.instance-type"),
+                    covered: attr(COVERED_ATTRIBUTE),
+                });
+            }
+        }
+        Ok(found)
+    }
+
+    async fn drain(&self, cluster: &str, arn: &str) -> Result<(), ApiError> {
+        const OP: &str = "UpdateContainerInstancesState";
+        let out = self
+            .ecs
+            .update_container_instances_state()
+            .cluster(cluster)
+            .container_instances(arn)
+            .status(ecs::types::ContainerInstanceStatus::Draining)
+            .send()
+            .await
+            .map_err(|e| classify("ecs", OP, &e))?;
+        ecs_failures(OP, out.failures())
+    }
+
+    async fn mark_covered(&self, cluster: &str, arn: &str, value: &str) -> Result<(), ApiError> {
+        const OP: &str = "PutAttributes";
+        let attribute = ecs::types::Attribute::builder()
+            .name(COVERED_ATTRIBUTE)
+            .value(value)
+            .target_id(arn)
+            .build()
+            .map_err(|e| ApiError::InvalidResponse {
+                service: "ecs",
+                op: OP,
+                message: e.to_string(),
+            })?;
+        self.ecs
+            .put_attributes()
+            .cluster(cluster)
+            .attributes(attribute)
+            .send()
+            .await
+            .map_err(|e| classify("ecs", OP, &e))?;
+        Ok(())
     }
 }

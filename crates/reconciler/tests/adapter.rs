@@ -5,9 +5,12 @@
 mod common;
 
 use common::*;
-use spotcover_reconciler::api::{ApiError, CapacityApi, SetOutcome};
-use spotcover_reconciler::{Outcome, reconcile};
-use spotcover_reconciler_core::{Action, GroupState, Policy, Reason};
+use spotcover_reconciler::api::{ApiError, CapacityApi, ClusterApi, SetOutcome};
+use spotcover_reconciler::config::{self, Config, ConfigError};
+use spotcover_reconciler::{Outcome, handle_event, reconcile};
+use spotcover_reconciler_core::{
+    Action, GroupState, InterruptionPolicy, InterruptionReason, Policy, Reason,
+};
 
 #[tokio::test]
 async fn describe_and_set_desired_both_modes() {
@@ -274,4 +277,192 @@ async fn failing_set_desired_is_an_error_result() {
             honor_cooldown: false
         }
     );
+}
+
+fn notice_config(
+    group: &str,
+    cluster: &str,
+    weight: u32,
+    rebalance: bool,
+) -> Result<Config, ConfigError> {
+    Ok(Config {
+        fleet_id: None,
+        group_name: group.to_owned(),
+        policy: Policy::new(weight).unwrap(),
+        cluster: Some(cluster.to_owned()),
+        interruption: InterruptionPolicy {
+            spot_weights: config::parse_weights("m6i.large=2,m5.large=2,m6i.xlarge=4").unwrap(),
+            drain_on_rebalance: rebalance,
+        },
+    })
+}
+
+#[tokio::test]
+async fn ecs_adapter_against_moto() {
+    let api = moto_api().await;
+    let cluster = create_cluster().await;
+    let (i1, i2) = (run_instance("m6i.xlarge"), run_instance("m5.large"));
+    let a1 = register_instance(&cluster, &i1).await;
+    let a2 = register_instance(&cluster, &i2).await;
+    // moto ignores the ec2InstanceId filter (it answers every instance of the
+    // cluster); AWS answers only the match. Either way the wanted one is in it.
+    let listed = api.list_container_instances(&cluster, &i1).await.unwrap();
+    assert!(listed.contains(&a1), "{listed:?}");
+    let mut all = api
+        .describe_container_instances(&cluster, &[a1.clone(), a2.clone()])
+        .await
+        .unwrap();
+    all.sort_by_key(|c| c.arn != a1);
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].ec2_instance_id.as_deref(), Some(i1.as_str()));
+    assert_eq!(all[0].status, "ACTIVE");
+    assert_eq!(all[0].instance_type.as_deref(), Some("m6i.xlarge"));
+    assert_eq!(all[0].covered, None);
+    assert_eq!(all[1].instance_type.as_deref(), Some("m5.large"));
+    api.drain(&cluster, &a1).await.unwrap();
+    api.mark_covered(&cluster, &a1, "1800000000").await.unwrap();
+    let (status, attrs) = container_instance(&cluster, &a1).await;
+    assert_eq!(status, "DRAINING");
+    assert_eq!(
+        attrs.get("spotcover.covered").map(String::as_str),
+        Some("1800000000")
+    );
+    assert_eq!(container_instance(&cluster, &a2).await.0, "ACTIVE");
+    // An unknown cluster: moto lists nothing; AWS refuses (ClusterNotFoundException).
+    let r = api
+        .list_container_instances(&unique("no-such-cluster"), &i1)
+        .await;
+    assert!(
+        matches!(&r, Ok(v) if v.is_empty())
+            || matches!(r, Err(ApiError::Refused { service: "ecs", .. })),
+        "{r:?}"
+    );
+}
+
+#[tokio::test]
+async fn interruption_warning_drains_and_covers_once_against_moto() {
+    let api = moto_api().await;
+    let group = create_group(1, 0, 200).await;
+    let cluster = create_cluster().await;
+    let (spot, other) = (run_instance("m6i.xlarge"), run_instance("m6i.large"));
+    let arn = register_instance(&cluster, &spot).await;
+    let other_arn = register_instance(&cluster, &other).await;
+    let cfg = || notice_config(&group, &cluster, 2, false);
+
+    // Weight 4 at on-demand weight 2: two more on-demand instances, at once.
+    let r = handle_event(&api, cfg(), &warning_event(&spot), now(), false).await;
+    assert_eq!(r.result, Outcome::Applied, "{}", r.to_line());
+    assert_eq!(r.api_calls, 6, "{}", r.to_line());
+    let ir = r.interruption.as_ref().unwrap();
+    assert!(ir.drained && ir.raised && ir.marked, "{}", r.to_line());
+    let d = ir.decision.as_ref().unwrap();
+    assert_eq!(d.reason, InterruptionReason::DrainAndCover);
+    assert_eq!((d.instance_weight, d.cover), (Some(4), Some(2)));
+    assert_eq!(desired_of(&group).await, 3);
+    let (status, attrs) = container_instance(&cluster, &arn).await;
+    assert_eq!(status, "DRAINING");
+    assert!(attrs.contains_key("spotcover.covered"), "{attrs:?}");
+    // The other instance of the cluster is untouched.
+    assert_eq!(container_instance(&cluster, &other_arn).await.0, "ACTIVE");
+
+    // The same warning again: already covered, nothing changes.
+    let r = handle_event(&api, cfg(), &warning_event(&spot), now(), false).await;
+    assert_eq!(r.result, Outcome::NoAction, "{}", r.to_line());
+    let ir = r.interruption.as_ref().unwrap();
+    assert_eq!(
+        ir.decision.as_ref().unwrap().reason,
+        InterruptionReason::AlreadyCovered
+    );
+    assert!(!ir.drained && !ir.raised && !ir.marked);
+    assert_eq!(r.api_calls, 2);
+    assert_eq!(desired_of(&group).await, 3);
+
+    // An instance of another cluster (another fleet's): ignored, not an error.
+    let foreign_cluster = create_cluster().await;
+    let foreign = run_instance("m6i.large");
+    let foreign_arn = register_instance(&foreign_cluster, &foreign).await;
+    let r = handle_event(&api, cfg(), &warning_event(&foreign), now(), false).await;
+    assert_eq!(r.result, Outcome::NoAction, "{}", r.to_line());
+    assert!(r.error.is_none());
+    let ir = r.interruption.as_ref().unwrap();
+    assert_eq!(
+        ir.decision.as_ref().unwrap().reason,
+        InterruptionReason::NotThisCluster
+    );
+    assert!(ir.container_instance.is_none());
+    assert_eq!(desired_of(&group).await, 3);
+    assert_eq!(
+        container_instance(&foreign_cluster, &foreign_arn).await.0,
+        "ACTIVE"
+    );
+    assert_eq!(container_instance(&cluster, &other_arn).await.0, "ACTIVE");
+    // An instance id no cluster knows: the same.
+    let r = handle_event(
+        &api,
+        cfg(),
+        &warning_event("i-0123456789abcdef0"),
+        now(),
+        false,
+    )
+    .await;
+    assert_eq!(r.result, Outcome::NoAction, "{}", r.to_line());
+    assert_eq!(desired_of(&group).await, 3);
+}
+
+#[tokio::test]
+async fn agent_drained_instance_is_covered_and_rebalance_is_configurable() {
+    let api = moto_api().await;
+    let group = create_group(0, 0, 3).await;
+    let cluster = create_cluster().await;
+    let spot = run_instance("m6i.large");
+    let arn = register_instance(&cluster, &spot).await;
+    let rebalance = serde_json::json!({
+        "detail-type": "EC2 Instance Rebalance Recommendation", "source": "aws.ec2",
+        "detail": {"instance-id": spot}
+    });
+    // Not configured: logged, nothing looked up or changed.
+    let r = handle_event(
+        &api,
+        notice_config(&group, &cluster, 1, false),
+        &rebalance,
+        now(),
+        false,
+    )
+    .await;
+    assert_eq!(
+        (r.result, r.api_calls),
+        (Outcome::NoAction, 0),
+        "{}",
+        r.to_line()
+    );
+    assert_eq!(container_instance(&cluster, &arn).await.0, "ACTIVE");
+    // The ECS agent's own spot draining got there first: still covered.
+    api.drain(&cluster, &arn).await.unwrap();
+    let r = handle_event(
+        &api,
+        notice_config(&group, &cluster, 1, true),
+        &rebalance,
+        now(),
+        false,
+    )
+    .await;
+    assert_eq!(r.result, Outcome::Applied, "{}", r.to_line());
+    let ir = r.interruption.as_ref().unwrap();
+    assert_eq!(
+        ir.decision.as_ref().unwrap().reason,
+        InterruptionReason::CoverDraining
+    );
+    assert!(!ir.drained && ir.raised && ir.marked);
+    assert_eq!(desired_of(&group).await, 2);
+    // The warning that follows the recommendation: already covered.
+    let r = handle_event(
+        &api,
+        notice_config(&group, &cluster, 1, true),
+        &warning_event(&spot),
+        now(),
+        false,
+    )
+    .await;
+    assert_eq!(r.result, Outcome::NoAction, "{}", r.to_line());
+    assert_eq!(desired_of(&group).await, 2);
 }

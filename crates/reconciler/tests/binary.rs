@@ -84,8 +84,11 @@ fn fake_runtime(state: Arc<RuntimeApi>) -> String {
 }
 
 #[tokio::test]
-async fn lambda_runtime_loop_handles_schedule_sns_and_malformed() {
+async fn lambda_runtime_loop_handles_schedule_sns_malformed_and_interruption() {
     let group = create_group(0, 0, 200).await;
+    let cluster = create_cluster().await;
+    let spot = run_instance("m6i.xlarge");
+    let spot_arn = register_instance(&cluster, &spot).await;
     let (fleet_a, fleet_b) = (unique_fleet(), unique_fleet());
     put_steady_fleet(&fleet_a, 20.0, 11.0).await; // 9 units short -> 3 instances
     put_steady_fleet(&fleet_b, 40.0, 12.0).await; // 28 units short -> 7 instances
@@ -103,6 +106,8 @@ async fn lambda_runtime_loop_handles_schedule_sns_and_malformed() {
                 "Sns": {"Type": "Notification", "Message": alarm.to_string()}}]}),
         ),
         ("req-3".to_owned(), json!({"fleetID": 12})),
+        ("req-4".to_owned(), warning_event(&spot)),
+        ("req-5".to_owned(), warning_event(&spot)),
     ]);
     let runtime = fake_runtime(state.clone());
     let mut child = bootstrap()
@@ -113,12 +118,18 @@ async fn lambda_runtime_loop_handles_schedule_sns_and_malformed() {
         .env("SPOTCOVER_FLEET_ID", unique_fleet()) // the events' ids win
         .env("SPOTCOVER_GROUP_NAME", &group)
         .env("SPOTCOVER_ON_DEMAND_WEIGHT", "4")
+        .env("SPOTCOVER_CLUSTER", &cluster)
+        .env(
+            "SPOTCOVER_SPOT_WEIGHTS",
+            "m6i.large=2,m5.large=2,m6i.xlarge=4",
+        )
+        .env("SPOTCOVER_DRAIN_ON_REBALANCE", "false")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn bootstrap");
     let t0 = Instant::now();
-    while state.results.lock().unwrap().len() < 3 && t0.elapsed() < Duration::from_secs(60) {
+    while state.results.lock().unwrap().len() < 5 && t0.elapsed() < Duration::from_secs(60) {
         if let Ok(Some(status)) = child.try_wait() {
             panic!("bootstrap exited early: {status}");
         }
@@ -130,7 +141,7 @@ async fn lambda_runtime_loop_handles_schedule_sns_and_malformed() {
     let results = state.results.lock().unwrap().clone();
     assert_eq!(
         results.len(),
-        3,
+        5,
         "results {results:?}\nstdout {stdout}\nstderr {}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -168,16 +179,50 @@ async fn lambda_runtime_loop_handles_schedule_sns_and_malformed() {
             .contains("fleetID must be a string")
     );
 
-    // The malformed event changed nothing.
-    assert_eq!(desired_of(&group).await, 7);
+    // The interruption warning: drained, and weight 4 covered by one more
+    // on-demand instance (weight 4) at once; its repeat changes nothing.
+    let (id, kind, body) = &results[3];
+    assert_eq!(
+        (id.as_str(), kind.as_str()),
+        ("req-4", "response"),
+        "{body}"
+    );
+    assert_eq!(body["result"], "applied");
+    assert_eq!(body["interruption"]["instance_id"], json!(spot));
+    assert_eq!(
+        body["interruption"]["decision"]["reason"],
+        "drain_and_cover"
+    );
+    assert_eq!(
+        body["interruption"]["decision"]["action"],
+        json!({"kind": "set_desired", "desired": 8, "honor_cooldown": false})
+    );
+    let (id, kind, body) = &results[4];
+    assert_eq!(
+        (id.as_str(), kind.as_str()),
+        ("req-5", "response"),
+        "{body}"
+    );
+    assert_eq!(body["result"], "no_action");
+    assert_eq!(
+        body["interruption"]["decision"]["reason"],
+        "already_covered"
+    );
+    assert_eq!(container_instance(&cluster, &spot_arn).await.0, "DRAINING");
+
+    // The malformed event changed nothing; the warning added one.
+    assert_eq!(desired_of(&group).await, 8);
     // One JSON log line per invocation.
     let lines: Vec<Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect();
-    assert_eq!(lines.len(), 3, "{stdout}");
+    assert_eq!(lines.len(), 5, "{stdout}");
     assert_eq!(lines[2]["result"], "error");
     assert_eq!(lines[2]["api_calls"], 0);
+    assert!(lines[0].get("interruption").is_none());
+    assert_eq!(lines[3]["interruption"]["drained"], true);
+    assert_eq!(lines[4]["api_calls"], 2);
 }
 
 fn run(cmd: &mut Command) -> (i32, Value, String) {

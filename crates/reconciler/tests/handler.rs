@@ -21,6 +21,8 @@ fn config(fleet: Option<&str>) -> Result<Config, ConfigError> {
         fleet_id: fleet.map(str::to_owned),
         group_name: "od".into(),
         policy: Policy::new(4).unwrap(),
+        cluster: None,
+        interruption: Default::default(),
     })
 }
 

@@ -11,6 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_config::retry::RetryConfig;
 use aws_sdk_autoscaling as asg;
 use aws_sdk_cloudwatch as cw;
+use aws_sdk_ecs as ecs;
 use spotcover_reconciler::sdk::SdkApi;
 
 /// A variable the test harness (`tools/test`) must export. Fails, never skips.
@@ -86,11 +87,21 @@ pub async fn cw_client(endpoint: &str) -> cw::Client {
     )
 }
 
-/// The SDK adapter with the given Auto Scaling and CloudWatch endpoints.
+pub async fn ecs_client(endpoint: &str) -> ecs::Client {
+    let conf = base_conf().await;
+    ecs::Client::from_conf(
+        ecs::config::Builder::from(&conf)
+            .endpoint_url(endpoint)
+            .build(),
+    )
+}
+
+/// The SDK adapter with the given Auto Scaling and CloudWatch endpoints (ECS: moto).
 pub async fn api(asg_endpoint: &str, cw_endpoint: &str) -> SdkApi {
     SdkApi {
         autoscaling: asg_client(asg_endpoint).await,
         cloudwatch: cw_client(cw_endpoint).await,
+        ecs: ecs_client(asg_endpoint).await,
     }
 }
 
@@ -289,4 +300,104 @@ pub fn failing_endpoint(status: u16, code: &'static str) -> String {
         }
     });
     format!("http://{addr}")
+}
+
+/// Runs one EC2 instance of `instance_type` in moto (an EC2 query call with a
+/// dummy signature, which moto routes by and does not check: the reconciler has
+/// no EC2 client); returns its id.
+pub fn run_instance(instance_type: &str) -> String {
+    let moto = moto();
+    let host = moto.trim_start_matches("http://").trim_end_matches('/');
+    let body = format!(
+        "Action=RunInstances&Version=2016-11-15&ImageId=ami-12c6146b&MinCount=1&MaxCount=1\
+         &InstanceType={instance_type}"
+    );
+    let mut s = TcpStream::connect(host).expect("connect to moto");
+    write!(
+        s,
+        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=testing/20261128/us-east-1/ec2/aws4_request, \
+         SignedHeaders=host, Signature=0\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let start = out
+        .find("<instanceId>")
+        .unwrap_or_else(|| panic!("RunInstances: {out}"))
+        + "<instanceId>".len();
+    let end = start + out[start..].find('<').unwrap();
+    out[start..end].to_owned()
+}
+
+/// Creates an ECS cluster in moto; returns its name.
+pub async fn create_cluster() -> String {
+    let name = unique("spotcover-cluster");
+    ecs_client(&moto())
+        .await
+        .create_cluster()
+        .cluster_name(&name)
+        .send()
+        .await
+        .expect("create cluster");
+    name
+}
+
+/// Registers the EC2 instance `ec2_instance_id` as a container instance of
+/// `cluster` (moto takes the instance id from the identity document and
+/// fills `ecs.instance-type` from its EC2 instance); returns its ARN.
+pub async fn register_instance(cluster: &str, ec2_instance_id: &str) -> String {
+    let doc = format!(r#"{{"instanceId": "{ec2_instance_id}", "region": "us-east-1"}}"#);
+    let out = ecs_client(&moto())
+        .await
+        .register_container_instance()
+        .cluster(cluster)
+        .instance_identity_document(doc)
+        .send()
+        .await
+        .expect("register container instance");
+    out.container_instance()
+        .and_then(|c| c.container_instance_arn())
+        .expect("container instance arn")
+        .to_owned()
+}
+
+/// Status and attributes of a container instance, read from moto.
+pub async fn container_instance(
+    cluster: &str,
+    arn: &str,
+) -> (String, std::collections::BTreeMap<String, String>) {
+    let out = ecs_client(&moto())
+        .await
+        .describe_container_instances()
+        .cluster(cluster)
+        .container_instances(arn)
+        .send()
+        .await
+        .expect("describe container instances");
+    let ci = &out.container_instances()[0];
+    let attrs = ci
+        .attributes()
+        .iter()
+        .map(|a| {
+            (
+                a.name().to_owned(),
+                a.value().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    (ci.status().unwrap_or_default().to_owned(), attrs)
+}
+
+/// An EventBridge spot interruption warning for `instance_id`.
+pub fn warning_event(instance_id: &str) -> serde_json::Value {
+    serde_json::json!({
+        "version": "0", "id": "7e2b3a4c-0000-4000-8000-000000000000",
+        "detail-type": "EC2 Spot Instance Interruption Warning", "source": "aws.ec2",
+        "account": "123456789012", "time": "2026-11-28T07:00:00Z", "region": "us-east-1",
+        "resources": [format!("arn:aws:ec2:us-east-1a:instance/{instance_id}")],
+        "detail": {"instance-id": instance_id, "instance-action": "terminate"}
+    })
 }
