@@ -65,6 +65,13 @@ pub enum Command {
         #[arg(long)]
         region: Option<String>,
     },
+    /// Simulate spot outages minute by minute and compare reconciler policies:
+    /// uncovered capacity, on-demand hours and cost, against spot-only, the 2017 policy
+    /// and an oracle. Prints a table and writes an SVG chart.
+    #[command(
+        after_help = "Example:\n  spotcover simulate examples/quickstart.yaml --scenario examples/scenarios/full-outage.yaml"
+    )]
+    Simulate(SimulateArgs),
     /// Print the config's JSON Schema (for editors and CI checks).
     #[command(after_help = "Example:\n  spotcover schema > spotcover.schema.json")]
     Schema,
@@ -93,6 +100,30 @@ pub enum DiffFormat {
     /// Coloured when printing to a terminal (NO_COLOR turns colour off).
     Text,
     Markdown,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// The stack config (YAML).
+    pub config: PathBuf,
+    /// The scenario (YAML): demand, spot pools' availability and prices, on-demand price.
+    #[arg(long)]
+    pub scenario: PathBuf,
+    #[arg(long, value_enum, default_value_t = SimulateFormat::Table)]
+    pub format: SimulateFormat,
+    /// Where to write the chart (default: the scenario's name with `.svg`, in the
+    /// current directory).
+    #[arg(long, value_name = "PATH")]
+    pub chart: Option<PathBuf>,
+    /// With `regions:`, the region to simulate (default: the first).
+    #[arg(long)]
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SimulateFormat {
+    Table,
     Json,
 }
 
@@ -251,21 +282,50 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
                 ExitCode::from(1)
             })
         }
+        Command::Simulate(args) => {
+            let resolved = load(&args.config)?;
+            let chosen = pick_region(&resolved, args.region.as_deref(), &args.config)?;
+            let text = std::fs::read_to_string(&args.scenario)
+                .with_context(|| format!("reading scenario {}", args.scenario.display()))?;
+            let scenario_error = |e: spotcover_simulate::ScenarioError| {
+                Failure::Config(
+                    args.scenario.clone(),
+                    vec![ConfigError {
+                        location: e.location,
+                        path: e.path,
+                        message: e.message,
+                    }],
+                )
+            };
+            let scenario =
+                spotcover_simulate::Scenario::from_yaml(&text).map_err(scenario_error)?;
+            let report =
+                spotcover_simulate::simulate(&chosen.config, &scenario).map_err(scenario_error)?;
+            let chart = args.chart.clone().unwrap_or_else(|| {
+                let stem = args.scenario.file_stem().unwrap_or_default();
+                PathBuf::from(stem).with_extension("svg")
+            });
+            std::fs::write(&chart, report.svg())
+                .with_context(|| format!("writing the chart {}", chart.display()))?;
+            eprintln!("spotcover: chart written to {}", chart.display());
+            emit(&match args.format {
+                SimulateFormat::Table => report.table(),
+                SimulateFormat::Json => {
+                    let mut json =
+                        serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)?;
+                    json.push('\n');
+                    json
+                }
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Graph {
             config,
             format,
             region,
         } => {
             let resolved = load(&config)?;
-            let chosen = match &region {
-                Some(name) => resolved
-                    .iter()
-                    .find(|r| r.region.as_deref() == Some(name.as_str()))
-                    .with_context(|| {
-                        format!("{}: no region {name} under `regions:`", config.display())
-                    })?,
-                None => &resolved[0],
-            };
+            let chosen = pick_region(&resolved, region.as_deref(), &config)?;
             // The picture does not depend on the reconciler's code: no build.
             let asset = spotcover_stack::Asset {
                 sha256: "0".repeat(64),
@@ -307,6 +367,20 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
             emit(&spotcover_stack::config_schema())?;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+fn pick_region<'a>(
+    resolved: &'a [Resolved],
+    region: Option<&str>,
+    config: &Path,
+) -> anyhow::Result<&'a Resolved> {
+    match region {
+        Some(name) => resolved
+            .iter()
+            .find(|r| r.region.as_deref() == Some(name))
+            .with_context(|| format!("{}: no region {name} under `regions:`", config.display())),
+        None => Ok(&resolved[0]),
     }
 }
 

@@ -1,0 +1,100 @@
+//! `spotcover simulate`: the table, the JSON, the chart, and scenario errors.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+const SCENARIOS: [&str; 4] = [
+    "full-outage",
+    "one-pool-lost",
+    "flapping",
+    "scale-out-during-outage",
+];
+
+fn scenario(name: &str) -> String {
+    root()
+        .join("examples/scenarios")
+        .join(format!("{name}.yaml"))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn prints_the_comparison_and_writes_the_chart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("chart.svg");
+    let o = spotcover(&[
+        "simulate",
+        example("quickstart").to_str().unwrap(),
+        "--scenario",
+        &scenario("full-outage"),
+        "--chart",
+        chart.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let table = String::from_utf8(o.stdout).unwrap();
+    for policy in ["| spot-only |", "| 2017 |", "| default |", "| oracle |"] {
+        assert!(table.contains(policy), "{table}");
+    }
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    assert!(
+        svg.starts_with("<svg") || svg.starts_with("<?xml"),
+        "not an SVG"
+    );
+}
+
+#[test]
+fn the_default_policy_is_no_worse_than_2017_in_any_scenario() {
+    let tmp = tempfile::tempdir().unwrap();
+    for name in SCENARIOS {
+        let chart = tmp.path().join(format!("{name}.svg"));
+        let o = spotcover(&[
+            "simulate",
+            example("quickstart").to_str().unwrap(),
+            "--scenario",
+            &scenario(name),
+            "--format",
+            "json",
+            "--chart",
+            chart.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{name}");
+        let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let uncovered = |policy: &str| {
+            report["policies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["policy"] == policy)
+                .unwrap()["uncovered_unit_minutes"]
+                .as_f64()
+                .unwrap()
+        };
+        assert!(uncovered("default") <= uncovered("2017"), "{name}");
+        assert!(uncovered("oracle") <= uncovered("default"), "{name}");
+        assert!(uncovered("default") <= uncovered("spot-only"), "{name}");
+    }
+}
+
+#[test]
+fn a_scenario_that_does_not_fit_the_config_exits_2_with_the_key_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.yaml");
+    let text = std::fs::read_to_string(scenario("full-outage")).unwrap();
+    std::fs::write(&bad, text.replacen("m6a.large", "m7a.large", 1)).unwrap();
+    let chart = tmp.path().join("c.svg");
+    let o = spotcover(&[
+        "simulate",
+        example("quickstart").to_str().unwrap(),
+        "--scenario",
+        bad.to_str().unwrap(),
+        "--chart",
+        chart.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(err.contains("bad.yaml") && err.contains("pools"), "{err}");
+    assert!(!chart.exists());
+}
