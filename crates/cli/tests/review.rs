@@ -275,7 +275,7 @@ fn synth_check_passes_fresh_and_fails_after_an_edit() {
     let config = tmp.path().join("stack.yaml");
     std::fs::copy(example("multi-region"), &config).unwrap();
     synth(&config, &out, &zip, "yaml");
-    let check = |config: &Path| try_synth(&config, &out, &zip, &["--check"]);
+    let check = |config: &Path| try_synth(config, &out, &zip, &["--check"]);
     assert!(check(&config).status.success());
     let edited = variant(
         tmp.path(),
