@@ -5,11 +5,12 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-const SCENARIOS: [&str; 4] = [
+const SCENARIOS: [&str; 5] = [
     "full-outage",
     "one-pool-lost",
     "flapping",
     "scale-out-during-outage",
+    "calm-scale-outs",
 ];
 
 fn scenario(name: &str) -> String {
