@@ -695,7 +695,8 @@ pub fn parameter_overrides(
     Ok(out)
 }
 
-/// What draining needs: find the container instance in this cluster, read it, drain it.
+/// What draining needs: find the container instance in this cluster, read it, drain it,
+/// mark it covered.
 fn interruption_statements(
     c: &StackConfig,
     cluster: &Handle<ecs::Cluster>,
@@ -715,6 +716,8 @@ fn interruption_statements(
             &[
                 "ecs:DescribeContainerInstances",
                 "ecs:UpdateContainerInstancesState",
+                // Marks an instance as covered, so a repeated warning changes nothing.
+                "ecs:PutAttributes",
             ],
             vec![
                 arn_prefix
