@@ -362,7 +362,9 @@ fn reconciler_role_is_least_privilege() {
                 "ecs:ListContainerInstances" => {
                     assert_eq!(resources, &json!([get_att("EcsCluster", "Arn")]))
                 }
-                "ecs:DescribeContainerInstances" | "ecs:UpdateContainerInstancesState" => {
+                "ecs:DescribeContainerInstances"
+                | "ecs:UpdateContainerInstancesState"
+                | "ecs:PutAttributes" => {
                     assert_eq!(
                         resources,
                         &json!([{"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:container-instance/${EcsCluster}/*"}])
@@ -381,6 +383,7 @@ fn reconciler_role_is_least_privilege() {
             "cloudwatch:GetMetricData",
             "ecs:DescribeContainerInstances",
             "ecs:ListContainerInstances",
+            "ecs:PutAttributes",
             "ecs:UpdateContainerInstancesState",
             "logs:CreateLogStream",
             "logs:PutLogEvents"
