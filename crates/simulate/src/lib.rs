@@ -42,6 +42,16 @@
 //!   `t + launch_latency + jitter`, jitter uniform in `0..=launch_jitter_minutes` from
 //!   the seed. Above target it terminates instances, launching ones first, then the most
 //!   expensive per unit, as long as the target stays met.
+//! - **Interruption warnings**: a pool lost at minute t (first minute of an `available:
+//!   false` window) warns every instance of it, running or launching, at minute
+//!   `t - warning_minutes` (scenario, default 2; minute 0 for earlier losses; 0: none).
+//!   `default`, when the config's `interruptions.enabled`, hands each warning, after
+//!   that minute's `decide`, to the real [`spotcover_reconciler_core::decide_interruption`]
+//!   (the config's spot weights, the group as it stands, the instance `Active` with its
+//!   type and a per-instance `spotcover.covered` mark; a launching instance is not in
+//!   ECS yet: `not_this_cluster`) and applies its `SetDesiredCapacity` like any other,
+//!   starting the cooldown. Draining (a warned instance serves until interrupted) and
+//!   rebalance recommendations are not modelled.
 //! - **FulfilledCapacity** is the units of running spot instances; TargetCapacity and
 //!   FulfilledCapacity of minute m become CloudWatch datapoints at
 //!   `START_EPOCH + 60 m` (seconds).
@@ -61,8 +71,10 @@
 //! - `2017`: the real [`spotcover_reconciler_core::decide`], run at the start of every
 //!   minute t on the datapoints of minutes before t (the window the Lambda reads),
 //!   with quiet period 600 s, the default staleness bound, and a 2700 s group cooldown.
+//!   It ignores interruption warnings (the 2017 design had none).
 //! - `default`: the same with the config's `reconciler.quiet_period_seconds` and
-//!   `on_demand.cooldown_seconds` (for the quickstart these equal the 2017 values).
+//!   `on_demand.cooldown_seconds` (for the quickstart these equal the 2017 values), and
+//!   acting on interruption warnings when `interruptions.enabled` (the default).
 //! - `oracle`: knows the future fleet. For every minute u it runs
 //!   `clamp(ceil(max(0, demand - spot_fulfilled) / weight), min_size, max_size)`
 //!   instances, each launched exactly the latency (no jitter) ahead and terminated the
@@ -82,6 +94,7 @@ mod sim;
 
 pub use report::{MinuteRecord, PolicyName, PolicyReport, Report};
 pub use scenario::{
-    DemandStep, MAX_DURATION_MINUTES, OnDemandSpec, PoolSpec, Scenario, ScenarioError, Window,
+    DEFAULT_WARNING_MINUTES, DemandStep, MAX_DURATION_MINUTES, MAX_WARNING_MINUTES, OnDemandSpec,
+    PoolSpec, Scenario, ScenarioError, Window,
 };
 pub use sim::{COOLDOWN_2017_SECS, QUIET_2017_SECS, START_EPOCH, simulate};

@@ -19,7 +19,8 @@ pub enum PolicyName {
     /// The reconciler core with the 2017 design's values (quiet 600 s, cooldown 2700 s).
     #[serde(rename = "2017")]
     Design2017,
-    /// The reconciler core with the config's values.
+    /// The reconciler core with the config's values, acting on interruption warnings
+    /// when the config's `interruptions.enabled`.
     #[serde(rename = "default")]
     Default,
     /// Perfect foresight, no quiet period, no cooldown: the lower bound.
@@ -77,6 +78,10 @@ pub struct PolicyReport {
     pub scale_ins_refused: u32,
     /// How many times `decide` gave each reason (reconciler policies only).
     pub decisions: BTreeMap<String, u32>,
+    /// How many interruption warnings `decide_interruption` handled with each reason
+    /// (the `default` policy with `interruptions.enabled` only).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub interruption_decisions: BTreeMap<String, u32>,
     pub minutes: Vec<MinuteRecord>,
 }
 

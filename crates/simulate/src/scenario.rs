@@ -15,6 +15,7 @@ pub const MAX_DURATION_MINUTES: u32 = 7 * 24 * 60;
 /// ```yaml
 /// duration_minutes: 180
 /// seed: 7                     # drives the launch-latency jitter
+/// warning_minutes: 2          # optional: interruption warnings come this far ahead
 /// demand:                     # capacity units reserved by ECS tasks, as steps
 ///   - { from_minute: 0, units: 12 }
 ///   - { from_minute: 60, units: 20 }
@@ -37,12 +38,27 @@ pub struct Scenario {
     /// Seed of the pseudo-random launch-latency jitter. Same seed, same report.
     #[serde(default)]
     pub seed: u64,
+    /// Minutes between a pool's spot interruption warning and the interruption (AWS
+    /// gives two). A pool lost at minute `t` warns its instances at `t - warning_minutes`
+    /// (at minute 0 for losses before `warning_minutes`); 0: no warnings.
+    #[serde(default = "default_warning_minutes")]
+    pub warning_minutes: u32,
     /// Capacity units required by ECS (the reservation), as steps: each holds from its
     /// `from_minute` until the next step. The first step starts at minute 0.
     pub demand: Vec<DemandStep>,
     /// One spot pool per spot instance type of the config, in any order.
     pub pools: Vec<PoolSpec>,
     pub on_demand: OnDemandSpec,
+}
+
+/// Longest interruption warning accepted, minutes.
+pub const MAX_WARNING_MINUTES: u32 = 60;
+
+/// AWS's spot interruption warning: two minutes.
+pub const DEFAULT_WARNING_MINUTES: u32 = 2;
+
+fn default_warning_minutes() -> u32 {
+    DEFAULT_WARNING_MINUTES
 }
 
 /// From `from_minute` on (until the next step), ECS tasks reserve `units` capacity units.
@@ -164,6 +180,12 @@ impl Scenario {
                 format!("expected 1 to {MAX_DURATION_MINUTES} minutes"),
             ));
         }
+        if self.warning_minutes > MAX_WARNING_MINUTES {
+            return Err(err(
+                "warning_minutes",
+                format!("expected 0 to {MAX_WARNING_MINUTES} minutes"),
+            ));
+        }
         match self.demand.first() {
             None => return Err(err("demand", "expected at least one step")),
             Some(s) if s.from_minute != 0 => {
@@ -258,6 +280,12 @@ impl PoolSpec {
             .rev()
             .find(|w| w.from_minute <= minute && minute < w.to_minute)
             .is_none_or(|w| w.available)
+    }
+
+    /// Whether the pool is lost at `minute`: unavailable then, available the minute
+    /// before. Minute 0 is never a loss (nothing runs before it).
+    pub fn lost_at(&self, minute: u32) -> bool {
+        minute > 0 && !self.available_at(minute) && self.available_at(minute - 1)
     }
 }
 

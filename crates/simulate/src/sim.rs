@@ -1,11 +1,11 @@
 //! The simulation proper: the spot fleet (shared by every policy, since the fleet does
 //! not see the on-demand group) and one on-demand group per policy.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use spotcover_reconciler_core::{
-    Action, DEFAULT_STALE_AFTER_SECS, Datapoint, EpochSeconds, GroupState, Observation, Policy,
-    decide,
+    Action, ContainerInstance, DEFAULT_STALE_AFTER_SECS, Datapoint, EpochSeconds, GroupState,
+    InstanceStatus, InterruptionPolicy, Notice, Observation, Policy, decide, decide_interruption,
 };
 use spotcover_stack::StackConfig;
 use spotcover_stack::config::AllocationStrategy;
@@ -48,8 +48,20 @@ impl Rng {
 
 #[derive(Debug, Clone)]
 struct SpotInstance {
+    /// Unique within a run, in launch order (the EC2 instance id).
+    id: u32,
     pool: usize,
     ready_at: u32,
+}
+
+/// A spot interruption warning for one instance.
+#[derive(Debug, Clone)]
+struct Warning {
+    instance: u32,
+    instance_type: String,
+    /// Past its launch latency, so registered in the ECS cluster. An instance still
+    /// launching has no container instance yet: the reconciler does not find it.
+    registered: bool,
 }
 
 /// A spot pool as the fleet sees it.
@@ -75,6 +87,8 @@ struct FleetRun {
     cost: f64,
     /// Target and fulfilled before minute 0 (the warm start), for CloudWatch history.
     initial: (u32, u32),
+    /// Interruption warnings issued at each minute.
+    warnings: Vec<Vec<Warning>>,
 }
 
 fn ceil_div(a: u64, b: u64) -> u64 {
@@ -128,7 +142,10 @@ fn run_fleet(config: &StackConfig, scenario: &Scenario) -> FleetRun {
         fulfilled: Vec::with_capacity(n),
         cost: 0.0,
         initial: (target, 0),
+        warnings: Vec::with_capacity(n),
     };
+    let mut next_id: u32 = 0;
+    let warn = scenario.warning_minutes;
 
     for t in 0..scenario.duration_minutes {
         let tm = i64::from(t);
@@ -174,7 +191,12 @@ fn run_fleet(config: &StackConfig, scenario: &Scenario) -> FleetRun {
                 t + pools[p].spec.launch_latency_minutes
                     + rng.upto(pools[p].spec.launch_jitter_minutes)
             };
-            instances.push(SpotInstance { pool: p, ready_at });
+            instances.push(SpotInstance {
+                id: next_id,
+                pool: p,
+                ready_at,
+            });
+            next_id += 1;
             in_flight += pools[p].weight;
         }
         // Excess: terminate what is not needed, launching ones first, then the most
@@ -199,6 +221,24 @@ fn run_fleet(config: &StackConfig, scenario: &Scenario) -> FleetRun {
             in_flight -= pools[instances[k].pool].weight;
             instances.remove(k);
         }
+
+        // Warnings: every instance (running or launching) of a pool lost `warn` minutes
+        // from now; at minute 0 also those of pools lost sooner than that.
+        let lost_from = if t == 0 { 1 } else { t + warn };
+        let warned: Vec<Warning> = if warn == 0 {
+            Vec::new()
+        } else {
+            instances
+                .iter()
+                .filter(|i| (lost_from..=t + warn).any(|s| pools[i.pool].spec.lost_at(s)))
+                .map(|i| Warning {
+                    instance: i.id,
+                    instance_type: pools[i.pool].spec.instance_type.clone(),
+                    registered: i.ready_at <= t,
+                })
+                .collect()
+        };
+        run.warnings.push(warned);
 
         let fulfilled: u32 = instances
             .iter()
@@ -283,7 +323,8 @@ fn run_reconciler(
     fleet: &FleetRun,
     policy: Policy,
     cooldown_secs: u32,
-) -> (Ledger, u32, BTreeMap<String, u32>) {
+    interruptions: Option<&InterruptionPolicy>,
+) -> Outcome {
     let od = &config.on_demand;
     let (min, max) = (od.min_size, od.max_size);
     let mut rng = Rng::new(scenario.seed, 2);
@@ -294,6 +335,9 @@ fn run_reconciler(
     let mut last_activity: Option<u32> = None;
     let mut refused = 0u32;
     let mut reasons: BTreeMap<String, u32> = BTreeMap::new();
+    let mut warning_reasons: BTreeMap<String, u32> = BTreeMap::new();
+    // The `spotcover.covered` ECS attribute, by instance.
+    let mut covered: BTreeSet<u32> = BTreeSet::new();
     let mut ledger = Ledger {
         minutes: Vec::new(),
         od_instance_minutes: 0,
@@ -306,18 +350,48 @@ fn run_reconciler(
         let d = decide(&policy, &obs, Some(&group), now);
         let reason = reason_name(&d.reason);
         *reasons.entry(reason).or_default() += 1;
-        if let Action::SetDesired {
-            desired: new,
-            honor_cooldown,
-        } = d.action
-        {
-            let cooling =
-                last_activity.is_some_and(|a| u64::from(t - a) * 60 < u64::from(cooldown_secs));
-            if honor_cooldown && cooling {
-                refused += 1;
-            } else {
-                desired = new;
-                last_activity = Some(t);
+        // Auto Scaling's SetDesiredCapacity: refused inside the cooldown when it honours
+        // it; any change it makes starts the cooldown.
+        let mut set_desired = |action: Action, desired: &mut u32| {
+            if let Action::SetDesired {
+                desired: new,
+                honor_cooldown,
+            } = action
+            {
+                let cooling =
+                    last_activity.is_some_and(|a| u64::from(t - a) * 60 < u64::from(cooldown_secs));
+                if honor_cooldown && cooling {
+                    refused += 1;
+                } else {
+                    *desired = new;
+                    last_activity = Some(t);
+                }
+            }
+        };
+        set_desired(d.action, &mut desired);
+        // Interruption warnings arriving during the minute, handled by the real core.
+        if let Some(ip) = interruptions {
+            for w in &fleet.warnings[t as usize] {
+                let instance = w.registered.then(|| ContainerInstance {
+                    status: InstanceStatus::Active,
+                    instance_type: Some(w.instance_type.clone()),
+                    covered: covered.contains(&w.instance),
+                });
+                let group = GroupState { desired, min, max };
+                let d = decide_interruption(
+                    &policy,
+                    ip,
+                    Notice::InterruptionWarning,
+                    instance.as_ref(),
+                    Some(&group),
+                );
+                *warning_reasons
+                    .entry(interruption_reason_name(d.reason))
+                    .or_default() += 1;
+                set_desired(d.action, &mut desired);
+                if d.mark_covered {
+                    covered.insert(w.instance);
+                }
             }
         }
         // The group converges on its desired capacity: launches take the latency,
@@ -345,7 +419,35 @@ fn run_reconciler(
             od.weight,
         );
     }
-    (ledger, refused, reasons)
+    Outcome {
+        ledger,
+        refused,
+        reasons,
+        warning_reasons,
+    }
+}
+
+/// What a run of the reconciler leaves.
+struct Outcome {
+    ledger: Ledger,
+    refused: u32,
+    reasons: BTreeMap<String, u32>,
+    warning_reasons: BTreeMap<String, u32>,
+}
+
+fn interruption_reason_name(r: spotcover_reconciler_core::InterruptionReason) -> String {
+    use spotcover_reconciler_core::InterruptionReason::*;
+    match r {
+        RebalanceIgnored => "rebalance_ignored",
+        NotThisCluster => "not_this_cluster",
+        AlreadyCovered => "already_covered",
+        NotActive => "not_active",
+        GroupUnknown => "group_unknown",
+        GroupBoundsInvalid => "group_bounds_invalid",
+        DrainAndCover => "drain_and_cover",
+        CoverDraining => "cover_draining",
+    }
+    .to_owned()
 }
 
 fn reason_name(r: &spotcover_reconciler_core::Reason) -> String {
@@ -415,14 +517,20 @@ fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-fn finish(
-    name: PolicyName,
-    ledger: Ledger,
-    fleet: &FleetRun,
-    od_price: f64,
-    refused: u32,
-    reasons: BTreeMap<String, u32>,
-) -> PolicyReport {
+impl Outcome {
+    /// A run without reconciler decisions (spot-only, oracle).
+    fn plain(ledger: Ledger) -> Self {
+        Outcome {
+            ledger,
+            refused: 0,
+            reasons: BTreeMap::new(),
+            warning_reasons: BTreeMap::new(),
+        }
+    }
+}
+
+fn finish(name: PolicyName, outcome: Outcome, fleet: &FleetRun, od_price: f64) -> PolicyReport {
+    let ledger = outcome.ledger;
     let hours = ledger.od_instance_minutes as f64 / 60.0;
     let od_cost = hours * od_price;
     PolicyReport {
@@ -432,8 +540,9 @@ fn finish(
         on_demand_cost: round4(od_cost),
         spot_cost: round4(fleet.cost),
         total_cost: round4(od_cost + fleet.cost),
-        scale_ins_refused: refused,
-        decisions: reasons,
+        scale_ins_refused: outcome.refused,
+        decisions: outcome.reasons,
+        interruption_decisions: outcome.warning_reasons,
         minutes: ledger.minutes,
     }
 }
@@ -458,59 +567,51 @@ pub fn simulate(config: &StackConfig, scenario: &Scenario) -> Result<Report, Sce
     }
     policies.push(finish(
         PolicyName::SpotOnly,
-        ledger,
+        Outcome::plain(ledger),
         &fleet,
         od_price,
-        0,
-        BTreeMap::new(),
     ));
 
-    // (b) the 2017 design: 10-minute quiet period, 45-minute cooldown.
+    // (b) the 2017 design: 10-minute quiet period, 45-minute cooldown, no warnings.
     let p2017 =
         Policy::with(weight, QUIET_2017_SECS, DEFAULT_STALE_AFTER_SECS).expect("weight >= 1");
-    let (ledger, refused, reasons) =
-        run_reconciler(config, scenario, &fleet, p2017, COOLDOWN_2017_SECS);
-    policies.push(finish(
-        PolicyName::Design2017,
-        ledger,
-        &fleet,
-        od_price,
-        refused,
-        reasons,
-    ));
+    let outcome = run_reconciler(config, scenario, &fleet, p2017, COOLDOWN_2017_SECS, None);
+    policies.push(finish(PolicyName::Design2017, outcome, &fleet, od_price));
 
-    // (c) the config's own values.
+    // (c) the config's own values, acting on warnings as the deployed stack does.
     let pdefault = Policy::with(
         weight,
         u64::from(config.reconciler.quiet_period_seconds),
         DEFAULT_STALE_AFTER_SECS,
     )
     .expect("weight >= 1");
-    let (ledger, refused, reasons) = run_reconciler(
+    // As the template passes them to the Lambda (`SPOTCOVER_SPOT_WEIGHTS`, ...).
+    let interruptions = config.interruptions.enabled.then(|| InterruptionPolicy {
+        spot_weights: config
+            .spot
+            .instance_types
+            .iter()
+            .map(|i| (i.instance_type.clone(), i.weight))
+            .collect(),
+        drain_on_rebalance: config.interruptions.drain_on_rebalance,
+    });
+    let outcome = run_reconciler(
         config,
         scenario,
         &fleet,
         pdefault,
         config.on_demand.cooldown_seconds,
+        interruptions.as_ref(),
     );
-    policies.push(finish(
-        PolicyName::Default,
-        ledger,
-        &fleet,
-        od_price,
-        refused,
-        reasons,
-    ));
+    policies.push(finish(PolicyName::Default, outcome, &fleet, od_price));
 
     // (d) the oracle.
     let ledger = run_oracle(config, scenario, &fleet);
     policies.push(finish(
         PolicyName::Oracle,
-        ledger,
+        Outcome::plain(ledger),
         &fleet,
         od_price,
-        0,
-        BTreeMap::new(),
     ));
 
     Ok(Report {

@@ -29,9 +29,15 @@ pools:
 on_demand: { price_per_hour: 0.12, launch_latency_minutes: 3 }
 ";
 
+/// Without interruption handling the reconciler only sees the loss in the metrics.
+const NO_WARNINGS: &str = "interruptions: { enabled: false }\n";
+
 #[test]
 fn every_figure_as_worked_out_by_hand() {
-    let config = spotcover_stack::load(CONFIG).unwrap().remove(0).config;
+    let config = spotcover_stack::load(&format!("{CONFIG}{NO_WARNINGS}"))
+        .unwrap()
+        .remove(0)
+        .config;
     let r = simulate(&config, &Scenario::from_yaml(SCENARIO).unwrap()).unwrap();
     let fulfilled: Vec<u32> = r.policies[0]
         .minutes
@@ -87,5 +93,52 @@ fn every_figure_as_worked_out_by_hand() {
     assert_eq!(
         running,
         [0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0]
+    );
+}
+
+#[test]
+fn warnings_as_worked_out_by_hand() {
+    // Interruptions on (the default). The pool is lost at minute 5, so at minute 3 both
+    // running instances (weight 2 each) get a warning. The run at minute 3 is steady;
+    // each warning then raises desired by ceil(2 / 2) = 1 at once: desired 2 at minute 3,
+    // serving from 6 (latency 3). Uncovered: 4 units in minute 5 only.
+    let config = spotcover_stack::load(CONFIG).unwrap().remove(0).config;
+    assert!(config.interruptions.enabled);
+    let r = simulate(&config, &Scenario::from_yaml(SCENARIO).unwrap()).unwrap();
+    let p = r.policy(PolicyName::Default).unwrap();
+    assert_eq!(p.uncovered_unit_minutes, 4);
+    assert_eq!(p.interruption_decisions.len(), 1, "{p:?}");
+    assert_eq!(p.interruption_decisions["drain_and_cover"], 2);
+    let desired: Vec<u32> = p.minutes.iter().map(|m| m.on_demand_desired).collect();
+    // The runs at 4 and 5 still see the fleet whole and ask to scale in: refused, inside
+    // the 600 s cooldown the raise at 3 started. Runs 6-12 see the shortfall: steady.
+    // The run at 13 sees the fleet whole again (serving from 12), 600 s after the raise:
+    // the scale-in goes through.
+    assert_eq!(
+        desired,
+        [0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0]
+    );
+    let running: Vec<u32> = p.minutes.iter().map(|m| m.on_demand_running).collect();
+    assert_eq!(
+        running,
+        [0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0]
+    );
+    assert_eq!(p.scale_ins_refused, 2);
+    // Alive in minutes 3-12: 20 instance-minutes at $0.002.
+    assert!((p.on_demand_cost - 0.04).abs() < 1e-9);
+
+    // 2017 never acts on warnings: its figures are those without them.
+    let p = r.policy(PolicyName::Design2017).unwrap();
+    assert_eq!(p.uncovered_unit_minutes, 16);
+    assert!(p.interruption_decisions.is_empty());
+
+    // warning_minutes: 0 turns the warnings off.
+    let s = Scenario::from_yaml(&format!("warning_minutes: 0\n{SCENARIO}")).unwrap();
+    let r = simulate(&config, &s).unwrap();
+    assert_eq!(
+        r.policy(PolicyName::Default)
+            .unwrap()
+            .uncovered_unit_minutes,
+        16
     );
 }

@@ -105,3 +105,10 @@ fn zero_duration_is_refused() {
         "duration_minutes: expected 1 to 10080 minutes"
     );
 }
+
+#[test]
+fn warning_minutes_is_bounded() {
+    let e = parse_err(&format!("warning_minutes: 61\n{FULL}"));
+    assert!(e.starts_with("warning_minutes: expected 0 to 60"), "{e}");
+    assert!(Scenario::from_yaml(&format!("warning_minutes: 60\n{FULL}")).is_ok());
+}

@@ -211,3 +211,66 @@ fn a_shorter_quiet_period_and_cooldown_beat_2017_when_the_fleet_scales_out_durin
     assert!(d.on_demand_cost < o.on_demand_cost, "{}", r.table());
     insta::assert_snapshot!("tuned-scale-out-during-outage", r.table());
 }
+
+fn quickstart_without_warnings() -> StackConfig {
+    let text = include_str!("../../../examples/quickstart.yaml").to_owned()
+        + "interruptions: { enabled: false }\n";
+    let config = spotcover_stack::load(&text).unwrap().remove(0).config;
+    assert!(!config.interruptions.enabled);
+    config
+}
+
+#[test]
+fn acting_on_warnings_leaves_less_uncovered_in_a_full_outage() {
+    let s = Scenario::from_yaml(SCENARIOS[0].1).unwrap();
+    let on = simulate(&quickstart(), &s).unwrap();
+    let off = simulate(&quickstart_without_warnings(), &s).unwrap();
+    let (d_on, d_off) = (
+        uncovered(&on, PolicyName::Default),
+        uncovered(&off, PolicyName::Default),
+    );
+    // The warning starts the on-demand launch two minutes before the loss; the metrics
+    // show the loss a minute after it.
+    assert!(d_on < d_off, "on {d_on}, off {d_off}\n{}", on.table());
+    let p = on.policy(PolicyName::Default).unwrap();
+    assert!(p.interruption_decisions["drain_and_cover"] > 0, "{p:?}");
+    // Without warnings the config's values are the 2017 ones, so the rows agree.
+    assert_eq!(d_off, uncovered(&off, PolicyName::Design2017));
+}
+
+#[test]
+fn only_the_default_policy_acts_on_warnings() {
+    for (name, text) in SCENARIOS {
+        let s = Scenario::from_yaml(text).unwrap();
+        let on = simulate(&quickstart(), &s).unwrap();
+        let off = simulate(&quickstart_without_warnings(), &s).unwrap();
+        for p in [
+            PolicyName::SpotOnly,
+            PolicyName::Design2017,
+            PolicyName::Oracle,
+        ] {
+            assert_eq!(on.policy(p), off.policy(p), "{name} {}", p.as_str());
+            assert!(on.policy(p).unwrap().interruption_decisions.is_empty());
+        }
+        assert!(
+            off.policy(PolicyName::Default)
+                .unwrap()
+                .interruption_decisions
+                .is_empty(),
+            "{name}"
+        );
+        // warning_minutes: 0 is the same as not acting on warnings.
+        let mut quiet = s.clone();
+        quiet.warning_minutes = 0;
+        let q = simulate(&quickstart(), &quiet).unwrap();
+        assert_eq!(q.policies, off.policies, "{name}");
+    }
+}
+
+#[test]
+fn scenarios_default_to_a_two_minute_warning() {
+    for (name, text) in SCENARIOS {
+        let s = Scenario::from_yaml(text).unwrap();
+        assert_eq!(s.warning_minutes, 2, "{name}");
+    }
+}
