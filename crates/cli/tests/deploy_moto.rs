@@ -187,7 +187,7 @@ fn a_parameters_file_deploys_as_is() {
     std::fs::write(
         &config,
         format!(
-            "{text}parameters:\n  AssetBucket: {bucket}\n  Subnets: [{}]\n  SecurityGroups: [{}]\n",
+            "{text}interruptions:\n  enabled: true\nparameters:\n  AssetBucket: {bucket}\n  Subnets: [{}]\n  SecurityGroups: [{}]\n",
             net.subnets[0], net.security_group
         ),
     )
@@ -216,6 +216,29 @@ fn a_parameters_file_deploys_as_is() {
     assert_eq!(
         group["AutoScalingGroups"][0]["VPCZoneIdentifier"],
         net.subnets[0].as_str()
+    );
+    // With interruptions on: the warning rule exists, matches, and targets the function.
+    let rule = aws(&[
+        "events",
+        "describe-rule",
+        "--name",
+        &ids["InterruptionWarningRule"],
+    ]);
+    let pattern: Value = serde_json::from_str(s(&rule["EventPattern"])).unwrap();
+    assert_eq!(
+        pattern["detail-type"],
+        serde_json::json!(["EC2 Spot Instance Interruption Warning"])
+    );
+    let targets = aws(&[
+        "events",
+        "list-targets-by-rule",
+        "--rule",
+        &ids["InterruptionWarningRule"],
+    ]);
+    assert_eq!(targets["Targets"][0]["Arn"], function["FunctionArn"]);
+    assert_eq!(
+        function["Environment"]["Variables"]["SPOTCOVER_CLUSTER"],
+        ids["EcsCluster"].as_str()
     );
 }
 

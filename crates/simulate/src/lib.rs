@@ -74,7 +74,7 @@
 //!   It ignores interruption warnings (the 2017 design had none).
 //! - `default`: the same with the config's `reconciler.quiet_period_seconds` and
 //!   `on_demand.cooldown_seconds` (for the quickstart these equal the 2017 values), and
-//!   acting on interruption warnings when `interruptions.enabled` (the default).
+//!   acting on interruption warnings when `interruptions.enabled` (off by default).
 //! - `oracle`: knows the future fleet. For every minute u it runs
 //!   `clamp(ceil(max(0, demand - spot_fulfilled) / weight), min_size, max_size)`
 //!   instances, each launched exactly the latency (no jitter) ahead and terminated the

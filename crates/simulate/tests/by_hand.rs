@@ -98,11 +98,14 @@ fn every_figure_as_worked_out_by_hand() {
 
 #[test]
 fn warnings_as_worked_out_by_hand() {
-    // Interruptions on (the default). The pool is lost at minute 5, so at minute 3 both
+    // Interruptions on. The pool is lost at minute 5, so at minute 3 both
     // running instances (weight 2 each) get a warning. The run at minute 3 is steady;
     // each warning then raises desired by ceil(2 / 2) = 1 at once: desired 2 at minute 3,
     // serving from 6 (latency 3). Uncovered: 4 units in minute 5 only.
-    let config = spotcover_stack::load(CONFIG).unwrap().remove(0).config;
+    let config = spotcover_stack::load(&format!("{CONFIG}interruptions: {{ enabled: true }}\n"))
+        .unwrap()
+        .remove(0)
+        .config;
     assert!(config.interruptions.enabled);
     let r = simulate(&config, &Scenario::from_yaml(SCENARIO).unwrap()).unwrap();
     let p = r.policy(PolicyName::Default).unwrap();

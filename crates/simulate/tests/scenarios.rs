@@ -212,6 +212,14 @@ fn a_shorter_quiet_period_and_cooldown_beat_2017_when_the_fleet_scales_out_durin
     insta::assert_snapshot!("tuned-scale-out-during-outage", r.table());
 }
 
+fn quickstart_with_warnings() -> StackConfig {
+    let text = include_str!("../../../examples/quickstart.yaml").to_owned()
+        + "interruptions: { enabled: true }\n";
+    let config = spotcover_stack::load(&text).unwrap().remove(0).config;
+    assert!(config.interruptions.enabled);
+    config
+}
+
 fn quickstart_without_warnings() -> StackConfig {
     let text = include_str!("../../../examples/quickstart.yaml").to_owned()
         + "interruptions: { enabled: false }\n";
@@ -223,7 +231,7 @@ fn quickstart_without_warnings() -> StackConfig {
 #[test]
 fn acting_on_warnings_leaves_less_uncovered_in_a_full_outage() {
     let s = Scenario::from_yaml(SCENARIOS[0].1).unwrap();
-    let on = simulate(&quickstart(), &s).unwrap();
+    let on = simulate(&quickstart_with_warnings(), &s).unwrap();
     let off = simulate(&quickstart_without_warnings(), &s).unwrap();
     let (d_on, d_off) = (
         uncovered(&on, PolicyName::Default),
@@ -242,7 +250,7 @@ fn acting_on_warnings_leaves_less_uncovered_in_a_full_outage() {
 fn only_the_default_policy_acts_on_warnings() {
     for (name, text) in SCENARIOS {
         let s = Scenario::from_yaml(text).unwrap();
-        let on = simulate(&quickstart(), &s).unwrap();
+        let on = simulate(&quickstart_with_warnings(), &s).unwrap();
         let off = simulate(&quickstart_without_warnings(), &s).unwrap();
         for p in [
             PolicyName::SpotOnly,
@@ -262,7 +270,7 @@ fn only_the_default_policy_acts_on_warnings() {
         // warning_minutes: 0 is the same as not acting on warnings.
         let mut quiet = s.clone();
         quiet.warning_minutes = 0;
-        let q = simulate(&quickstart(), &quiet).unwrap();
+        let q = simulate(&quickstart_with_warnings(), &quiet).unwrap();
         assert_eq!(q.policies, off.policies, "{name}");
     }
 }

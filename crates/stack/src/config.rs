@@ -292,13 +292,15 @@ pub struct NetworkConfig {
 }
 
 /// Acting on AWS's two-minute spot interruption warning instead of waiting for the fleet
-/// to report pending capacity.
+/// to report pending capacity. Off by default: each warning adds cover on top of what the
+/// group holds, which halves the uncovered capacity of a full outage but over-buys
+/// on-demand in a flapping market (see the README's simulations).
 #[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct InterruptionsConfig {
     /// On an interruption warning for one of the cluster's instances: drain it in ECS and
     /// cover its weight with on-demand at once.
-    #[serde(default = "yes")]
+    #[serde(default)]
     pub enabled: bool,
     /// Also drain (and cover) on an EC2 rebalance recommendation, which comes earlier
     /// and is less certain.
@@ -309,7 +311,7 @@ pub struct InterruptionsConfig {
 impl Default for InterruptionsConfig {
     fn default() -> Self {
         InterruptionsConfig {
-            enabled: true,
+            enabled: false,
             drain_on_rebalance: false,
         }
     }

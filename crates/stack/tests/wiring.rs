@@ -22,6 +22,15 @@ fn quickstart() -> Value {
         .1
 }
 
+/// The quickstart with `interruptions.enabled` (off by default).
+fn quickstart_with_interruptions() -> Value {
+    let yaml = format!(
+        "{}\ninterruptions:\n  enabled: true\n",
+        include_str!("../../../examples/quickstart.yaml")
+    );
+    synth(&yaml).remove(0).1
+}
+
 fn seed() -> Value {
     synth(include_str!("../../../examples/seed-2017.yaml"))
         .remove(0)
@@ -306,7 +315,7 @@ fn seed_form_uses_launch_specifications_and_a_launch_configuration() {
 
 #[test]
 fn reconciler_runs_the_staged_asset_with_the_stack_in_its_environment() {
-    let doc = quickstart();
+    let doc = quickstart_with_interruptions();
     let f = props(&doc, "ReconcilerFunction");
     assert_eq!(f["Runtime"], "provided.al2023");
     assert_eq!(f["Handler"], "bootstrap");
@@ -331,7 +340,7 @@ fn reconciler_runs_the_staged_asset_with_the_stack_in_its_environment() {
 
 #[test]
 fn reconciler_role_is_least_privilege() {
-    let doc = quickstart();
+    let doc = quickstart_with_interruptions();
     let statements = props(&doc, "ReconcilerRole")["Policies"][0]["PolicyDocument"]["Statement"]
         .as_array()
         .unwrap()
@@ -393,7 +402,7 @@ fn reconciler_role_is_least_privilege() {
 
 #[test]
 fn interruption_warnings_and_rebalance_recommendations_reach_the_function() {
-    let doc = quickstart();
+    let doc = quickstart_with_interruptions();
     for (rule, detail_type) in [
         (
             "InterruptionWarningRule",
@@ -421,12 +430,8 @@ fn interruption_warnings_and_rebalance_recommendations_reach_the_function() {
 }
 
 #[test]
-fn interruptions_can_be_turned_off() {
-    let yaml = format!(
-        "{}\ninterruptions:\n  enabled: false\n",
-        include_str!("../../../examples/quickstart.yaml")
-    );
-    let (_, doc) = synth(&yaml).remove(0);
+fn interruptions_are_off_by_default() {
+    let doc = quickstart();
     assert!(doc["Resources"].get("InterruptionWarningRule").is_none());
     assert!(
         doc["Resources"]
