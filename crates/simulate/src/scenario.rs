@@ -1,6 +1,5 @@
 //! The scenario file: what the market and the workload do over time.
 
-use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -145,29 +144,11 @@ impl Scenario {
     /// Parses a scenario and checks what the types cannot (steps in order, windows
     /// non-empty, prices finite, pools unique). Unknown keys are errors.
     pub fn from_yaml(text: &str) -> Result<Scenario, ScenarioError> {
-        let path = RefCell::new(String::new());
-        let options = serde_saphyr::options! { with_snippet: false };
-        let scenario: Scenario =
-            serde_saphyr::with_deserializer_from_str_with_options(text, options, |de| {
-                serde_path_to_error::deserialize(de).map_err(|e| {
-                    *path.borrow_mut() = path_string(e.path());
-                    e.into_inner()
-                })
-            })
-            .map_err(|e| {
-                let location = e
-                    .location()
-                    .map(|l| (l.line(), l.column()))
-                    .filter(|(l, _)| *l > 0);
-                let msg = e.to_string();
-                let msg = msg.lines().next().unwrap_or_default();
-                let msg = msg.rfind(" at line ").map_or(msg, |i| &msg[..i]);
-                ScenarioError {
-                    location,
-                    path: path.borrow().clone(),
-                    message: msg.to_owned(),
-                }
-            })?;
+        let scenario: Scenario = spotcover_stack::load::parse(text).map_err(|e| ScenarioError {
+            location: e.location,
+            path: e.path,
+            message: e.message,
+        })?;
         scenario.validate()?;
         Ok(scenario)
     }
@@ -295,23 +276,4 @@ fn check_price(p: f64, path: &str) -> Result<(), ScenarioError> {
     } else {
         Err(err(path, "expected a price of 0 or more"))
     }
-}
-
-/// `pools.1.type` as `pools[1].type`.
-fn path_string(p: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut out = String::new();
-    for seg in p.iter() {
-        match seg {
-            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
-            Segment::Map { key } | Segment::Enum { variant: key } => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(key);
-            }
-            Segment::Unknown => {}
-        }
-    }
-    out
 }

@@ -295,7 +295,7 @@ pub struct NetworkConfig {
 /// to report pending capacity. Off by default: each warning adds cover on top of what the
 /// group holds, which halves the uncovered capacity of a full outage but over-buys
 /// on-demand in a flapping market (see the README's simulations).
-#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct InterruptionsConfig {
     /// On an interruption warning for one of the cluster's instances: drain it in ECS and
@@ -306,15 +306,6 @@ pub struct InterruptionsConfig {
     /// and is less certain.
     #[serde(default)]
     pub drain_on_rebalance: bool,
-}
-
-impl Default for InterruptionsConfig {
-    fn default() -> Self {
-        InterruptionsConfig {
-            enabled: false,
-            drain_on_rebalance: false,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]

@@ -44,7 +44,7 @@ pub struct Resolved {
 
 /// Parses and checks a config. Every problem found is returned, not only the first.
 pub fn load(text: &str) -> Result<Vec<Resolved>, Vec<ConfigError>> {
-    let base = parse_yaml(text).map_err(|e| vec![e])?;
+    let base: StackConfig = parse(text).map_err(|e| vec![e])?;
     let mut errors = validate(&base, "");
     let mut out = Vec::new();
 
@@ -96,7 +96,9 @@ pub fn load(text: &str) -> Result<Vec<Resolved>, Vec<ConfigError>> {
     }
 }
 
-fn parse_yaml(text: &str) -> Result<StackConfig, ConfigError> {
+/// Deserializes a YAML document strictly, reporting the line, column and key path of the
+/// first problem. Shared by everything spotcover reads (configs, scenarios).
+pub fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ConfigError> {
     let path = RefCell::new(String::new());
     let options = serde_saphyr::options! { with_snippet: false };
     serde_saphyr::with_deserializer_from_str_with_options(text, options, |de| {
