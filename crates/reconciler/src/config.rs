@@ -1,41 +1,30 @@
-//! Configuration from the environment (a contract with the synthesized template).
+//! Configuration from the environment: the [`Settings`] contract of the core, read
+//! into what the handler needs.
 
-use std::collections::BTreeMap;
+use spotcover_reconciler_core::settings::{Settings, SettingsError, env};
+use spotcover_reconciler_core::{InterruptionPolicy, Policy};
 
-use spotcover_reconciler_core::{
-    DEFAULT_QUIET_PERIOD_SECS, DEFAULT_STALE_AFTER_SECS, InterruptionPolicy, Policy,
-};
+pub use spotcover_reconciler_core::settings::valid_fleet_id;
 
 /// Fallback fleet id; a fleet id in the event wins.
-pub const ENV_FLEET_ID: &str = "SPOTCOVER_FLEET_ID";
+pub const ENV_FLEET_ID: &str = env::FLEET_ID;
 /// Name of the on-demand Auto Scaling group (required).
-pub const ENV_GROUP_NAME: &str = "SPOTCOVER_GROUP_NAME";
+pub const ENV_GROUP_NAME: &str = env::GROUP_NAME;
 /// Fleet capacity units per on-demand instance, integer >= 1 (required).
-pub const ENV_ON_DEMAND_WEIGHT: &str = "SPOTCOVER_ON_DEMAND_WEIGHT";
+pub const ENV_ON_DEMAND_WEIGHT: &str = env::ON_DEMAND_WEIGHT;
 /// Quiet period in seconds (default 600).
-pub const ENV_QUIET_PERIOD: &str = "SPOTCOVER_QUIET_PERIOD_SECONDS";
+pub const ENV_QUIET_PERIOD: &str = env::QUIET_PERIOD_SECONDS;
 /// Staleness bound in seconds (default 900).
-pub const ENV_STALE_AFTER: &str = "SPOTCOVER_STALE_AFTER_SECONDS";
-
+pub const ENV_STALE_AFTER: &str = env::STALE_AFTER_SECONDS;
 /// ECS cluster name of the stack (required for interruption events only).
-pub const ENV_CLUSTER: &str = "SPOTCOVER_CLUSTER";
+pub const ENV_CLUSTER: &str = env::CLUSTER;
 /// The fleet's weights, `type=units,...` (e.g. `m6i.large=2,m6i.xlarge=4`); optional.
-pub const ENV_SPOT_WEIGHTS: &str = "SPOTCOVER_SPOT_WEIGHTS";
+pub const ENV_SPOT_WEIGHTS: &str = env::SPOT_WEIGHTS;
 /// `true` or `false` (default): drain and cover on rebalance recommendations too.
-pub const ENV_DRAIN_ON_REBALANCE: &str = "SPOTCOVER_DRAIN_ON_REBALANCE";
+pub const ENV_DRAIN_ON_REBALANCE: &str = env::DRAIN_ON_REBALANCE;
 
 /// A configuration value that is missing or unusable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{0} is not set")]
-    Missing(&'static str),
-    #[error("{name} must be {want}, got {got:?}")]
-    Invalid {
-        name: &'static str,
-        want: &'static str,
-        got: String,
-    },
-}
+pub type ConfigError = SettingsError;
 
 /// What the reconciler acts on and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,114 +38,29 @@ pub struct Config {
     pub interruption: InterruptionPolicy,
 }
 
-/// Parses `type=units,...`: types non-empty and distinct, units integers >= 1.
-/// Blank entries (`a=1,,b=2`, a trailing comma) are ignored.
-pub fn parse_weights(s: &str) -> Result<BTreeMap<String, u32>, ConfigError> {
-    let invalid = || ConfigError::Invalid {
-        name: ENV_SPOT_WEIGHTS,
-        want: "instance-type=weight pairs separated by commas, weights integers >= 1",
-        got: s.to_owned(),
-    };
-    let mut out = BTreeMap::new();
-    for entry in s.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        let (ty, w) = entry.split_once('=').ok_or_else(invalid)?;
-        let (ty, w) = (ty.trim(), w.trim());
-        let w: u32 = w.parse().map_err(|_| invalid())?;
-        if ty.is_empty() || w == 0 || out.insert(ty.to_owned(), w).is_some() {
-            return Err(invalid());
-        }
-    }
-    Ok(out)
-}
+impl TryFrom<Settings> for Config {
+    type Error = ConfigError;
 
-fn boolean(name: &'static str, v: Option<String>) -> Result<bool, ConfigError> {
-    match non_empty(v) {
-        None => Ok(false),
-        Some(s) if s.eq_ignore_ascii_case("true") => Ok(true),
-        Some(s) if s.eq_ignore_ascii_case("false") => Ok(false),
-        Some(s) => Err(ConfigError::Invalid {
-            name,
-            want: "true or false",
-            got: s,
-        }),
-    }
-}
-
-/// A fleet id as EC2 writes it: `sfr-` then letters, digits and dashes.
-pub fn valid_fleet_id(id: &str) -> bool {
-    id.strip_prefix("sfr-").is_some_and(|rest| {
-        !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    })
-}
-
-fn non_empty(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
-fn number<T: std::str::FromStr>(
-    name: &'static str,
-    want: &'static str,
-    v: Option<String>,
-    default: Option<T>,
-) -> Result<T, ConfigError> {
-    match (non_empty(v), default) {
-        (None, Some(d)) => Ok(d),
-        (None, None) => Err(ConfigError::Missing(name)),
-        (Some(s), _) => s
-            .parse()
-            .map_err(|_| ConfigError::Invalid { name, want, got: s }),
+    fn try_from(s: Settings) -> Result<Self, ConfigError> {
+        let policy = s.policy().map_err(|_| ConfigError::Invalid {
+            name: ENV_ON_DEMAND_WEIGHT,
+            want: "an integer >= 1",
+            got: s.on_demand_weight.to_string(),
+        })?;
+        Ok(Self {
+            interruption: s.interruption_policy(),
+            fleet_id: s.fleet_id,
+            group_name: s.group_name,
+            policy,
+            cluster: s.cluster,
+        })
     }
 }
 
 impl Config {
     /// Reads the `SPOTCOVER_*` variables through `get` (e.g. `std::env::var`).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let fleet_id = non_empty(get(ENV_FLEET_ID));
-        if let Some(id) = &fleet_id
-            && !valid_fleet_id(id)
-        {
-            return Err(ConfigError::Invalid {
-                name: ENV_FLEET_ID,
-                want: "a Spot Fleet request id (sfr-...)",
-                got: id.clone(),
-            });
-        }
-        let group_name =
-            non_empty(get(ENV_GROUP_NAME)).ok_or(ConfigError::Missing(ENV_GROUP_NAME))?;
-        let weight: u32 = number(
-            ENV_ON_DEMAND_WEIGHT,
-            "an integer >= 1",
-            get(ENV_ON_DEMAND_WEIGHT),
-            None,
-        )?;
-        let quiet = number(
-            ENV_QUIET_PERIOD,
-            "a whole number of seconds",
-            get(ENV_QUIET_PERIOD),
-            Some(DEFAULT_QUIET_PERIOD_SECS),
-        )?;
-        let stale = number(
-            ENV_STALE_AFTER,
-            "a whole number of seconds",
-            get(ENV_STALE_AFTER),
-            Some(DEFAULT_STALE_AFTER_SECS),
-        )?;
-        let policy = Policy::with(weight, quiet, stale).map_err(|_| ConfigError::Invalid {
-            name: ENV_ON_DEMAND_WEIGHT,
-            want: "an integer >= 1",
-            got: weight.to_string(),
-        })?;
-        let interruption = InterruptionPolicy {
-            spot_weights: parse_weights(&get(ENV_SPOT_WEIGHTS).unwrap_or_default())?,
-            drain_on_rebalance: boolean(ENV_DRAIN_ON_REBALANCE, get(ENV_DRAIN_ON_REBALANCE))?,
-        };
-        Ok(Self {
-            fleet_id,
-            group_name,
-            policy,
-            cluster: non_empty(get(ENV_CLUSTER)),
-            interruption,
-        })
+        Settings::from_lookup(get)?.try_into()
     }
 
     /// Reads the process environment.

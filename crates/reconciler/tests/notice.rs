@@ -3,8 +3,9 @@
 
 use serde_json::{Value, json};
 use spotcover_reconciler::api::{ApiError, Call, ContainerInstanceInfo, FakeApi};
-use spotcover_reconciler::config::{Config, ConfigError, parse_weights};
+use spotcover_reconciler::config::{Config, ConfigError};
 use spotcover_reconciler::{Outcome, Report, handle_event};
+use spotcover_reconciler_core::settings::parse_weights;
 use spotcover_reconciler_core::{
     GroupState, InterruptionPolicy, InterruptionReason, Observation, Policy,
 };
@@ -20,7 +21,10 @@ fn config(cluster: Option<&str>, rebalance: bool) -> Result<Config, ConfigError>
         policy: Policy::new(2).unwrap(),
         cluster: cluster.map(str::to_owned),
         interruption: InterruptionPolicy {
-            spot_weights: parse_weights("m6i.large=2,m5.large=2,m6i.xlarge=4").unwrap(),
+            spot_weights: parse_weights("m6i.large=2,m5.large=2,m6i.xlarge=4")
+                .unwrap()
+                .into_iter()
+                .collect(),
             drain_on_rebalance: rebalance,
         },
     })

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use spotcover_reconciler_core::settings::metrics_lookback_secs;
 use spotcover_reconciler_core::{
     Action, ContainerInstance, DEFAULT_STALE_AFTER_SECS, Datapoint, EpochSeconds, GroupState,
     InstanceStatus, InterruptionPolicy, Notice, Observation, Policy, decide, decide_interruption,
@@ -259,11 +260,10 @@ fn run_fleet(config: &StackConfig, scenario: &Scenario) -> FleetRun {
     run
 }
 
-/// How many minutes of CloudWatch history the reconciler reads, as the Lambda does:
-/// `max(Q, S)` plus a margin.
+/// How many minutes of CloudWatch history the reconciler reads: the Lambda's own
+/// look-back ([`metrics_lookback_secs`]).
 fn window_minutes(policy: &Policy) -> i64 {
-    let secs = policy.quiet_period_secs.max(policy.stale_after_secs) + 120;
-    i64::try_from(secs.div_ceil(60)).unwrap_or(i64::MAX)
+    i64::try_from(metrics_lookback_secs(policy).div_ceil(60)).unwrap_or(i64::MAX)
 }
 
 /// The fleet's metrics as CloudWatch reports them to a run at the start of minute `t`:
