@@ -578,23 +578,18 @@ pub fn simulate(config: &StackConfig, scenario: &Scenario) -> Result<Report, Sce
     let outcome = run_reconciler(config, scenario, &fleet, p2017, COOLDOWN_2017_SECS, None);
     policies.push(finish(PolicyName::Design2017, outcome, &fleet, od_price));
 
-    // (c) the config's own values, acting on warnings as the deployed stack does.
-    let pdefault = Policy::with(
-        weight,
-        u64::from(config.reconciler.quiet_period_seconds),
-        DEFAULT_STALE_AFTER_SECS,
-    )
-    .expect("weight >= 1");
-    // As the template passes them to the Lambda (`SPOTCOVER_SPOT_WEIGHTS`, ...).
-    let interruptions = config.interruptions.enabled.then(|| InterruptionPolicy {
-        spot_weights: config
-            .spot
-            .instance_types
-            .iter()
-            .map(|i| (i.instance_type.clone(), i.weight))
-            .collect(),
-        drain_on_rebalance: config.interruptions.drain_on_rebalance,
-    });
+    // (c) the config's own values, acting on warnings as the deployed stack does: the
+    // settings the template gives the Lambda.
+    let settings = spotcover_stack::compose::reconciler_settings(config, (), (), ());
+    let pdefault = settings.policy().map_err(|e| ScenarioError {
+        location: None,
+        path: String::new(),
+        message: format!("the config's on_demand.weight: {e}"),
+    })?;
+    let interruptions = settings
+        .cluster
+        .is_some()
+        .then(|| settings.interruption_policy());
     let outcome = run_reconciler(
         config,
         scenario,
