@@ -95,6 +95,8 @@ mod sim;
 pub use report::{MinuteRecord, PolicyName, PolicyReport, Report};
 pub use scenario::{
     DEFAULT_WARNING_MINUTES, DemandStep, MAX_DURATION_MINUTES, MAX_WARNING_MINUTES, OnDemandSpec,
-    PoolSpec, Scenario, ScenarioError, Window,
+    PoolSpec, Scenario, Window,
 };
 pub use sim::{COOLDOWN_2017_SECS, QUIET_2017_SECS, START_EPOCH, simulate};
+/// A located problem in a scenario: the same type as a config's.
+pub use spotcover_stack::ConfigError;

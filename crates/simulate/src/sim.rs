@@ -12,7 +12,8 @@ use spotcover_stack::StackConfig;
 use spotcover_stack::config::AllocationStrategy;
 
 use crate::report::{MinuteRecord, PolicyName, PolicyReport, Report};
-use crate::scenario::{Scenario, ScenarioError};
+use crate::scenario::Scenario;
+use spotcover_stack::ConfigError;
 
 /// Epoch second of minute 0 (2026-01-01T00:00:00Z); only differences matter.
 pub const START_EPOCH: EpochSeconds = 1_767_225_600;
@@ -549,7 +550,7 @@ fn finish(name: PolicyName, outcome: Outcome, fleet: &FleetRun, od_price: f64) -
 
 /// Runs the scenario against the config under the four policies (see the crate docs).
 /// Fails when the scenario's pools are not exactly the config's spot instance types.
-pub fn simulate(config: &StackConfig, scenario: &Scenario) -> Result<Report, ScenarioError> {
+pub fn simulate(config: &StackConfig, scenario: &Scenario) -> Result<Report, ConfigError> {
     scenario.validate()?;
     scenario.check_against(config)?;
     let fleet = run_fleet(config, scenario);
@@ -581,11 +582,9 @@ pub fn simulate(config: &StackConfig, scenario: &Scenario) -> Result<Report, Sce
     // (c) the config's own values, acting on warnings as the deployed stack does: the
     // settings the template gives the Lambda.
     let settings = spotcover_stack::compose::reconciler_settings(config, (), (), ());
-    let pdefault = settings.policy().map_err(|e| ScenarioError {
-        location: None,
-        path: String::new(),
-        message: format!("the config's on_demand.weight: {e}"),
-    })?;
+    let pdefault = settings
+        .policy()
+        .map_err(|e| ConfigError::at("", format!("the config's on_demand.weight: {e}")))?;
     let interruptions = settings
         .cluster
         .is_some()

@@ -5,13 +5,15 @@ pub mod arch;
 pub mod compose;
 pub mod config;
 pub mod diff;
+mod error;
 pub mod graph;
 pub mod load;
 mod userdata;
 
 pub use compose::{Asset, compose};
 pub use config::StackConfig;
-pub use load::{ConfigError, Resolved, load};
+pub use error::ConfigError;
+pub use load::{Resolved, load};
 
 /// How a template is written out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
