@@ -81,6 +81,15 @@
 //! instance type missing from the fleet's weights counts as the largest fleet
 //! weight. See [`decide_interruption`] for the rules.
 
+// No I/O here (ARCHITECTURE.md): printing, and the file-system, environment and process
+// calls in clippy.toml, do not compile.
+#![deny(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::disallowed_methods,
+    clippy::disallowed_types
+)]
+
 use serde::Serialize;
 
 mod interruption;

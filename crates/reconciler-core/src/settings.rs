@@ -3,7 +3,7 @@
 //! The stack composes a [`Settings`] whose handles are CloudFormation expressions and
 //! writes it with [`Settings::to_env`] into the function's environment; the Lambda reads
 //! it back with [`Settings::from_lookup`]; the simulator takes the same value to build
-//! the policies the Lambda would run. The variable names live in [`env`] only, and the
+//! the policies the Lambda would run. The variable names live in [`mod@env`] only, and the
 //! metrics window the Lambda asks CloudWatch for is [`metrics_window`].
 
 use std::collections::BTreeSet;
@@ -121,7 +121,7 @@ impl<V> Settings<V> {
         }
     }
 
-    /// The variables to set, in [`env`]'s order; unset ones are left out.
+    /// The variables to set, in [`mod@env`]'s order; unset ones are left out.
     pub fn to_env(&self) -> Vec<(&'static str, V)>
     where
         V: Clone + From<String>,

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use spotcover_reconciler::api::{ApiError, CapacityApi, ClusterApi, SetOutcome};
-use spotcover_reconciler::config::{self, Config, ConfigError};
+use spotcover_reconciler::config::{Config, ConfigError};
 use spotcover_reconciler::{Outcome, handle_event, reconcile};
 use spotcover_reconciler_core::{
     Action, GroupState, InterruptionPolicy, InterruptionReason, Policy, Reason,

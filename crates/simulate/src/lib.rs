@@ -88,6 +88,15 @@
 //! `on_demand_running` the instances past their launch latency. Costs are in dollars,
 //! rounded to 1/10000.
 
+// No I/O here (ARCHITECTURE.md): printing, and the file-system, environment and process
+// calls in clippy.toml, do not compile.
+#![deny(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::disallowed_methods,
+    clippy::disallowed_types
+)]
+
 mod report;
 mod scenario;
 mod sim;

@@ -1,5 +1,5 @@
 //! Reading a config: parse (with line, column and key path on failure, [`parse`]),
-//! expand regions ([`regions`]), then check what types alone cannot ([`validate`]).
+//! expand regions (`regions`), then check what types alone cannot ([`validate`]).
 
 mod parse;
 mod regions;

@@ -12,11 +12,11 @@ pub(super) fn prefix(region: &str) -> String {
     format!("regions.{region}")
 }
 
+/// A region's name and its merged config, or why it has none.
+pub(super) type Region = (String, Result<StackConfig, ConfigError>);
+
 /// Each region's merged config, or why it has none, in the config's order.
-pub(super) fn expand(
-    text: &str,
-    base: &StackConfig,
-) -> Result<Vec<(String, Result<StackConfig, ConfigError>)>, ConfigError> {
+pub(super) fn expand(text: &str, base: &StackConfig) -> Result<Vec<Region>, ConfigError> {
     let mut raw = parse::raw(text)?;
     if let Value::Object(m) = &mut raw {
         m.remove("regions");
