@@ -209,7 +209,7 @@ async fn other_clusters_instances_and_ignored_rebalances_change_nothing() {
 }
 
 #[tokio::test]
-async fn errors_dry_run_and_retries() {
+async fn a_notice_without_a_cluster_configured_is_an_error_and_calls_nothing() {
     // No cluster configured: an error, no call.
     let api = fake(0, "ACTIVE", "m5.large");
     let r = handle(&api, config(None, false), &warning("i-spot"), false).await;
@@ -227,13 +227,22 @@ async fn errors_dry_run_and_retries() {
             .contains("SPOTCOVER_CLUSTER")
     );
     assert!(api.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_malformed_notice_is_an_error_and_calls_nothing() {
     // A malformed notice: an error, no call.
+    let api = fake(0, "ACTIVE", "m5.large");
     let bad = json!({"detail-type": "EC2 Spot Instance Interruption Warning", "detail": {}});
     let r = handle(&api, config(Some(CLUSTER), false), &bad, false).await;
     assert_eq!(r.error.as_ref().unwrap().kind, "malformed_event");
     assert!(api.calls().is_empty());
+}
 
+#[tokio::test]
+async fn a_dry_run_only_reads() {
     // Dry run: reads only.
+    let api = fake(0, "ACTIVE", "m5.large");
     let r = handle(&api, config(Some(CLUSTER), false), &warning("i-spot"), true).await;
     assert_eq!(
         (r.result, r.api_calls),
@@ -242,8 +251,12 @@ async fn errors_dry_run_and_retries() {
         r.to_line()
     );
     assert_eq!((desired(&api), status(&api)), (0, "ACTIVE".into()));
+}
 
+#[tokio::test]
+async fn a_retry_after_a_failed_raise_covers_exactly_once() {
     // The raise fails after the drain: an error; the retry covers exactly once.
+    let api = fake(0, "ACTIVE", "m5.large");
     *api.set_error.lock().unwrap() = Some(ApiError::Throttled {
         service: "autoscaling",
         op: "SetDesiredCapacity",
@@ -281,7 +294,10 @@ async fn errors_dry_run_and_retries() {
     .await;
     assert_eq!(reason(&r), InterruptionReason::AlreadyCovered);
     assert_eq!(desired(&api), 1);
+}
 
+#[tokio::test]
+async fn an_unreadable_group_still_drains_then_reports_the_error() {
     // The group cannot be read: still drain, then report the error.
     let api = fake(0, "ACTIVE", "m5.large");
     *api.group.lock().unwrap() = None;
@@ -301,7 +317,10 @@ async fn errors_dry_run_and_retries() {
             .iter()
             .any(|c| matches!(c, Call::MarkCovered { .. }))
     );
+}
 
+#[tokio::test]
+async fn a_failing_ecs_call_is_an_error_and_changes_nothing() {
     // ECS fails: an error, nothing changed.
     let api = fake(0, "ACTIVE", "m5.large");
     *api.ecs_error.lock().unwrap() = Some(ApiError::ServerError {
