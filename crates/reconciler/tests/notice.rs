@@ -86,16 +86,15 @@ async fn handle(api: &FakeApi, cfg: Result<Config, ConfigError>, ev: &Value, dry
     handle_event(api, cfg, ev, NOW, dry).await
 }
 
+/// The common case: a spot interruption warning for `i-spot`, cluster set, rebalance off.
+async fn warn(api: &FakeApi) -> Report {
+    handle(api, config(Some(CLUSTER), false), &warning("i-spot"), false).await
+}
+
 #[tokio::test]
 async fn warning_drains_covers_and_marks_then_repeats_are_no_ops() {
     let api = fake(1, "ACTIVE", "m6i.xlarge");
-    let r = handle(
-        &api,
-        config(Some(CLUSTER), false),
-        &warning("i-spot"),
-        false,
-    )
-    .await;
+    let r = warn(&api).await;
     assert_eq!(r.result, Outcome::Applied, "{}", r.to_line());
     assert_eq!(reason(&r), InterruptionReason::DrainAndCover);
     assert_eq!(r.api_calls, 6);
@@ -262,36 +261,18 @@ async fn a_retry_after_a_failed_raise_covers_exactly_once() {
         op: "SetDesiredCapacity",
         message: "slow down".into(),
     });
-    let r = handle(
-        &api,
-        config(Some(CLUSTER), false),
-        &warning("i-spot"),
-        false,
-    )
-    .await;
+    let r = warn(&api).await;
     assert_eq!(r.result, Outcome::Error);
     assert_eq!(r.error.as_ref().unwrap().kind, "throttled");
     let ir = r.interruption.as_ref().unwrap();
     assert!(ir.drained && !ir.raised && !ir.marked, "{}", r.to_line());
     assert_eq!((desired(&api), status(&api)), (0, "DRAINING".into()));
     *api.set_error.lock().unwrap() = None;
-    let r = handle(
-        &api,
-        config(Some(CLUSTER), false),
-        &warning("i-spot"),
-        false,
-    )
-    .await;
+    let r = warn(&api).await;
     assert_eq!(r.result, Outcome::Applied, "{}", r.to_line());
     assert_eq!(reason(&r), InterruptionReason::CoverDraining);
     assert_eq!(desired(&api), 1);
-    let r = handle(
-        &api,
-        config(Some(CLUSTER), false),
-        &warning("i-spot"),
-        false,
-    )
-    .await;
+    let r = warn(&api).await;
     assert_eq!(reason(&r), InterruptionReason::AlreadyCovered);
     assert_eq!(desired(&api), 1);
 }
@@ -301,13 +282,7 @@ async fn an_unreadable_group_still_drains_then_reports_the_error() {
     // The group cannot be read: still drain, then report the error.
     let api = fake(0, "ACTIVE", "m5.large");
     *api.group.lock().unwrap() = None;
-    let r = handle(
-        &api,
-        config(Some(CLUSTER), false),
-        &warning("i-spot"),
-        false,
-    )
-    .await;
+    let r = warn(&api).await;
     assert_eq!(r.error.as_ref().unwrap().kind, "group_not_found");
     assert_eq!(reason(&r), InterruptionReason::GroupUnknown);
     assert!(r.interruption.as_ref().unwrap().drained);
@@ -329,13 +304,7 @@ async fn a_failing_ecs_call_is_an_error_and_changes_nothing() {
         status: 503,
         message: "x".into(),
     });
-    let r = handle(
-        &api,
-        config(Some(CLUSTER), false),
-        &warning("i-spot"),
-        false,
-    )
-    .await;
+    let r = warn(&api).await;
     assert_eq!(r.error.as_ref().unwrap().kind, "server_error");
     assert_eq!(r.api_calls, 1);
     assert_eq!((desired(&api), status(&api)), (0, "ACTIVE".into()));
@@ -344,13 +313,7 @@ async fn a_failing_ecs_call_is_an_error_and_changes_nothing() {
 #[tokio::test]
 async fn unknown_instance_type_is_covered_as_the_largest_weight() {
     let api = fake(0, "ACTIVE", "c7i.48xlarge");
-    let r = handle(
-        &api,
-        config(Some(CLUSTER), false),
-        &warning("i-spot"),
-        false,
-    )
-    .await;
+    let r = warn(&api).await;
     let d = r.interruption.as_ref().unwrap().decision.clone().unwrap();
     assert_eq!(
         serde_json::to_value(d.weight_source).unwrap(),
