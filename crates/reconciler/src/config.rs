@@ -83,11 +83,15 @@ mod tests {
     }
 
     #[test]
-    fn defaults_and_overrides() {
+    fn unset_tunables_take_the_defaults() {
         let c = cfg(&[(ENV_GROUP_NAME, "g"), (ENV_ON_DEMAND_WEIGHT, "4")]).unwrap();
         assert_eq!(c.fleet_id, None);
         assert_eq!(c.group_name, "g");
         assert_eq!(c.policy, Policy::with(4, 600, 900).unwrap());
+    }
+
+    #[test]
+    fn set_variables_override_the_defaults() {
         let c = cfg(&[
             (ENV_FLEET_ID, "sfr-abc-123"),
             (ENV_GROUP_NAME, "g"),
@@ -100,19 +104,29 @@ mod tests {
         assert_eq!(c.policy, Policy::with(2, 60, 300).unwrap());
     }
 
+    const BASE: [(&str, &str); 2] = [(ENV_GROUP_NAME, "g"), (ENV_ON_DEMAND_WEIGHT, "2")];
+
+    fn with(extra: &[(&'static str, &'static str)]) -> Result<Config, ConfigError> {
+        let mut v = BASE.to_vec();
+        v.extend_from_slice(extra);
+        cfg(&v)
+    }
+
     #[test]
-    fn interruption_settings() {
-        let base = [(ENV_GROUP_NAME, "g"), (ENV_ON_DEMAND_WEIGHT, "2")];
-        let c = cfg(&base).unwrap();
+    fn interruption_variables_are_optional() {
+        let c = with(&[]).unwrap();
         assert_eq!(c.cluster, None);
         assert_eq!(c.interruption, InterruptionPolicy::default());
-        let mut v = base.to_vec();
-        v.extend([
+    }
+
+    #[test]
+    fn interruption_variables_are_read() {
+        let c = with(&[
             (ENV_CLUSTER, "spotcover-quickstart"),
             (ENV_SPOT_WEIGHTS, "m6i.large=2, m5.large=2,m6i.xlarge=4,"),
             (ENV_DRAIN_ON_REBALANCE, "true"),
-        ]);
-        let c = cfg(&v).unwrap();
+        ])
+        .unwrap();
         assert_eq!(c.cluster.as_deref(), Some("spotcover-quickstart"));
         assert!(c.interruption.drain_on_rebalance);
         assert_eq!(
@@ -122,6 +136,10 @@ mod tests {
                 .map(|(t, w)| (t.to_owned(), w))
                 .collect()
         );
+    }
+
+    #[test]
+    fn malformed_interruption_variables_are_errors_naming_the_variable() {
         for (var, bad) in [
             (ENV_SPOT_WEIGHTS, "m6i.large"),
             (ENV_SPOT_WEIGHTS, "m6i.large=0"),
@@ -130,14 +148,15 @@ mod tests {
             (ENV_SPOT_WEIGHTS, "a=1,a=2"),
             (ENV_DRAIN_ON_REBALANCE, "yes"),
         ] {
-            let mut v = base.to_vec();
-            v.push((var, bad));
-            let e = cfg(&v).unwrap_err();
+            let e = with(&[(var, bad)]).unwrap_err();
             assert!(e.to_string().starts_with(var), "{e}");
         }
-        let mut v = base.to_vec();
-        v.push((ENV_DRAIN_ON_REBALANCE, "False"));
-        assert!(!cfg(&v).unwrap().interruption.drain_on_rebalance);
+    }
+
+    #[test]
+    fn drain_on_rebalance_ignores_case() {
+        let c = with(&[(ENV_DRAIN_ON_REBALANCE, "False")]).unwrap();
+        assert!(!c.interruption.drain_on_rebalance);
     }
 
     #[test]
