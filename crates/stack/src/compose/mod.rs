@@ -148,18 +148,14 @@ pub fn parameter_overrides(
     for (name, value) in &c.parameters {
         if !defined.is_some_and(|d| d.contains_key(name)) {
             let known: Vec<&String> = defined.map(|d| d.keys().collect()).unwrap_or_default();
-            return Err(crate::ConfigError {
-                location: None,
-                path: format!("parameters.{name}"),
-                message: format!(
+            let known: Vec<&str> = known.iter().map(|k| k.as_str()).collect();
+            return Err(crate::ConfigError::at(
+                format!("parameters.{name}"),
+                format!(
                     "not a parameter of this template; it has {}",
-                    known
-                        .iter()
-                        .map(|k| k.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    known.join(", ")
                 ),
-            });
+            ));
         }
         out.push(format!("{name}={}", value.to_cfn()));
     }
