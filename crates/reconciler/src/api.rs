@@ -203,6 +203,21 @@ impl FakeApi {
     fn record(&self, c: Call) {
         self.calls.lock().unwrap().push(c);
     }
+
+    /// The container instances of `cluster` that `keep` selects.
+    fn instances_in(
+        &self,
+        cluster: &str,
+        keep: impl Fn(&ContainerInstanceInfo) -> bool,
+    ) -> Vec<ContainerInstanceInfo> {
+        self.container_instances
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(c, ci)| c == cluster && keep(ci))
+            .map(|(_, ci)| ci.clone())
+            .collect()
+    }
 }
 
 impl CapacityApi for FakeApi {
@@ -295,14 +310,11 @@ impl ClusterApi for FakeApi {
         });
         self.ecs_result()?;
         Ok(self
-            .container_instances
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(c, ci)| {
-                c == cluster && ci.ec2_instance_id.as_deref() == Some(ec2_instance_id)
+            .instances_in(cluster, |ci| {
+                ci.ec2_instance_id.as_deref() == Some(ec2_instance_id)
             })
-            .map(|(_, ci)| ci.arn.clone())
+            .into_iter()
+            .map(|ci| ci.arn)
             .collect())
     }
 
@@ -316,14 +328,7 @@ impl ClusterApi for FakeApi {
             arns: arns.to_vec(),
         });
         self.ecs_result()?;
-        Ok(self
-            .container_instances
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(c, ci)| c == cluster && arns.contains(&ci.arn))
-            .map(|(_, ci)| ci.clone())
-            .collect())
+        Ok(self.instances_in(cluster, |ci| arns.contains(&ci.arn)))
     }
 
     async fn drain(&self, cluster: &str, arn: &str) -> Result<(), ApiError> {

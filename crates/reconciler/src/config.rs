@@ -1,41 +1,30 @@
-//! Configuration from the environment (a contract with the synthesized template).
+//! Configuration from the environment: the [`Settings`] contract of the core, read
+//! into what the handler needs.
 
-use std::collections::BTreeMap;
+use spotcover_reconciler_core::settings::{Settings, SettingsError, env};
+use spotcover_reconciler_core::{InterruptionPolicy, Policy};
 
-use spotcover_reconciler_core::{
-    DEFAULT_QUIET_PERIOD_SECS, DEFAULT_STALE_AFTER_SECS, InterruptionPolicy, Policy,
-};
+pub use spotcover_reconciler_core::settings::valid_fleet_id;
 
 /// Fallback fleet id; a fleet id in the event wins.
-pub const ENV_FLEET_ID: &str = "SPOTCOVER_FLEET_ID";
+pub const ENV_FLEET_ID: &str = env::FLEET_ID;
 /// Name of the on-demand Auto Scaling group (required).
-pub const ENV_GROUP_NAME: &str = "SPOTCOVER_GROUP_NAME";
+pub const ENV_GROUP_NAME: &str = env::GROUP_NAME;
 /// Fleet capacity units per on-demand instance, integer >= 1 (required).
-pub const ENV_ON_DEMAND_WEIGHT: &str = "SPOTCOVER_ON_DEMAND_WEIGHT";
+pub const ENV_ON_DEMAND_WEIGHT: &str = env::ON_DEMAND_WEIGHT;
 /// Quiet period in seconds (default 600).
-pub const ENV_QUIET_PERIOD: &str = "SPOTCOVER_QUIET_PERIOD_SECONDS";
+pub const ENV_QUIET_PERIOD: &str = env::QUIET_PERIOD_SECONDS;
 /// Staleness bound in seconds (default 900).
-pub const ENV_STALE_AFTER: &str = "SPOTCOVER_STALE_AFTER_SECONDS";
-
+pub const ENV_STALE_AFTER: &str = env::STALE_AFTER_SECONDS;
 /// ECS cluster name of the stack (required for interruption events only).
-pub const ENV_CLUSTER: &str = "SPOTCOVER_CLUSTER";
+pub const ENV_CLUSTER: &str = env::CLUSTER;
 /// The fleet's weights, `type=units,...` (e.g. `m6i.large=2,m6i.xlarge=4`); optional.
-pub const ENV_SPOT_WEIGHTS: &str = "SPOTCOVER_SPOT_WEIGHTS";
+pub const ENV_SPOT_WEIGHTS: &str = env::SPOT_WEIGHTS;
 /// `true` or `false` (default): drain and cover on rebalance recommendations too.
-pub const ENV_DRAIN_ON_REBALANCE: &str = "SPOTCOVER_DRAIN_ON_REBALANCE";
+pub const ENV_DRAIN_ON_REBALANCE: &str = env::DRAIN_ON_REBALANCE;
 
 /// A configuration value that is missing or unusable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{0} is not set")]
-    Missing(&'static str),
-    #[error("{name} must be {want}, got {got:?}")]
-    Invalid {
-        name: &'static str,
-        want: &'static str,
-        got: String,
-    },
-}
+pub type ConfigError = SettingsError;
 
 /// What the reconciler acts on and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,114 +38,29 @@ pub struct Config {
     pub interruption: InterruptionPolicy,
 }
 
-/// Parses `type=units,...`: types non-empty and distinct, units integers >= 1.
-/// Blank entries (`a=1,,b=2`, a trailing comma) are ignored.
-pub fn parse_weights(s: &str) -> Result<BTreeMap<String, u32>, ConfigError> {
-    let invalid = || ConfigError::Invalid {
-        name: ENV_SPOT_WEIGHTS,
-        want: "instance-type=weight pairs separated by commas, weights integers >= 1",
-        got: s.to_owned(),
-    };
-    let mut out = BTreeMap::new();
-    for entry in s.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        let (ty, w) = entry.split_once('=').ok_or_else(invalid)?;
-        let (ty, w) = (ty.trim(), w.trim());
-        let w: u32 = w.parse().map_err(|_| invalid())?;
-        if ty.is_empty() || w == 0 || out.insert(ty.to_owned(), w).is_some() {
-            return Err(invalid());
-        }
-    }
-    Ok(out)
-}
+impl TryFrom<Settings> for Config {
+    type Error = ConfigError;
 
-fn boolean(name: &'static str, v: Option<String>) -> Result<bool, ConfigError> {
-    match non_empty(v) {
-        None => Ok(false),
-        Some(s) if s.eq_ignore_ascii_case("true") => Ok(true),
-        Some(s) if s.eq_ignore_ascii_case("false") => Ok(false),
-        Some(s) => Err(ConfigError::Invalid {
-            name,
-            want: "true or false",
-            got: s,
-        }),
-    }
-}
-
-/// A fleet id as EC2 writes it: `sfr-` then letters, digits and dashes.
-pub fn valid_fleet_id(id: &str) -> bool {
-    id.strip_prefix("sfr-").is_some_and(|rest| {
-        !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    })
-}
-
-fn non_empty(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
-fn number<T: std::str::FromStr>(
-    name: &'static str,
-    want: &'static str,
-    v: Option<String>,
-    default: Option<T>,
-) -> Result<T, ConfigError> {
-    match (non_empty(v), default) {
-        (None, Some(d)) => Ok(d),
-        (None, None) => Err(ConfigError::Missing(name)),
-        (Some(s), _) => s
-            .parse()
-            .map_err(|_| ConfigError::Invalid { name, want, got: s }),
+    fn try_from(s: Settings) -> Result<Self, ConfigError> {
+        let policy = s.policy().map_err(|_| ConfigError::Invalid {
+            name: ENV_ON_DEMAND_WEIGHT,
+            want: "an integer >= 1",
+            got: s.on_demand_weight.to_string(),
+        })?;
+        Ok(Self {
+            interruption: s.interruption_policy(),
+            fleet_id: s.fleet_id,
+            group_name: s.group_name,
+            policy,
+            cluster: s.cluster,
+        })
     }
 }
 
 impl Config {
     /// Reads the `SPOTCOVER_*` variables through `get` (e.g. `std::env::var`).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let fleet_id = non_empty(get(ENV_FLEET_ID));
-        if let Some(id) = &fleet_id
-            && !valid_fleet_id(id)
-        {
-            return Err(ConfigError::Invalid {
-                name: ENV_FLEET_ID,
-                want: "a Spot Fleet request id (sfr-...)",
-                got: id.clone(),
-            });
-        }
-        let group_name =
-            non_empty(get(ENV_GROUP_NAME)).ok_or(ConfigError::Missing(ENV_GROUP_NAME))?;
-        let weight: u32 = number(
-            ENV_ON_DEMAND_WEIGHT,
-            "an integer >= 1",
-            get(ENV_ON_DEMAND_WEIGHT),
-            None,
-        )?;
-        let quiet = number(
-            ENV_QUIET_PERIOD,
-            "a whole number of seconds",
-            get(ENV_QUIET_PERIOD),
-            Some(DEFAULT_QUIET_PERIOD_SECS),
-        )?;
-        let stale = number(
-            ENV_STALE_AFTER,
-            "a whole number of seconds",
-            get(ENV_STALE_AFTER),
-            Some(DEFAULT_STALE_AFTER_SECS),
-        )?;
-        let policy = Policy::with(weight, quiet, stale).map_err(|_| ConfigError::Invalid {
-            name: ENV_ON_DEMAND_WEIGHT,
-            want: "an integer >= 1",
-            got: weight.to_string(),
-        })?;
-        let interruption = InterruptionPolicy {
-            spot_weights: parse_weights(&get(ENV_SPOT_WEIGHTS).unwrap_or_default())?,
-            drain_on_rebalance: boolean(ENV_DRAIN_ON_REBALANCE, get(ENV_DRAIN_ON_REBALANCE))?,
-        };
-        Ok(Self {
-            fleet_id,
-            group_name,
-            policy,
-            cluster: non_empty(get(ENV_CLUSTER)),
-            interruption,
-        })
+        Settings::from_lookup(get)?.try_into()
     }
 
     /// Reads the process environment.
@@ -179,11 +83,15 @@ mod tests {
     }
 
     #[test]
-    fn defaults_and_overrides() {
+    fn unset_tunables_take_the_defaults() {
         let c = cfg(&[(ENV_GROUP_NAME, "g"), (ENV_ON_DEMAND_WEIGHT, "4")]).unwrap();
         assert_eq!(c.fleet_id, None);
         assert_eq!(c.group_name, "g");
         assert_eq!(c.policy, Policy::with(4, 600, 900).unwrap());
+    }
+
+    #[test]
+    fn set_variables_override_the_defaults() {
         let c = cfg(&[
             (ENV_FLEET_ID, "sfr-abc-123"),
             (ENV_GROUP_NAME, "g"),
@@ -196,19 +104,29 @@ mod tests {
         assert_eq!(c.policy, Policy::with(2, 60, 300).unwrap());
     }
 
+    const BASE: [(&str, &str); 2] = [(ENV_GROUP_NAME, "g"), (ENV_ON_DEMAND_WEIGHT, "2")];
+
+    fn with(extra: &[(&'static str, &'static str)]) -> Result<Config, ConfigError> {
+        let mut v = BASE.to_vec();
+        v.extend_from_slice(extra);
+        cfg(&v)
+    }
+
     #[test]
-    fn interruption_settings() {
-        let base = [(ENV_GROUP_NAME, "g"), (ENV_ON_DEMAND_WEIGHT, "2")];
-        let c = cfg(&base).unwrap();
+    fn interruption_variables_are_optional() {
+        let c = with(&[]).unwrap();
         assert_eq!(c.cluster, None);
         assert_eq!(c.interruption, InterruptionPolicy::default());
-        let mut v = base.to_vec();
-        v.extend([
+    }
+
+    #[test]
+    fn interruption_variables_are_read() {
+        let c = with(&[
             (ENV_CLUSTER, "spotcover-quickstart"),
             (ENV_SPOT_WEIGHTS, "m6i.large=2, m5.large=2,m6i.xlarge=4,"),
             (ENV_DRAIN_ON_REBALANCE, "true"),
-        ]);
-        let c = cfg(&v).unwrap();
+        ])
+        .unwrap();
         assert_eq!(c.cluster.as_deref(), Some("spotcover-quickstart"));
         assert!(c.interruption.drain_on_rebalance);
         assert_eq!(
@@ -218,6 +136,10 @@ mod tests {
                 .map(|(t, w)| (t.to_owned(), w))
                 .collect()
         );
+    }
+
+    #[test]
+    fn malformed_interruption_variables_are_errors_naming_the_variable() {
         for (var, bad) in [
             (ENV_SPOT_WEIGHTS, "m6i.large"),
             (ENV_SPOT_WEIGHTS, "m6i.large=0"),
@@ -226,14 +148,15 @@ mod tests {
             (ENV_SPOT_WEIGHTS, "a=1,a=2"),
             (ENV_DRAIN_ON_REBALANCE, "yes"),
         ] {
-            let mut v = base.to_vec();
-            v.push((var, bad));
-            let e = cfg(&v).unwrap_err();
+            let e = with(&[(var, bad)]).unwrap_err();
             assert!(e.to_string().starts_with(var), "{e}");
         }
-        let mut v = base.to_vec();
-        v.push((ENV_DRAIN_ON_REBALANCE, "False"));
-        assert!(!cfg(&v).unwrap().interruption.drain_on_rebalance);
+    }
+
+    #[test]
+    fn drain_on_rebalance_ignores_case() {
+        let c = with(&[(ENV_DRAIN_ON_REBALANCE, "False")]).unwrap();
+        assert!(!c.interruption.drain_on_rebalance);
     }
 
     #[test]

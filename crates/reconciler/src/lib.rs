@@ -16,6 +16,9 @@
 //! no-op, and a retry after a failed step completes what is missing (a failed
 //! `PutAttributes` alone can make a retry cover twice). At most 6 AWS calls;
 //! 1 for another cluster's instance, 0 for an ignored rebalance recommendation.
+//!
+//! One file of ~420 lines: the handler's two paths share the report line, the error
+//! type and the apply steps, so they stay side by side.
 
 pub mod api;
 pub mod config;
@@ -36,9 +39,8 @@ use spotcover_reconciler_core::{
     decide_interruption,
 };
 
-/// Extra look-back beyond `max(quiet, stale_after)`: one 5-minute metric
-/// period, so the datapoint just before the quiet period is seen.
-pub const WINDOW_MARGIN_SECS: u64 = 300;
+// The metrics window asked of CloudWatch is part of the contract with the template.
+use spotcover_reconciler_core::settings::metrics_window as window;
 
 /// Why an invocation failed. None of these leads to any action.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,15 +74,6 @@ impl Error {
             Error::Api(e) => e.kind(),
         }
     }
-}
-
-/// The metrics window asked of CloudWatch: `[now - max(Q, S) - 300, now + 60)`.
-pub fn window(policy: &Policy, now: EpochSeconds) -> (EpochSeconds, EpochSeconds) {
-    let back = policy.quiet_period_secs.max(policy.stale_after_secs) + WINDOW_MARGIN_SECS;
-    (
-        now.saturating_sub(i64::try_from(back).unwrap_or(i64::MAX)),
-        now + 60,
-    )
 }
 
 /// What was observed, for the log line.

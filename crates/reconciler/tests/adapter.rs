@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use spotcover_reconciler::api::{ApiError, CapacityApi, ClusterApi, SetOutcome};
-use spotcover_reconciler::config::{self, Config, ConfigError};
+use spotcover_reconciler::config::{Config, ConfigError};
 use spotcover_reconciler::{Outcome, handle_event, reconcile};
 use spotcover_reconciler_core::{
     Action, GroupState, InterruptionPolicy, InterruptionReason, Policy, Reason,
@@ -291,7 +291,12 @@ fn notice_config(
         policy: Policy::new(weight).unwrap(),
         cluster: Some(cluster.to_owned()),
         interruption: InterruptionPolicy {
-            spot_weights: config::parse_weights("m6i.large=2,m5.large=2,m6i.xlarge=4").unwrap(),
+            spot_weights: spotcover_reconciler_core::settings::parse_weights(
+                "m6i.large=2,m5.large=2,m6i.xlarge=4",
+            )
+            .unwrap()
+            .into_iter()
+            .collect(),
             drain_on_rebalance: rebalance,
         },
     })

@@ -3,8 +3,9 @@
 
 use serde_json::{Value, json};
 use spotcover_reconciler::api::{ApiError, Call, ContainerInstanceInfo, FakeApi};
-use spotcover_reconciler::config::{Config, ConfigError, parse_weights};
+use spotcover_reconciler::config::{Config, ConfigError};
 use spotcover_reconciler::{Outcome, Report, handle_event};
+use spotcover_reconciler_core::settings::parse_weights;
 use spotcover_reconciler_core::{
     GroupState, InterruptionPolicy, InterruptionReason, Observation, Policy,
 };
@@ -20,7 +21,10 @@ fn config(cluster: Option<&str>, rebalance: bool) -> Result<Config, ConfigError>
         policy: Policy::new(2).unwrap(),
         cluster: cluster.map(str::to_owned),
         interruption: InterruptionPolicy {
-            spot_weights: parse_weights("m6i.large=2,m5.large=2,m6i.xlarge=4").unwrap(),
+            spot_weights: parse_weights("m6i.large=2,m5.large=2,m6i.xlarge=4")
+                .unwrap()
+                .into_iter()
+                .collect(),
             drain_on_rebalance: rebalance,
         },
     })
@@ -82,16 +86,15 @@ async fn handle(api: &FakeApi, cfg: Result<Config, ConfigError>, ev: &Value, dry
     handle_event(api, cfg, ev, NOW, dry).await
 }
 
+/// The common case: a spot interruption warning for `i-spot`, cluster set, rebalance off.
+async fn warn(api: &FakeApi) -> Report {
+    handle(api, config(Some(CLUSTER), false), &warning("i-spot"), false).await
+}
+
 #[tokio::test]
 async fn warning_drains_covers_and_marks_then_repeats_are_no_ops() {
     let api = fake(1, "ACTIVE", "m6i.xlarge");
-    let r = handle(
-        &api,
-        config(Some(CLUSTER), false),
-        &warning("i-spot"),
-        false,
-    )
-    .await;
+    let r = warn(&api).await;
     assert_eq!(r.result, Outcome::Applied, "{}", r.to_line());
     assert_eq!(reason(&r), InterruptionReason::DrainAndCover);
     assert_eq!(r.api_calls, 6);
@@ -205,7 +208,7 @@ async fn other_clusters_instances_and_ignored_rebalances_change_nothing() {
 }
 
 #[tokio::test]
-async fn errors_dry_run_and_retries() {
+async fn a_notice_without_a_cluster_configured_is_an_error_and_calls_nothing() {
     // No cluster configured: an error, no call.
     let api = fake(0, "ACTIVE", "m5.large");
     let r = handle(&api, config(None, false), &warning("i-spot"), false).await;
@@ -223,13 +226,22 @@ async fn errors_dry_run_and_retries() {
             .contains("SPOTCOVER_CLUSTER")
     );
     assert!(api.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_malformed_notice_is_an_error_and_calls_nothing() {
     // A malformed notice: an error, no call.
+    let api = fake(0, "ACTIVE", "m5.large");
     let bad = json!({"detail-type": "EC2 Spot Instance Interruption Warning", "detail": {}});
     let r = handle(&api, config(Some(CLUSTER), false), &bad, false).await;
     assert_eq!(r.error.as_ref().unwrap().kind, "malformed_event");
     assert!(api.calls().is_empty());
+}
 
+#[tokio::test]
+async fn a_dry_run_only_reads() {
     // Dry run: reads only.
+    let api = fake(0, "ACTIVE", "m5.large");
     let r = handle(&api, config(Some(CLUSTER), false), &warning("i-spot"), true).await;
     assert_eq!(
         (r.result, r.api_calls),
@@ -238,56 +250,39 @@ async fn errors_dry_run_and_retries() {
         r.to_line()
     );
     assert_eq!((desired(&api), status(&api)), (0, "ACTIVE".into()));
+}
 
+#[tokio::test]
+async fn a_retry_after_a_failed_raise_covers_exactly_once() {
     // The raise fails after the drain: an error; the retry covers exactly once.
+    let api = fake(0, "ACTIVE", "m5.large");
     *api.set_error.lock().unwrap() = Some(ApiError::Throttled {
         service: "autoscaling",
         op: "SetDesiredCapacity",
         message: "slow down".into(),
     });
-    let r = handle(
-        &api,
-        config(Some(CLUSTER), false),
-        &warning("i-spot"),
-        false,
-    )
-    .await;
+    let r = warn(&api).await;
     assert_eq!(r.result, Outcome::Error);
     assert_eq!(r.error.as_ref().unwrap().kind, "throttled");
     let ir = r.interruption.as_ref().unwrap();
     assert!(ir.drained && !ir.raised && !ir.marked, "{}", r.to_line());
     assert_eq!((desired(&api), status(&api)), (0, "DRAINING".into()));
     *api.set_error.lock().unwrap() = None;
-    let r = handle(
-        &api,
-        config(Some(CLUSTER), false),
-        &warning("i-spot"),
-        false,
-    )
-    .await;
+    let r = warn(&api).await;
     assert_eq!(r.result, Outcome::Applied, "{}", r.to_line());
     assert_eq!(reason(&r), InterruptionReason::CoverDraining);
     assert_eq!(desired(&api), 1);
-    let r = handle(
-        &api,
-        config(Some(CLUSTER), false),
-        &warning("i-spot"),
-        false,
-    )
-    .await;
+    let r = warn(&api).await;
     assert_eq!(reason(&r), InterruptionReason::AlreadyCovered);
     assert_eq!(desired(&api), 1);
+}
 
+#[tokio::test]
+async fn an_unreadable_group_still_drains_then_reports_the_error() {
     // The group cannot be read: still drain, then report the error.
     let api = fake(0, "ACTIVE", "m5.large");
     *api.group.lock().unwrap() = None;
-    let r = handle(
-        &api,
-        config(Some(CLUSTER), false),
-        &warning("i-spot"),
-        false,
-    )
-    .await;
+    let r = warn(&api).await;
     assert_eq!(r.error.as_ref().unwrap().kind, "group_not_found");
     assert_eq!(reason(&r), InterruptionReason::GroupUnknown);
     assert!(r.interruption.as_ref().unwrap().drained);
@@ -297,7 +292,10 @@ async fn errors_dry_run_and_retries() {
             .iter()
             .any(|c| matches!(c, Call::MarkCovered { .. }))
     );
+}
 
+#[tokio::test]
+async fn a_failing_ecs_call_is_an_error_and_changes_nothing() {
     // ECS fails: an error, nothing changed.
     let api = fake(0, "ACTIVE", "m5.large");
     *api.ecs_error.lock().unwrap() = Some(ApiError::ServerError {
@@ -306,13 +304,7 @@ async fn errors_dry_run_and_retries() {
         status: 503,
         message: "x".into(),
     });
-    let r = handle(
-        &api,
-        config(Some(CLUSTER), false),
-        &warning("i-spot"),
-        false,
-    )
-    .await;
+    let r = warn(&api).await;
     assert_eq!(r.error.as_ref().unwrap().kind, "server_error");
     assert_eq!(r.api_calls, 1);
     assert_eq!((desired(&api), status(&api)), (0, "ACTIVE".into()));
@@ -321,13 +313,7 @@ async fn errors_dry_run_and_retries() {
 #[tokio::test]
 async fn unknown_instance_type_is_covered_as_the_largest_weight() {
     let api = fake(0, "ACTIVE", "c7i.48xlarge");
-    let r = handle(
-        &api,
-        config(Some(CLUSTER), false),
-        &warning("i-spot"),
-        false,
-    )
-    .await;
+    let r = warn(&api).await;
     let d = r.interruption.as_ref().unwrap().decision.clone().unwrap();
     assert_eq!(
         serde_json::to_value(d.weight_source).unwrap(),

@@ -88,6 +88,15 @@
 //! `on_demand_running` the instances past their launch latency. Costs are in dollars,
 //! rounded to 1/10000.
 
+// No I/O here (ARCHITECTURE.md): printing, and the file-system, environment and process
+// calls in clippy.toml, do not compile.
+#![deny(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::disallowed_methods,
+    clippy::disallowed_types
+)]
+
 mod report;
 mod scenario;
 mod sim;
@@ -95,6 +104,8 @@ mod sim;
 pub use report::{MinuteRecord, PolicyName, PolicyReport, Report};
 pub use scenario::{
     DEFAULT_WARNING_MINUTES, DemandStep, MAX_DURATION_MINUTES, MAX_WARNING_MINUTES, OnDemandSpec,
-    PoolSpec, Scenario, ScenarioError, Window,
+    PoolSpec, Scenario, Window,
 };
 pub use sim::{COOLDOWN_2017_SECS, QUIET_2017_SECS, START_EPOCH, simulate};
+/// A located problem in a scenario: the same type as a config's.
+pub use spotcover_stack::ConfigError;

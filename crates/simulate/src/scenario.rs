@@ -1,10 +1,9 @@
 //! The scenario file: what the market and the workload do over time.
 
 use std::collections::BTreeSet;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use spotcover_stack::StackConfig;
+use spotcover_stack::{ConfigError, StackConfig};
 
 /// Longest scenario accepted: one week of minutes.
 pub const MAX_DURATION_MINUTES: u32 = 7 * 24 * 60;
@@ -110,51 +109,23 @@ pub struct OnDemandSpec {
     pub launch_jitter_minutes: u32,
 }
 
-/// A problem with a scenario: where (`path`, such as `pools[1].availability[0]`) and what.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScenarioError {
-    /// 1-based line and column in the file, where the parser knows them.
-    pub location: Option<(u64, u64)>,
-    /// Key path; empty for the whole document.
-    pub path: String,
-    pub message: String,
-}
-
-/// `path: message` (or only `message` for the whole document).
-impl fmt::Display for ScenarioError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if !self.path.is_empty() {
-            write!(f, "{}: ", self.path)?;
-        }
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for ScenarioError {}
-
-fn err(path: impl Into<String>, message: impl Into<String>) -> ScenarioError {
-    ScenarioError {
-        location: None,
-        path: path.into(),
-        message: message.into(),
-    }
+/// A problem with a scenario: where (`path`, such as `pools[1].availability[0]`) and what;
+/// the same located error a config has.
+fn err(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::at(path, message)
 }
 
 impl Scenario {
     /// Parses a scenario and checks what the types cannot (steps in order, windows
     /// non-empty, prices finite, pools unique). Unknown keys are errors.
-    pub fn from_yaml(text: &str) -> Result<Scenario, ScenarioError> {
-        let scenario: Scenario = spotcover_stack::load::parse(text).map_err(|e| ScenarioError {
-            location: e.location,
-            path: e.path,
-            message: e.message,
-        })?;
+    pub fn from_yaml(text: &str) -> Result<Scenario, ConfigError> {
+        let scenario: Scenario = spotcover_stack::load::parse(text)?;
         scenario.validate()?;
         Ok(scenario)
     }
 
     /// The checks of [`Scenario::from_yaml`] beyond parsing, for scenarios built in code.
-    pub fn validate(&self) -> Result<(), ScenarioError> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.duration_minutes == 0 || self.duration_minutes > MAX_DURATION_MINUTES {
             return Err(err(
                 "duration_minutes",
@@ -208,7 +179,7 @@ impl Scenario {
     }
 
     /// Checks that the pools are exactly the config's spot instance types.
-    pub fn check_against(&self, config: &StackConfig) -> Result<(), ScenarioError> {
+    pub fn check_against(&self, config: &StackConfig) -> Result<(), ConfigError> {
         for (i, p) in self.pools.iter().enumerate() {
             if !config
                 .spot
@@ -270,7 +241,7 @@ impl PoolSpec {
     }
 }
 
-fn check_price(p: f64, path: &str) -> Result<(), ScenarioError> {
+fn check_price(p: f64, path: &str) -> Result<(), ConfigError> {
     if p.is_finite() && p >= 0.0 {
         Ok(())
     } else {

@@ -1,7 +1,7 @@
 //! A scenario small enough to follow minute by minute, with every figure worked out by
 //! hand from the model in the crate docs.
 
-use spotcover_simulate::{PolicyName, Scenario, simulate};
+use spotcover_simulate::{MinuteRecord, PolicyName, PolicyReport, Scenario, simulate};
 
 const CONFIG: &str = "\
 stack: tiny
@@ -31,6 +31,11 @@ on_demand: { price_per_hour: 0.12, launch_latency_minutes: 3 }
 
 /// Without interruption handling the reconciler only sees the loss in the metrics.
 const NO_WARNINGS: &str = "interruptions: { enabled: false }\n";
+
+/// One figure of every minute of a policy's run.
+fn minute_by_minute(p: &PolicyReport, figure: impl Fn(&MinuteRecord) -> u32) -> Vec<u32> {
+    p.minutes.iter().map(figure).collect()
+}
 
 #[test]
 fn every_figure_as_worked_out_by_hand() {
@@ -67,14 +72,12 @@ fn every_figure_as_worked_out_by_hand() {
     assert_eq!(p.scale_ins_refused, 3);
     assert!((p.on_demand_instance_hours - 20.0 / 60.0).abs() < 1e-3);
     assert!((p.on_demand_cost - 0.04).abs() < 1e-9);
-    let desired: Vec<u32> = p.minutes.iter().map(|m| m.on_demand_desired).collect();
     assert_eq!(
-        desired,
+        minute_by_minute(p, |m| m.on_demand_desired),
         [0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0]
     );
-    let running: Vec<u32> = p.minutes.iter().map(|m| m.on_demand_running).collect();
     assert_eq!(
-        running,
+        minute_by_minute(p, |m| m.on_demand_running),
         [0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0]
     );
 
@@ -89,9 +92,8 @@ fn every_figure_as_worked_out_by_hand() {
     let p = r.policy(PolicyName::Oracle).unwrap();
     assert_eq!(p.uncovered_unit_minutes, 0);
     assert!((p.on_demand_cost - 0.04).abs() < 1e-9);
-    let running: Vec<u32> = p.minutes.iter().map(|m| m.on_demand_running).collect();
     assert_eq!(
-        running,
+        minute_by_minute(p, |m| m.on_demand_running),
         [0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0]
     );
 }
@@ -121,9 +123,8 @@ fn warnings_as_worked_out_by_hand() {
         desired,
         [0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0]
     );
-    let running: Vec<u32> = p.minutes.iter().map(|m| m.on_demand_running).collect();
     assert_eq!(
-        running,
+        minute_by_minute(p, |m| m.on_demand_running),
         [0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0]
     );
     assert_eq!(p.scale_ins_refused, 2);

@@ -1,17 +1,28 @@
 //! spotcover's stack: the config users write, and its composition into a CloudFormation
 //! template of typed resources. No I/O: text in, documents out.
 
+// No I/O here (ARCHITECTURE.md): printing, and the file-system, environment and process
+// calls in clippy.toml, do not compile.
+#![deny(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::disallowed_methods,
+    clippy::disallowed_types
+)]
+
 pub mod arch;
 pub mod compose;
 pub mod config;
 pub mod diff;
+mod error;
 pub mod graph;
 pub mod load;
 mod userdata;
 
 pub use compose::{Asset, compose};
 pub use config::StackConfig;
-pub use load::{ConfigError, Resolved, load};
+pub use error::ConfigError;
+pub use load::{Resolved, load};
 
 /// How a template is written out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

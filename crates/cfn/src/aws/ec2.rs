@@ -76,13 +76,23 @@ pub struct SpotFleetRequestConfigData {
     pub allocation_strategy: String,
     pub iam_fleet_role: Expr,
     pub instance_interruption_behavior: &'static str,
-    pub launch_specifications: Option<Vec<SpotFleetLaunchSpecification>>,
-    pub launch_template_configs: Option<Vec<LaunchTemplateConfig>>,
+    #[serde(flatten)]
+    pub launch: FleetLaunch,
     pub replace_unhealthy_instances: bool,
     pub target_capacity: u32,
     pub terminate_instances_with_expiration: bool,
     #[serde(rename = "Type")]
     pub kind: &'static str,
+}
+
+/// How a Spot Fleet launches: `LaunchSpecifications` or `LaunchTemplateConfigs`, exactly
+/// one of them (CloudFormation refuses both and neither), so the other cannot be built.
+#[derive(Clone, Debug, Serialize)]
+pub enum FleetLaunch {
+    #[serde(rename = "LaunchSpecifications")]
+    Specifications(Vec<SpotFleetLaunchSpecification>),
+    #[serde(rename = "LaunchTemplateConfigs")]
+    TemplateConfigs(Vec<LaunchTemplateConfig>),
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -1,215 +1,29 @@
-//! Reading a config: parse (with line, column and key path on failure), expand regions,
-//! then check what types alone cannot.
+//! What the types cannot express: every problem of a parsed config, all at once.
 
-use std::cell::RefCell;
 use std::collections::BTreeSet;
-use std::fmt;
 
-use serde_json::Value;
-
+use super::parse::join_path;
 use crate::arch::Arch;
 use crate::config::{OnDemandLaunch, StackConfig};
-
-/// One problem with a config, located as precisely as is known.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConfigError {
-    /// 1-based line and column in the file, where known.
-    pub location: Option<(u64, u64)>,
-    /// Key path such as `spot.instance_types[1].weight`; empty for the whole document.
-    pub path: String,
-    pub message: String,
-}
-
-/// Shown after the file name: `:LINE:COL: path: message`, or `: path: message`.
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.location {
-            Some((line, col)) => write!(f, ":{line}:{col}: ")?,
-            None => f.write_str(": ")?,
-        }
-        if !self.path.is_empty() {
-            write!(f, "{}: ", self.path)?;
-        }
-        f.write_str(&self.message)
-    }
-}
-
-/// The config as it applies to one template: the base, or one region's merge.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Resolved {
-    /// `None` for a region-neutral template.
-    pub region: Option<String>,
-    pub config: StackConfig,
-}
-
-/// Parses and checks a config. Every problem found is returned, not only the first.
-pub fn load(text: &str) -> Result<Vec<Resolved>, Vec<ConfigError>> {
-    let base: StackConfig = parse(text).map_err(|e| vec![e])?;
-    let mut errors = validate(&base, "");
-    let mut out = Vec::new();
-
-    if base.regions.is_empty() {
-        out.push(Resolved {
-            region: None,
-            config: base,
-        });
-    } else {
-        let mut raw: Value = serde_saphyr::from_str(text).map_err(|e| vec![saphyr_error(e, "")])?;
-        if let Value::Object(m) = &mut raw {
-            m.remove("regions");
-        }
-        for (region, overrides) in &base.regions {
-            let prefix = format!("regions.{region}");
-            if !is_region_name(region) {
-                errors.push(issue(
-                    &prefix,
-                    "expected an AWS region name such as `us-east-1`",
-                ));
-                continue;
-            }
-            let mut merged = raw.clone();
-            match overrides {
-                Value::Object(_) => merge(&mut merged, overrides),
-                Value::Null => {}
-                _ => {
-                    errors.push(issue(&prefix, "expected a mapping of overrides"));
-                    continue;
-                }
-            }
-            match from_value(merged, &prefix) {
-                Ok(config) => {
-                    errors.extend(validate(&config, &prefix));
-                    out.push(Resolved {
-                        region: Some(region.clone()),
-                        config,
-                    });
-                }
-                Err(e) => errors.push(e),
-            }
-        }
-    }
-
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
-}
-
-/// Deserializes a YAML document strictly, reporting the line, column and key path of the
-/// first problem. Shared by everything spotcover reads (configs, scenarios).
-pub fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ConfigError> {
-    let path = RefCell::new(String::new());
-    let options = serde_saphyr::options! { with_snippet: false };
-    serde_saphyr::with_deserializer_from_str_with_options(text, options, |de| {
-        serde_path_to_error::deserialize(de).map_err(|e| {
-            *path.borrow_mut() = path_string(e.path());
-            e.into_inner()
-        })
-    })
-    .map_err(|e| saphyr_error(e, &path.borrow()))
-}
-
-fn saphyr_error(e: serde_saphyr::Error, path: &str) -> ConfigError {
-    let location = e
-        .location()
-        .map(|l| (l.line(), l.column()))
-        .filter(|(l, _)| *l > 0);
-    ConfigError {
-        location,
-        path: path.to_owned(),
-        message: bare_message(&e.to_string()),
-    }
-}
-
-/// serde-saphyr appends the position to its message; we print it ourselves, in front.
-fn bare_message(msg: &str) -> String {
-    let msg = msg.lines().next().unwrap_or_default();
-    let msg = match msg.rfind(" at line ") {
-        Some(i) => &msg[..i],
-        None => msg,
-    };
-    match msg {
-        "invalid u32" => "expected a whole number from 0 to 4294967295".to_owned(),
-        "invalid bool" => "expected true or false".to_owned(),
-        other => other.to_owned(),
-    }
-}
-
-fn from_value(v: Value, prefix: &str) -> Result<StackConfig, ConfigError> {
-    serde_path_to_error::deserialize(v).map_err(|e| {
-        let inner = path_string(e.path());
-        ConfigError {
-            location: None,
-            path: join_path(prefix, &inner),
-            message: e.into_inner().to_string(),
-        }
-    })
-}
-
-/// `spot.instance_types.1.weight` as `spot.instance_types[1].weight`.
-fn path_string(p: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut out = String::new();
-    for seg in p.iter() {
-        match seg {
-            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
-            Segment::Map { key } | Segment::Enum { variant: key } => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(key);
-            }
-            Segment::Unknown => {}
-        }
-    }
-    out
-}
-
-fn join_path(prefix: &str, rest: &str) -> String {
-    match (prefix.is_empty(), rest.is_empty()) {
-        (true, _) => rest.to_owned(),
-        (false, true) => prefix.to_owned(),
-        (false, false) if rest.starts_with('[') => format!("{prefix}{rest}"),
-        (false, false) => format!("{prefix}.{rest}"),
-    }
-}
-
-fn merge(base: &mut Value, over: &Value) {
-    match (base, over) {
-        (Value::Object(b), Value::Object(o)) => {
-            for (k, v) in o {
-                match b.get_mut(k) {
-                    Some(slot) if slot.is_object() && v.is_object() => merge(slot, v),
-                    _ => {
-                        b.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        (slot, v) => *slot = v.clone(),
-    }
-}
-
-fn issue(path: &str, message: &str) -> ConfigError {
-    ConfigError {
-        location: None,
-        path: path.to_owned(),
-        message: message.to_owned(),
-    }
-}
+use crate::error::ConfigError;
 
 /// Checks that the types cannot express. `prefix` locates a region's merged config.
 pub fn validate(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
     let mut errs = Vec::new();
     let mut err = |path: &str, message: String| {
-        errs.push(ConfigError {
-            location: None,
-            path: join_path(prefix, path),
-            message,
-        })
+        errs.push(ConfigError::at(join_path(prefix, path), message));
     };
+    stack_name(c, &mut err);
+    spot(c, &mut err);
+    on_demand(c, &mut err);
+    reconciler(c, &mut err);
+    network(c, &mut err);
+    iam(c, &mut err);
+    errs
+}
 
+/// A CloudFormation stack name.
+fn stack_name(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
     if !is_stack_name(&c.stack) {
         err(
             "stack",
@@ -219,7 +33,10 @@ pub fn validate(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
             ),
         );
     }
+}
 
+/// Instance types, weights, and a target inside the autoscaling range.
+fn spot(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
     let spot = &c.spot;
     if spot.instance_types.is_empty() {
         err(
@@ -282,7 +99,10 @@ pub fn validate(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
             ),
         );
     }
+}
 
+/// Instance types of one architecture, weight, and sizes in order.
+fn on_demand(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
     let od = &c.on_demand;
     if od.instance_types.is_empty() {
         err(
@@ -345,7 +165,10 @@ pub fn validate(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
             format!("{d} is outside {}..={}", od.min_size, od.max_size),
         );
     }
+}
 
+/// Schedule, memory, quiet period and log retention as AWS takes them.
+fn reconciler(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
     let r = &c.reconciler;
     if let Err(why) = check_schedule(&r.schedule) {
         err("reconciler.schedule", why);
@@ -374,7 +197,10 @@ pub fn validate(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
             ),
         );
     }
+}
 
+/// Subnet and security group ids, when given.
+fn network(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
     for (i, s) in c.network.subnets.iter().flatten().enumerate() {
         if !is_aws_id(s, "subnet-") {
             err(
@@ -404,13 +230,15 @@ pub fn validate(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
             "expected at least one security group".into(),
         );
     }
+}
 
+/// The permissions boundary is a policy ARN.
+fn iam(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
     if let Some(arn) = &c.iam.permissions_boundary
         && let Err(why) = check_policy_arn(arn)
     {
         err("iam.permissions_boundary", why);
     }
-    errs
 }
 
 const LOG_RETENTION_DAYS: [u32; 22] = [
@@ -422,17 +250,6 @@ fn is_stack_name(s: &str) -> bool {
     s.len() <= 128
         && s.starts_with(|c: char| c.is_ascii_alphabetic())
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-}
-
-fn is_region_name(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts[0].len() == 2
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
-        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
-        && !parts[parts.len() - 1].is_empty()
 }
 
 fn is_aws_id(s: &str, prefix: &str) -> bool {
@@ -529,67 +346,4 @@ fn check_policy_arn(arn: &str) -> Result<(), String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn instance_types() {
-        for ok in [
-            "m5.large",
-            "c7gn.16xlarge",
-            "m7i-flex.xlarge",
-            "x2iedn.metal",
-            "t4g.nano",
-            "c7i.metal-24xl",
-        ] {
-            assert_eq!(check_instance_type(ok), Ok(()), "{ok}");
-        }
-        for bad in [
-            "m5",
-            "m5.lrage",
-            "M5.large",
-            "large.m5",
-            "mm.large",
-            "m5.large ",
-        ] {
-            assert!(check_instance_type(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn schedules() {
-        assert!(check_schedule("rate(1 minute)").is_ok());
-        assert!(check_schedule("rate(5 minutes)").is_ok());
-        assert!(check_schedule("cron(0/5 * * * ? *)").is_ok());
-        assert!(check_schedule("rate(1 minutes)").is_err());
-        assert!(check_schedule("rate(0 minutes)").is_err());
-        assert!(check_schedule("every minute").is_err());
-    }
-
-    #[test]
-    fn policy_arns() {
-        assert!(check_policy_arn("arn:aws:iam::123456789012:policy/Boundary").is_ok());
-        assert!(check_policy_arn("arn:aws-cn:iam::aws:policy/a/b").is_ok());
-        assert!(check_policy_arn("arn:aws:iam::12345:policy/x").is_err());
-        assert!(check_policy_arn("arn:aws:s3:::bucket").is_err());
-        assert!(check_policy_arn("Boundary").is_err());
-    }
-
-    #[test]
-    fn region_names() {
-        assert!(is_region_name("us-east-1"));
-        assert!(is_region_name("us-gov-west-1"));
-        assert!(!is_region_name("useast1"));
-        assert!(!is_region_name("us-east"));
-    }
-
-    #[test]
-    fn merge_replaces_lists_and_merges_maps() {
-        let mut base = serde_json::json!({"a": {"b": 1, "c": [1, 2]}, "d": 1});
-        merge(&mut base, &serde_json::json!({"a": {"c": [3]}, "e": 2}));
-        assert_eq!(
-            base,
-            serde_json::json!({"a": {"b": 1, "c": [3]}, "d": 1, "e": 2})
-        );
-    }
-}
+mod tests;

@@ -1,0 +1,365 @@
+//! What the template tells the reconciler Lambda: the one contract between them.
+//!
+//! The stack composes a [`Settings`] whose handles are CloudFormation expressions and
+//! writes it with [`Settings::to_env`] into the function's environment; the Lambda reads
+//! it back with [`Settings::from_lookup`]; the simulator takes the same value to build
+//! the policies the Lambda would run. The variable names live in [`mod@env`] only, and the
+//! metrics window the Lambda asks CloudWatch for is [`metrics_window`].
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use crate::{
+    DEFAULT_QUIET_PERIOD_SECS, DEFAULT_STALE_AFTER_SECS, EpochSeconds, InterruptionPolicy,
+    InvalidPolicy, Policy,
+};
+
+/// The environment variable names.
+pub mod env {
+    /// Fallback fleet id; a fleet id in the event wins.
+    pub const FLEET_ID: &str = "SPOTCOVER_FLEET_ID";
+    /// Name of the on-demand Auto Scaling group (required).
+    pub const GROUP_NAME: &str = "SPOTCOVER_GROUP_NAME";
+    /// Fleet capacity units per on-demand instance, integer >= 1 (required).
+    pub const ON_DEMAND_WEIGHT: &str = "SPOTCOVER_ON_DEMAND_WEIGHT";
+    /// Quiet period in seconds (default 600).
+    pub const QUIET_PERIOD_SECONDS: &str = "SPOTCOVER_QUIET_PERIOD_SECONDS";
+    /// Staleness bound in seconds (default 900).
+    pub const STALE_AFTER_SECONDS: &str = "SPOTCOVER_STALE_AFTER_SECONDS";
+    /// ECS cluster name of the stack (required for interruption events only).
+    pub const CLUSTER: &str = "SPOTCOVER_CLUSTER";
+    /// The fleet's weights, `type=units,...` (e.g. `m6i.large=2,m6i.xlarge=4`); optional.
+    pub const SPOT_WEIGHTS: &str = "SPOTCOVER_SPOT_WEIGHTS";
+    /// `true` or `false` (default): drain and cover on rebalance recommendations too.
+    pub const DRAIN_ON_REBALANCE: &str = "SPOTCOVER_DRAIN_ON_REBALANCE";
+}
+
+/// Extra look-back beyond `max(quiet, stale_after)`: one 5-minute metric period, so the
+/// datapoint just before the quiet period is seen.
+pub const METRICS_WINDOW_MARGIN_SECS: u64 = 300;
+
+/// How far back the metrics window reaches: `max(Q, S)` plus
+/// [`METRICS_WINDOW_MARGIN_SECS`].
+pub fn metrics_lookback_secs(policy: &Policy) -> u64 {
+    policy.quiet_period_secs.max(policy.stale_after_secs) + METRICS_WINDOW_MARGIN_SECS
+}
+
+/// The metrics window asked of CloudWatch: `[now - max(Q, S) - 300, now + 60)`.
+pub fn metrics_window(policy: &Policy, now: EpochSeconds) -> (EpochSeconds, EpochSeconds) {
+    let back = metrics_lookback_secs(policy);
+    (
+        now.saturating_sub(i64::try_from(back).unwrap_or(i64::MAX)),
+        now + 60,
+    )
+}
+
+/// What the reconciler is told. `V` is how a handle is written: a name at run time
+/// (`String`), a CloudFormation expression in the template.
+///
+/// `None` (and no spot weights) means the variable is not set, so the Lambda's default
+/// applies; a value read back with [`Settings::from_lookup`] is the one written with
+/// [`Settings::to_env`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings<V = String> {
+    /// The Spot Fleet request id.
+    pub fleet_id: Option<V>,
+    /// The on-demand Auto Scaling group's name.
+    pub group_name: V,
+    /// Fleet capacity units per on-demand instance.
+    pub on_demand_weight: u32,
+    /// [`Policy::quiet_period_secs`]; `None`: [`DEFAULT_QUIET_PERIOD_SECS`].
+    pub quiet_period_secs: Option<u64>,
+    /// [`Policy::stale_after_secs`]; `None`: [`DEFAULT_STALE_AFTER_SECS`].
+    pub stale_after_secs: Option<u64>,
+    /// The stack's ECS cluster; set iff interruption notices are handled.
+    pub cluster: Option<V>,
+    /// The fleet's weights per instance type, in the config's order; empty: not set.
+    pub spot_weights: Vec<(String, u32)>,
+    /// Drain and cover on rebalance recommendations; `None`: false.
+    pub drain_on_rebalance: Option<bool>,
+}
+
+/// A variable that is missing or unusable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SettingsError {
+    Missing(&'static str),
+    Invalid {
+        name: &'static str,
+        want: &'static str,
+        got: String,
+    },
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SettingsError::Missing(name) => write!(f, "{name} is not set"),
+            SettingsError::Invalid { name, want, got } => {
+                write!(f, "{name} must be {want}, got {got:?}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+impl<V> Settings<V> {
+    /// The shortfall decision's policy.
+    pub fn policy(&self) -> Result<Policy, InvalidPolicy> {
+        Policy::with(
+            self.on_demand_weight,
+            self.quiet_period_secs.unwrap_or(DEFAULT_QUIET_PERIOD_SECS),
+            self.stale_after_secs.unwrap_or(DEFAULT_STALE_AFTER_SECS),
+        )
+    }
+
+    /// The interruption decision's policy.
+    pub fn interruption_policy(&self) -> InterruptionPolicy {
+        InterruptionPolicy {
+            spot_weights: self.spot_weights.iter().cloned().collect(),
+            drain_on_rebalance: self.drain_on_rebalance.unwrap_or(false),
+        }
+    }
+
+    /// The variables to set, in [`mod@env`]'s order; unset ones are left out.
+    pub fn to_env(&self) -> Vec<(&'static str, V)>
+    where
+        V: Clone + From<String>,
+    {
+        let text = |s: String| V::from(s);
+        let mut out = Vec::new();
+        if let Some(id) = &self.fleet_id {
+            out.push((env::FLEET_ID, id.clone()));
+        }
+        out.push((env::GROUP_NAME, self.group_name.clone()));
+        out.push((
+            env::ON_DEMAND_WEIGHT,
+            text(self.on_demand_weight.to_string()),
+        ));
+        if let Some(q) = self.quiet_period_secs {
+            out.push((env::QUIET_PERIOD_SECONDS, text(q.to_string())));
+        }
+        if let Some(s) = self.stale_after_secs {
+            out.push((env::STALE_AFTER_SECONDS, text(s.to_string())));
+        }
+        if let Some(c) = &self.cluster {
+            out.push((env::CLUSTER, c.clone()));
+        }
+        if !self.spot_weights.is_empty() {
+            out.push((env::SPOT_WEIGHTS, text(format_weights(&self.spot_weights))));
+        }
+        if let Some(d) = self.drain_on_rebalance {
+            out.push((env::DRAIN_ON_REBALANCE, text(d.to_string())));
+        }
+        out
+    }
+}
+
+impl Settings<String> {
+    /// Reads the variables through `get` (the Lambda passes `std::env::var`). Blank
+    /// values count as unset.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let fleet_id = non_empty(get(env::FLEET_ID));
+        if let Some(id) = &fleet_id
+            && !valid_fleet_id(id)
+        {
+            return Err(SettingsError::Invalid {
+                name: env::FLEET_ID,
+                want: "a Spot Fleet request id (sfr-...)",
+                got: id.clone(),
+            });
+        }
+        let group_name =
+            non_empty(get(env::GROUP_NAME)).ok_or(SettingsError::Missing(env::GROUP_NAME))?;
+        let on_demand_weight: u32 = number(
+            env::ON_DEMAND_WEIGHT,
+            "an integer >= 1",
+            get(env::ON_DEMAND_WEIGHT),
+        )?
+        .ok_or(SettingsError::Missing(env::ON_DEMAND_WEIGHT))?;
+        let seconds = "a whole number of seconds";
+        let quiet_period_secs = number(
+            env::QUIET_PERIOD_SECONDS,
+            seconds,
+            get(env::QUIET_PERIOD_SECONDS),
+        )?;
+        let stale_after_secs = number(
+            env::STALE_AFTER_SECONDS,
+            seconds,
+            get(env::STALE_AFTER_SECONDS),
+        )?;
+        if on_demand_weight == 0 {
+            return Err(SettingsError::Invalid {
+                name: env::ON_DEMAND_WEIGHT,
+                want: "an integer >= 1",
+                got: on_demand_weight.to_string(),
+            });
+        }
+        Ok(Self {
+            fleet_id,
+            group_name,
+            on_demand_weight,
+            quiet_period_secs,
+            stale_after_secs,
+            cluster: non_empty(get(env::CLUSTER)),
+            spot_weights: parse_weights(&get(env::SPOT_WEIGHTS).unwrap_or_default())?,
+            drain_on_rebalance: boolean(env::DRAIN_ON_REBALANCE, get(env::DRAIN_ON_REBALANCE))?,
+        })
+    }
+}
+
+/// `type=units,...`, the form [`parse_weights`] reads.
+fn format_weights(weights: &[(String, u32)]) -> String {
+    weights
+        .iter()
+        .map(|(t, w)| format!("{t}={w}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Parses `type=units,...`: types non-empty and distinct, units integers >= 1, in the
+/// order given. Blank entries (`a=1,,b=2`, a trailing comma) are ignored.
+pub fn parse_weights(s: &str) -> Result<Vec<(String, u32)>, SettingsError> {
+    let invalid = || SettingsError::Invalid {
+        name: env::SPOT_WEIGHTS,
+        want: "instance-type=weight pairs separated by commas, weights integers >= 1",
+        got: s.to_owned(),
+    };
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for entry in s.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (ty, w) = entry.split_once('=').ok_or_else(invalid)?;
+        let (ty, w) = (ty.trim(), w.trim());
+        let w: u32 = w.parse().map_err(|_| invalid())?;
+        if ty.is_empty() || w == 0 || !seen.insert(ty) {
+            return Err(invalid());
+        }
+        out.push((ty.to_owned(), w));
+    }
+    Ok(out)
+}
+
+/// A fleet id as EC2 writes it: `sfr-` then letters, digits and dashes.
+pub fn valid_fleet_id(id: &str) -> bool {
+    id.strip_prefix("sfr-").is_some_and(|rest| {
+        !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    })
+}
+
+fn non_empty(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+fn boolean(name: &'static str, v: Option<String>) -> Result<Option<bool>, SettingsError> {
+    match non_empty(v) {
+        None => Ok(None),
+        Some(s) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
+        Some(s) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
+        Some(s) => Err(SettingsError::Invalid {
+            name,
+            want: "true or false",
+            got: s,
+        }),
+    }
+}
+
+fn number<T: std::str::FromStr>(
+    name: &'static str,
+    want: &'static str,
+    v: Option<String>,
+) -> Result<Option<T>, SettingsError> {
+    non_empty(v)
+        .map(|s| {
+            s.parse()
+                .map_err(|_| SettingsError::Invalid { name, want, got: s })
+        })
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn every_variable_set() -> Settings {
+        Settings {
+            fleet_id: Some("sfr-0123-abcd".into()),
+            group_name: "spotcover-quickstart-OnDemandGroup".into(),
+            on_demand_weight: 4,
+            quiet_period_secs: Some(60),
+            stale_after_secs: Some(300),
+            cluster: Some("spotcover-quickstart".into()),
+            spot_weights: vec![("m6i.xlarge".into(), 4), ("m5.large".into(), 2)],
+            drain_on_rebalance: Some(true),
+        }
+    }
+
+    fn read_back(s: &Settings) -> Result<Settings, SettingsError> {
+        let vars: BTreeMap<&str, String> = s.to_env().into_iter().collect();
+        Settings::from_lookup(|k| vars.get(k).cloned())
+    }
+
+    #[test]
+    fn what_is_written_is_read_back() {
+        let all = every_variable_set();
+        assert_eq!(read_back(&all), Ok(all.clone()));
+        let minimal = Settings {
+            fleet_id: None,
+            quiet_period_secs: None,
+            stale_after_secs: None,
+            cluster: None,
+            spot_weights: Vec::new(),
+            drain_on_rebalance: None,
+            ..all
+        };
+        assert_eq!(read_back(&minimal), Ok(minimal.clone()));
+    }
+
+    #[test]
+    fn every_variable_is_written_under_its_own_name() {
+        let names: Vec<&str> = every_variable_set()
+            .to_env()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                env::FLEET_ID,
+                env::GROUP_NAME,
+                env::ON_DEMAND_WEIGHT,
+                env::QUIET_PERIOD_SECONDS,
+                env::STALE_AFTER_SECONDS,
+                env::CLUSTER,
+                env::SPOT_WEIGHTS,
+                env::DRAIN_ON_REBALANCE,
+            ]
+        );
+    }
+
+    #[test]
+    fn unset_variables_take_the_policy_defaults() {
+        let s = Settings::from_lookup(|k| {
+            [(env::GROUP_NAME, "g"), (env::ON_DEMAND_WEIGHT, "2")]
+                .into_iter()
+                .find(|(name, _)| *name == k)
+                .map(|(_, v)| v.to_owned())
+        })
+        .unwrap();
+        assert_eq!(s.policy(), Policy::new(2));
+        assert_eq!(s.interruption_policy(), InterruptionPolicy::default());
+    }
+
+    #[test]
+    fn weights_keep_their_order() {
+        let w = parse_weights("m6i.xlarge=4, m5.large=2,").unwrap();
+        assert_eq!(format_weights(&w), "m6i.xlarge=4,m5.large=2");
+    }
+
+    #[test]
+    fn the_window_reaches_back_one_period_beyond_the_longer_bound() {
+        let p = Policy::with(1, 600, 900).unwrap();
+        assert_eq!(metrics_lookback_secs(&p), 1200);
+        assert_eq!(metrics_window(&p, 10_000), (8_800, 10_060));
+    }
+}

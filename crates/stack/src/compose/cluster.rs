@@ -1,0 +1,184 @@
+//! The ECS cluster, and what its container instances are made of: the AMI parameters,
+//! the instance role and profile, the launch templates (one per architecture, shared by
+//! spot and on-demand), their user data and tags.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use spotcover_cfn::aws::Tag;
+use spotcover_cfn::aws::ec2;
+use spotcover_cfn::aws::ecs;
+use spotcover_cfn::aws::iam::{self, InstanceProfileAttr, PolicyDocument};
+use spotcover_cfn::{Expr, Handle, ParamHandle, Parameter, Pseudo, Sub, Template, TemplateError};
+
+use super::ids;
+use super::network::Network;
+use crate::arch::Arch;
+use crate::config::{OnDemandLaunch, SpotLaunch, StackConfig};
+use crate::userdata::user_data;
+
+/// The cluster and the parts every instance is launched from.
+pub(crate) struct Cluster {
+    pub cluster: Handle<ecs::Cluster>,
+    pub profile: Handle<iam::InstanceProfile>,
+    /// The ECS AMI parameter of each architecture in use.
+    pub amis: BTreeMap<Arch, ParamHandle>,
+    /// Launch templates by architecture; empty when neither side launches from one.
+    pub templates: BTreeMap<Arch, Handle<ec2::LaunchTemplate>>,
+}
+
+impl Cluster {
+    /// User data that joins this cluster (and, on spot, drains on interruption).
+    pub fn user_data(&self, spot: bool) -> Expr {
+        user_data(self.cluster.r#ref(), spot)
+    }
+
+    /// The instance profile's ARN, as fleets and launch templates take it.
+    pub fn profile_arn(&self) -> ec2::IamInstanceProfileSpecification {
+        ec2::IamInstanceProfileSpecification {
+            arn: self.profile.get_att(InstanceProfileAttr::Arn),
+        }
+    }
+}
+
+/// `arn:${AWS::Partition}`, the start of every ARN the stack writes.
+pub(crate) fn partition() -> Sub {
+    Sub::new().lit("arn:").pseudo(Pseudo::Partition)
+}
+
+/// A role `service` may assume, under the config's permissions boundary.
+pub(crate) fn service_role(
+    c: &StackConfig,
+    service: &str,
+    description: &str,
+    managed_policy: Option<&str>,
+    policies: Option<Vec<iam::Policy>>,
+) -> iam::Role {
+    iam::Role {
+        assume_role_policy_document: PolicyDocument::trust(service),
+        description: Some(description.into()),
+        managed_policy_arns: managed_policy.map(|p| {
+            vec![
+                partition()
+                    .lit(format!(":iam::aws:policy/service-role/{p}"))
+                    .build(),
+            ]
+        }),
+        permissions_boundary: c.iam.permissions_boundary.clone(),
+        policies,
+    }
+}
+
+/// `Name` (`<stack>-<capacity>`) and `spotcover:capacity` for an instance.
+pub(crate) fn instance_tags(capacity: &str) -> Vec<Tag> {
+    vec![
+        Tag::new(
+            "Name",
+            Sub::new()
+                .pseudo(Pseudo::StackName)
+                .lit(format!("-{capacity}"))
+                .build(),
+        ),
+        Tag::new("spotcover:capacity", capacity),
+    ]
+}
+
+/// The architectures the config's instance types need.
+fn arches(c: &StackConfig) -> BTreeSet<Arch> {
+    c.spot
+        .instance_types
+        .iter()
+        .map(|i| Arch::of(&i.instance_type))
+        .chain(c.on_demand.instance_types.iter().map(|i| Arch::of(i)))
+        .collect()
+}
+
+/// Adds the AMI parameters, the cluster, and the instances' role and profile. The
+/// launch templates come later ([`add_launch_templates`]), after the fleet's role, so
+/// the resources keep the order (and the template its bytes) they always had.
+pub(crate) fn add(t: &mut Template, c: &StackConfig) -> Result<Cluster, TemplateError> {
+    let mut amis = BTreeMap::new();
+    for arch in arches(c) {
+        let p = t.parameter(
+            &format!("EcsAmi{}", arch.id_suffix()),
+            Parameter::new(
+                "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",
+                "SSM parameter of the ECS-optimized Amazon Linux 2023 AMI",
+            )
+            .default(arch.ecs_ami_parameter()),
+        )?;
+        amis.insert(arch, p);
+    }
+    let insights = if c.cluster.container_insights {
+        "enabled"
+    } else {
+        "disabled"
+    };
+    let cluster = t.add(
+        ids::CLUSTER,
+        ecs::Cluster {
+            cluster_settings: Some(vec![ecs::ClusterSetting {
+                name: "containerInsights".into(),
+                value: insights.into(),
+            }]),
+            tags: Some(vec![Tag::new("spotcover:stack", c.stack.as_str())]),
+        },
+    )?;
+    let instance_role = t.add(
+        "InstanceRole",
+        service_role(
+            c,
+            "ec2.amazonaws.com",
+            "ECS container instances of this stack",
+            Some("AmazonEC2ContainerServiceforEC2Role"),
+            None,
+        ),
+    )?;
+    let profile = t.add(
+        "InstanceProfile",
+        iam::InstanceProfile {
+            roles: vec![instance_role.r#ref()],
+        },
+    )?;
+    Ok(Cluster {
+        cluster,
+        profile,
+        amis,
+        templates: BTreeMap::new(),
+    })
+}
+
+/// Adds one launch template per architecture in use, when either side launches from
+/// one (spot and on-demand share them).
+pub(crate) fn add_launch_templates(
+    t: &mut Template,
+    c: &StackConfig,
+    network: &Network,
+    cluster: &mut Cluster,
+) -> Result<(), TemplateError> {
+    let needed =
+        c.spot.launch == SpotLaunch::Template || c.on_demand.launch == OnDemandLaunch::Template;
+    if !needed {
+        return Ok(());
+    }
+    let arches: Vec<Arch> = cluster.amis.keys().copied().collect();
+    for arch in arches {
+        let lt = t.add(
+            &format!("LaunchTemplate{}", arch.id_suffix()),
+            ec2::LaunchTemplate {
+                launch_template_data: ec2::LaunchTemplateData {
+                    iam_instance_profile: cluster.profile_arn(),
+                    image_id: cluster.amis[&arch].r#ref(),
+                    metadata_options: ec2::MetadataOptions::imdsv2_required(),
+                    security_group_ids: network.security_groups.clone(),
+                    tag_specifications: vec![ec2::TagSpecification {
+                        resource_type: "instance",
+                        tags: vec![Tag::new("spotcover:stack", Expr::pseudo(Pseudo::StackName))],
+                    }],
+                    user_data: cluster.user_data(true),
+                },
+            },
+        )?;
+        cluster.templates.insert(arch, lt);
+    }
+    Ok(())
+}

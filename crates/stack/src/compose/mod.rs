@@ -1,0 +1,223 @@
+//! Config to template: one module per feature of the stack, each owning its resources,
+//! its IAM statements, its part of the reconciler's environment and its invoke
+//! permissions; [`compose`] calls them in the order the resources appear.
+//!
+//! - `network`: subnets and security groups (parameters when the config leaves them open);
+//! - `cluster`: the ECS cluster, AMI parameters, instance role, launch templates;
+//! - `fleet`: the Spot Fleet, its role and its target tracking;
+//! - `on_demand`: the on-demand Auto Scaling group;
+//! - `reconciler`: the Lambda, its role and its environment ([`reconciler_settings`]);
+//! - `triggers`: the schedule and the PendingCapacity alarm;
+//! - `interruptions`: EventBridge rules for interruption notices, and what draining needs.
+
+mod cluster;
+mod fleet;
+mod interruptions;
+mod network;
+mod on_demand;
+mod reconciler;
+mod triggers;
+
+use spotcover_cfn::{Export, Expr, Output, Pseudo, Sub, Template, TemplateError};
+
+use crate::config::StackConfig;
+use reconciler::Feature;
+
+pub use reconciler::settings as reconciler_settings;
+/// The reconciler's environment variable names: the contract between this template and
+/// the Lambda, defined once in `spotcover-reconciler-core`.
+pub use spotcover_reconciler_core::settings::env;
+
+/// The staged reconciler zip, as the template refers to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asset {
+    /// Hex SHA-256 of the zip.
+    pub sha256: String,
+}
+
+impl Asset {
+    /// The object key the template expects in the asset bucket.
+    pub fn s3_key(&self) -> String {
+        format!("spotcover/reconciler-{}.zip", self.sha256)
+    }
+}
+
+/// Logical ids other tools (and users' `aws` commands) rely on. Changing one replaces
+/// the resource on the next deploy.
+pub mod ids {
+    pub const CLUSTER: &str = "EcsCluster";
+    pub const SPOT_FLEET: &str = "SpotFleet";
+    pub const ON_DEMAND_GROUP: &str = "OnDemandGroup";
+    pub const RECONCILER: &str = "ReconcilerFunction";
+    pub const SCHEDULE: &str = "ReconcilerSchedule";
+    pub const TOPIC: &str = "PendingCapacityTopic";
+    pub const ALARM: &str = "PendingCapacityAlarm";
+    pub const ASSET_BUCKET: &str = "AssetBucket";
+    pub const SUBNETS: &str = "Subnets";
+    pub const SECURITY_GROUPS: &str = "SecurityGroups";
+    pub const SECURITY_GROUP: &str = "SecurityGroup";
+}
+
+/// Builds the stack's template from one resolved config. Resources come out in the
+/// order they are added here, which is part of the template's bytes.
+pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError> {
+    let mut t = Template::new(format!(
+        "spotcover stack {}: ECS on EC2 Spot with an on-demand safety net",
+        c.stack
+    ));
+    let code_bucket = reconciler::add_code_bucket(&mut t)?;
+    let network = network::add(&mut t, c)?;
+    let mut cluster = cluster::add(&mut t, c)?;
+    let fleet_role = fleet::add_role(&mut t, c)?;
+    cluster::add_launch_templates(&mut t, c, &network, &mut cluster)?;
+    let fleet = fleet::add(&mut t, c, &network, &cluster, &fleet_role)?;
+    let group = on_demand::add(&mut t, c, &network, &cluster)?;
+
+    let settings = reconciler_settings(c, fleet.r#ref(), group.r#ref(), cluster.cluster.r#ref());
+    let features: [&dyn Feature; 3] = [
+        &triggers::Schedule {
+            config: c,
+            fleet: &fleet,
+        },
+        &interruptions::Interruptions {
+            config: c,
+            cluster: &cluster.cluster,
+        },
+        &triggers::PendingCapacity { fleet: &fleet },
+    ];
+    let parts = reconciler::Parts {
+        asset,
+        code_bucket: &code_bucket,
+        group: group.r#ref(),
+        settings,
+    };
+    let function = reconciler::add(&mut t, c, parts, &features)?;
+
+    add_outputs(
+        &mut t,
+        [
+            ("ClusterName", "ECS cluster name", cluster.cluster.r#ref()),
+            ("FleetRequestId", "Spot fleet request id", fleet.r#ref()),
+            (
+                "OnDemandGroupName",
+                "On-demand Auto Scaling group name",
+                group.r#ref(),
+            ),
+            (
+                "ReconcilerFunctionName",
+                "Reconciler Lambda function name",
+                function.r#ref(),
+            ),
+        ],
+    )?;
+    Ok(t)
+}
+
+/// Outputs, each exported as `<stack>-<id>`.
+fn add_outputs<const N: usize>(
+    t: &mut Template,
+    outputs: [(&str, &str, Expr); N],
+) -> Result<(), TemplateError> {
+    for (id, description, value) in outputs {
+        let name = Sub::new()
+            .pseudo(Pseudo::StackName)
+            .lit(format!("-{id}"))
+            .build();
+        t.output(
+            id,
+            Output {
+                description: description.into(),
+                value,
+                export: Some(Export { name }),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// `Key=Value` overrides for `aws cloudformation deploy --parameter-overrides`, from the
+/// config's `parameters`, checked against the template's parameters.
+pub fn parameter_overrides(
+    c: &StackConfig,
+    template: &serde_json::Value,
+) -> Result<Vec<String>, crate::ConfigError> {
+    let defined = template
+        .get("Parameters")
+        .and_then(serde_json::Value::as_object);
+    let mut out = Vec::new();
+    for (name, value) in &c.parameters {
+        if !defined.is_some_and(|d| d.contains_key(name)) {
+            let known: Vec<&String> = defined.map(|d| d.keys().collect()).unwrap_or_default();
+            let known: Vec<&str> = known.iter().map(|k| k.as_str()).collect();
+            return Err(crate::ConfigError::at(
+                format!("parameters.{name}"),
+                format!(
+                    "not a parameter of this template; it has {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+        out.push(format!("{name}={}", value.to_cfn()));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+    use spotcover_reconciler_core::settings::Settings;
+
+    use super::*;
+
+    /// The reconciler's environment in a composed template, read as the Lambda reads it.
+    /// A `Ref` stands for the physical id CloudFormation gives the resource.
+    fn read_as_the_lambda(c: &StackConfig) -> (Vec<String>, Settings) {
+        let asset = Asset {
+            sha256: "0".repeat(64),
+        };
+        let doc = compose(c, &asset).unwrap().to_value().unwrap();
+        let vars = doc["Resources"][ids::RECONCILER]["Properties"]["Environment"]["Variables"]
+            .as_object()
+            .unwrap()
+            .clone();
+        let value = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            other => match other["Ref"].as_str() {
+                Some(ids::SPOT_FLEET) => "sfr-0123".to_owned(),
+                Some(id) => id.to_owned(),
+                None => panic!("not a literal or a Ref: {other}"),
+            },
+        };
+        let settings = Settings::from_lookup(|k| vars.get(k).map(value)).unwrap();
+        (vars.keys().cloned().collect(), settings)
+    }
+
+    #[test]
+    fn the_lambda_reads_back_the_settings_the_template_sets() {
+        let quickstart = include_str!("../../../../examples/quickstart.yaml");
+        for yaml in [
+            quickstart.to_owned(),
+            format!("{quickstart}\ninterruptions:\n  enabled: true\n  drain_on_rebalance: true\n"),
+        ] {
+            let c = crate::load(&yaml).unwrap().remove(0).config;
+            let meant = reconciler_settings(
+                &c,
+                "sfr-0123".to_owned(),
+                ids::ON_DEMAND_GROUP.to_owned(),
+                ids::CLUSTER.to_owned(),
+            );
+            let (names, read) = read_as_the_lambda(&c);
+            assert_eq!(read, meant);
+            let mut written: Vec<String> = meant
+                .to_env()
+                .into_iter()
+                .map(|(k, _)| k.to_owned())
+                .collect();
+            written.sort();
+            assert_eq!(
+                names, written,
+                "the template sets only what the Lambda reads"
+            );
+        }
+    }
+}

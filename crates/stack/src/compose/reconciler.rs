@@ -1,0 +1,195 @@
+//! The reconciler Lambda: its code bucket, log group, role and function, and the
+//! [`Settings`] its environment carries. Features that invoke it or widen its rights
+//! plug in as [`Feature`]s.
+
+use std::collections::BTreeMap;
+
+use spotcover_cfn::aws::iam::{self, PolicyDocument, RoleAttr, Statement};
+use spotcover_cfn::aws::lambda::{self, FunctionAttr};
+use spotcover_cfn::aws::logs::{self, LogGroupAttr};
+use spotcover_cfn::{
+    Expr, Handle, Options, ParamHandle, Parameter, Pseudo, Template, TemplateError,
+};
+use spotcover_reconciler_core::settings::Settings;
+
+use super::cluster::{partition, service_role};
+use super::{Asset, ids, interruptions};
+use crate::config::StackConfig;
+
+/// A part of the stack that needs the reconciler: what its role must allow, and what
+/// invokes it. Adding one is a module and an entry in [`super::compose`]'s list.
+pub(crate) trait Feature {
+    /// Statements for the reconciler's role.
+    fn statements(&self) -> Vec<Statement> {
+        Vec::new()
+    }
+    /// Adds what invokes the function (rules, topics, alarms) and their permissions.
+    fn triggers(
+        &self,
+        t: &mut Template,
+        function: &Handle<lambda::Function>,
+    ) -> Result<(), TemplateError>;
+}
+
+/// What the template tells the reconciler, from the config and the handles of the
+/// fleet, the group and the cluster (expressions in the template; anything in the
+/// simulator, which reads only the policies).
+pub fn settings<V>(c: &StackConfig, fleet: V, group: V, cluster: V) -> Settings<V> {
+    let mut s = Settings {
+        fleet_id: Some(fleet),
+        group_name: group,
+        on_demand_weight: c.on_demand.weight,
+        quiet_period_secs: Some(u64::from(c.reconciler.quiet_period_seconds)),
+        stale_after_secs: None,
+        cluster: None,
+        spot_weights: Vec::new(),
+        drain_on_rebalance: None,
+    };
+    interruptions::settings(c, cluster, &mut s);
+    s
+}
+
+/// Adds the parameter naming the bucket the reconciler's code is uploaded to.
+pub(crate) fn add_code_bucket(t: &mut Template) -> Result<ParamHandle, TemplateError> {
+    t.parameter(
+        ids::ASSET_BUCKET,
+        Parameter::new(
+            "String",
+            "S3 bucket holding the reconciler's code (upload assets/ from the synth output)",
+        )
+        .pattern("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", "an S3 bucket name"),
+    )
+}
+
+/// Lets `principal` invoke the function, for `source_arn` only.
+pub(crate) fn permit(
+    t: &mut Template,
+    id: &str,
+    function: &Handle<lambda::Function>,
+    principal: &str,
+    source_arn: Expr,
+) -> Result<(), TemplateError> {
+    t.add(
+        id,
+        lambda::Permission {
+            action: "lambda:InvokeFunction",
+            function_name: function.get_att(FunctionAttr::Arn),
+            principal: principal.into(),
+            source_arn,
+        },
+    )?;
+    Ok(())
+}
+
+/// What the function is built from.
+pub(crate) struct Parts<'a> {
+    pub asset: &'a Asset,
+    pub code_bucket: &'a ParamHandle,
+    /// The on-demand group's name, to scope `SetDesiredCapacity` to it.
+    pub group: Expr,
+    pub settings: Settings<Expr>,
+}
+
+/// Adds the log group, the role, the function, then each feature's triggers in order.
+pub(crate) fn add(
+    t: &mut Template,
+    c: &StackConfig,
+    parts: Parts<'_>,
+    features: &[&dyn Feature],
+) -> Result<Handle<lambda::Function>, TemplateError> {
+    let log_group = t.add_with(
+        "ReconcilerLogGroup",
+        logs::LogGroup {
+            retention_in_days: c.reconciler.log_retention_days,
+        },
+        Options {
+            deletion_policy: Some("Delete"),
+            update_replace_policy: Some("Delete"),
+            ..Options::default()
+        },
+    )?;
+    let statements = own_statements(&log_group, parts.group)
+        .into_iter()
+        .chain(features.iter().flat_map(|f| f.statements()))
+        .collect();
+    let role = t.add(
+        "ReconcilerRole",
+        service_role(
+            c,
+            "lambda.amazonaws.com",
+            "spotcover reconciler: reads spot fleet metrics, sizes the on-demand group",
+            None,
+            Some(vec![iam::Policy {
+                policy_name: "reconciler".into(),
+                policy_document: PolicyDocument::new(statements),
+            }]),
+        ),
+    )?;
+    let variables: BTreeMap<String, Expr> = parts
+        .settings
+        .to_env()
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect();
+    let function = t.add(
+        ids::RECONCILER,
+        lambda::Function {
+            description: Some(
+                "spotcover reconciler: covers pending spot capacity with on-demand".into(),
+            ),
+            architectures: vec![c.reconciler.architecture.as_str().into()],
+            code: lambda::Code {
+                s3_bucket: parts.code_bucket.r#ref(),
+                s3_key: parts.asset.s3_key().into(),
+            },
+            environment: Some(lambda::Environment { variables }),
+            handler: "bootstrap".into(),
+            logging_config: Some(lambda::LoggingConfig {
+                log_group: log_group.r#ref(),
+            }),
+            memory_size: c.reconciler.memory_mb,
+            // One run at a time: two could race on the group's desired capacity.
+            reserved_concurrent_executions: Some(1),
+            role: role.get_att(RoleAttr::Arn),
+            runtime: "provided.al2023".into(),
+            timeout: 30,
+        },
+    )?;
+    for feature in features {
+        feature.triggers(t, &function)?;
+    }
+    Ok(function)
+}
+
+/// Logs, observing the fleet and the group, and sizing the group.
+fn own_statements(log_group: &Handle<logs::LogGroup>, group: Expr) -> Vec<Statement> {
+    let group_arn = partition()
+        .lit(":autoscaling:")
+        .pseudo(Pseudo::Region)
+        .lit(":")
+        .pseudo(Pseudo::AccountId)
+        .lit(":autoScalingGroup:*:autoScalingGroupName/")
+        .expr(group)
+        .build();
+    vec![
+        Statement::allow(
+            "WriteOwnLogs",
+            &["logs:CreateLogStream", "logs:PutLogEvents"],
+            vec![log_group.get_att(LogGroupAttr::Arn)],
+        ),
+        // Neither action supports resource-level permissions.
+        Statement::allow(
+            "ObserveFleetAndGroup",
+            &[
+                "cloudwatch:GetMetricData",
+                "autoscaling:DescribeAutoScalingGroups",
+            ],
+            vec!["*".into()],
+        ),
+        Statement::allow(
+            "SizeTheOnDemandGroup",
+            &["autoscaling:SetDesiredCapacity"],
+            vec![group_arn],
+        ),
+    ]
+}

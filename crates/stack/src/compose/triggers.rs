@@ -1,0 +1,105 @@
+//! What runs the reconciler besides interruption notices: its schedule, and the fleet's
+//! PendingCapacity alarm through SNS.
+
+use spotcover_cfn::aws::cloudwatch;
+use spotcover_cfn::aws::ec2;
+use spotcover_cfn::aws::events::{self, RuleAttr};
+use spotcover_cfn::aws::lambda::{self, FunctionAttr};
+use spotcover_cfn::aws::sns;
+use spotcover_cfn::{Handle, Sub, Template, TemplateError};
+
+use super::ids;
+use super::reconciler::{Feature, permit};
+use crate::config::StackConfig;
+
+/// The schedule: runs the reconciler with the fleet id as input.
+pub(crate) struct Schedule<'a> {
+    pub config: &'a StackConfig,
+    pub fleet: &'a Handle<ec2::SpotFleet>,
+}
+
+impl Feature for Schedule<'_> {
+    fn triggers(
+        &self,
+        t: &mut Template,
+        function: &Handle<lambda::Function>,
+    ) -> Result<(), TemplateError> {
+        let rule = t.add(
+            ids::SCHEDULE,
+            events::Rule {
+                description: "Runs the spotcover reconciler".into(),
+                event_pattern: None,
+                schedule_expression: Some(self.config.reconciler.schedule.clone()),
+                state: "ENABLED",
+                targets: vec![events::Target {
+                    id: "reconciler".into(),
+                    arn: function.get_att(FunctionAttr::Arn),
+                    input: Some(
+                        Sub::new()
+                            .lit("{\"fleetID\": \"")
+                            .expr(self.fleet.r#ref())
+                            .lit("\"}")
+                            .build(),
+                    ),
+                }],
+            },
+        )?;
+        permit(
+            t,
+            "ReconcilerSchedulePermission",
+            function,
+            "events.amazonaws.com",
+            rule.get_att(RuleAttr::Arn),
+        )
+    }
+}
+
+/// The fleet's PendingCapacity alarm, through an SNS topic the function subscribes to.
+pub(crate) struct PendingCapacity<'a> {
+    pub fleet: &'a Handle<ec2::SpotFleet>,
+}
+
+impl Feature for PendingCapacity<'_> {
+    fn triggers(
+        &self,
+        t: &mut Template,
+        function: &Handle<lambda::Function>,
+    ) -> Result<(), TemplateError> {
+        let topic = t.add(
+            ids::TOPIC,
+            sns::Topic {
+                subscription: vec![sns::Subscription {
+                    endpoint: function.get_att(FunctionAttr::Arn),
+                    protocol: "lambda",
+                }],
+            },
+        )?;
+        permit(
+            t,
+            "PendingCapacityTopicPermission",
+            function,
+            "sns.amazonaws.com",
+            topic.r#ref(),
+        )?;
+        t.add(
+            ids::ALARM,
+            cloudwatch::Alarm {
+                alarm_description: "The spot fleet has capacity it cannot fulfil".into(),
+                namespace: "AWS/EC2Spot".into(),
+                metric_name: "PendingCapacity".into(),
+                dimensions: vec![cloudwatch::Dimension {
+                    name: "FleetRequestId".into(),
+                    value: self.fleet.r#ref(),
+                }],
+                statistic: "Maximum",
+                period: 60,
+                evaluation_periods: 1,
+                threshold: 0.0,
+                comparison_operator: "GreaterThanThreshold",
+                treat_missing_data: "notBreaching",
+                alarm_actions: vec![topic.r#ref()],
+            },
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,50 @@
+//! Reading a config: parse (with line, column and key path on failure, [`parse`]),
+//! expand regions (`regions`), then check what types alone cannot ([`validate`]).
+
+mod parse;
+mod regions;
+mod validate;
+
+use crate::config::StackConfig;
+pub use crate::error::ConfigError;
+pub use parse::parse;
+pub use validate::{check_instance_type, validate};
+
+/// The config as it applies to one template: the base, or one region's merge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolved {
+    /// `None` for a region-neutral template.
+    pub region: Option<String>,
+    pub config: StackConfig,
+}
+
+/// Parses and checks a config. Every problem found is returned, not only the first.
+pub fn load(text: &str) -> Result<Vec<Resolved>, Vec<ConfigError>> {
+    let base: StackConfig = parse(text).map_err(|e| vec![e])?;
+    let mut errors = validate(&base, "");
+    let mut out = Vec::new();
+    if base.regions.is_empty() {
+        out.push(Resolved {
+            region: None,
+            config: base,
+        });
+    } else {
+        for (region, merged) in regions::expand(text, &base).map_err(|e| vec![e])? {
+            match merged {
+                Ok(config) => {
+                    errors.extend(validate(&config, &regions::prefix(&region)));
+                    out.push(Resolved {
+                        region: Some(region),
+                        config,
+                    });
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}

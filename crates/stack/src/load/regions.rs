@@ -1,0 +1,96 @@
+//! `regions:`: each region's config is the base deep-merged with the region's overrides
+//! (mappings merge, lists and scalars replace).
+
+use serde_json::Value;
+
+use super::parse;
+use crate::config::StackConfig;
+use crate::error::ConfigError;
+
+/// Where a region's problems are reported: `regions.<name>`.
+pub(super) fn prefix(region: &str) -> String {
+    format!("regions.{region}")
+}
+
+/// A region's name and its merged config, or why it has none.
+pub(super) type Region = (String, Result<StackConfig, ConfigError>);
+
+/// Each region's merged config, or why it has none, in the config's order.
+pub(super) fn expand(text: &str, base: &StackConfig) -> Result<Vec<Region>, ConfigError> {
+    let mut raw = parse::raw(text)?;
+    if let Value::Object(m) = &mut raw {
+        m.remove("regions");
+    }
+    Ok(base
+        .regions
+        .iter()
+        .map(|(region, overrides)| (region.clone(), merged(&raw, region, overrides)))
+        .collect())
+}
+
+fn merged(raw: &Value, region: &str, overrides: &Value) -> Result<StackConfig, ConfigError> {
+    let prefix = prefix(region);
+    if !is_region_name(region) {
+        return Err(ConfigError::at(
+            prefix,
+            "expected an AWS region name such as `us-east-1`",
+        ));
+    }
+    let mut merged = raw.clone();
+    match overrides {
+        Value::Object(_) => merge(&mut merged, overrides),
+        Value::Null => {}
+        _ => return Err(ConfigError::at(prefix, "expected a mapping of overrides")),
+    }
+    parse::from_value(merged, &prefix)
+}
+
+fn merge(base: &mut Value, over: &Value) {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(k) {
+                    Some(slot) if slot.is_object() && v.is_object() => merge(slot, v),
+                    _ => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (slot, v) => *slot = v.clone(),
+    }
+}
+
+fn is_region_name(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_names() {
+        assert!(is_region_name("us-east-1"));
+        assert!(is_region_name("us-gov-west-1"));
+        assert!(!is_region_name("useast1"));
+        assert!(!is_region_name("us-east"));
+    }
+
+    #[test]
+    fn merge_replaces_lists_and_merges_maps() {
+        let mut base = serde_json::json!({"a": {"b": 1, "c": [1, 2]}, "d": 1});
+        merge(&mut base, &serde_json::json!({"a": {"c": [3]}, "e": 2}));
+        assert_eq!(
+            base,
+            serde_json::json!({"a": {"b": 1, "c": [3]}, "d": 1, "e": 2})
+        );
+    }
+}

@@ -1,0 +1,230 @@
+//! One test per rule of `validate`, each from the quickstart with one thing wrong.
+
+use super::*;
+
+fn quickstart() -> StackConfig {
+    super::super::parse(include_str!("../../../../../examples/quickstart.yaml")).unwrap()
+}
+
+/// The one problem `change` makes in the quickstart, as `path: message`.
+fn the_problem(change: impl FnOnce(&mut StackConfig)) -> String {
+    let mut c = quickstart();
+    change(&mut c);
+    let mut problems: Vec<String> = validate(&c, "").iter().map(|e| e.to_string()).collect();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    problems.remove(0)
+}
+
+#[test]
+fn the_quickstart_is_valid() {
+    assert_eq!(validate(&quickstart(), ""), Vec::new());
+}
+
+#[test]
+fn every_problem_is_reported_not_only_the_first() {
+    let mut c = quickstart();
+    c.spot.instance_types[0].weight = 0;
+    c.on_demand.weight = 0;
+    assert_eq!(validate(&c, "").len(), 2);
+}
+
+#[test]
+fn a_region_prefix_locates_the_problem() {
+    let mut c = quickstart();
+    c.on_demand.weight = 0;
+    let e = validate(&c, "regions.eu-west-1").remove(0);
+    assert_eq!(e.path, "regions.eu-west-1.on_demand.weight");
+}
+
+#[test]
+fn stack_name_starts_with_a_letter() {
+    let e = the_problem(|c| c.stack = "1stack".into());
+    assert!(
+        e.starts_with("stack: \"1stack\" is not a stack name"),
+        "{e}"
+    );
+}
+
+#[test]
+fn spot_needs_an_instance_type() {
+    let e = the_problem(|c| c.spot.instance_types.clear());
+    assert_eq!(
+        e,
+        "spot.instance_types: expected at least one instance type"
+    );
+}
+
+#[test]
+fn spot_weight_is_at_least_one() {
+    let e = the_problem(|c| c.spot.instance_types[1].weight = 0);
+    assert!(
+        e.starts_with("spot.instance_types[1].weight: expected a weight"),
+        "{e}"
+    );
+}
+
+#[test]
+fn spot_instance_type_is_listed_once() {
+    let e = the_problem(|c| c.spot.instance_types[1].instance_type = "m6i.large".into());
+    assert_eq!(e, "spot.instance_types[1].type: m6i.large is listed twice");
+}
+
+#[test]
+fn autoscaling_min_is_not_above_max() {
+    let e = the_problem(|c| c.spot.autoscaling.min_capacity = 41);
+    assert_eq!(
+        e,
+        "spot.autoscaling.min_capacity: min_capacity 41 is above max_capacity 40"
+    );
+}
+
+#[test]
+fn target_capacity_is_inside_the_autoscaling_range() {
+    let e = the_problem(|c| c.spot.target_capacity = 1);
+    assert_eq!(
+        e,
+        "spot.target_capacity: 1 is outside autoscaling's range 2..=40"
+    );
+}
+
+#[test]
+fn target_percent_is_a_percentage() {
+    let e = the_problem(|c| c.spot.autoscaling.target_percent = 101);
+    assert!(e.starts_with("spot.autoscaling.target_percent: "), "{e}");
+}
+
+#[test]
+fn on_demand_types_share_one_architecture() {
+    let e = the_problem(|c| c.on_demand.instance_types.push("m7g.large".into()));
+    assert!(
+        e.starts_with("on_demand.instance_types: expected instance types of one architecture"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_launch_configuration_takes_one_instance_type() {
+    let e = the_problem(|c| {
+        c.on_demand.launch = OnDemandLaunch::Configuration;
+        c.on_demand.instance_types.push("m5.large".into());
+    });
+    assert!(
+        e.starts_with("on_demand.instance_types: a launch configuration takes exactly one"),
+        "{e}"
+    );
+}
+
+#[test]
+fn on_demand_min_size_is_not_above_max_size() {
+    let e = the_problem(|c| c.on_demand.min_size = c.on_demand.max_size + 1);
+    assert!(e.starts_with("on_demand.min_size: min_size "), "{e}");
+}
+
+#[test]
+fn desired_capacity_is_inside_the_sizes() {
+    let e = the_problem(|c| c.on_demand.desired_capacity = Some(c.on_demand.max_size + 1));
+    assert!(e.starts_with("on_demand.desired_capacity: "), "{e}");
+}
+
+#[test]
+fn schedule_is_as_eventbridge_takes_it() {
+    let e = the_problem(|c| c.reconciler.schedule = "every minute".into());
+    assert!(e.starts_with("reconciler.schedule: "), "{e}");
+}
+
+#[test]
+fn memory_is_inside_lambdas_range() {
+    let e = the_problem(|c| c.reconciler.memory_mb = 64);
+    assert_eq!(
+        e,
+        "reconciler.memory_mb: expected 128 to 10240 MB, found 64"
+    );
+}
+
+#[test]
+fn quiet_period_is_at_most_a_day() {
+    let e = the_problem(|c| c.reconciler.quiet_period_seconds = 86_401);
+    assert!(
+        e.starts_with("reconciler.quiet_period_seconds: expected at most 86400"),
+        "{e}"
+    );
+}
+
+#[test]
+fn log_retention_is_a_cloudwatch_period() {
+    let e = the_problem(|c| c.reconciler.log_retention_days = 2);
+    assert!(
+        e.starts_with("reconciler.log_retention_days: expected one of"),
+        "{e}"
+    );
+}
+
+#[test]
+fn subnet_ids_are_well_formed() {
+    let e = the_problem(|c| c.network.subnets = Some(vec!["subnet-xyz".into()]));
+    assert!(
+        e.starts_with("network.subnets[0]: \"subnet-xyz\" is not a subnet id"),
+        "{e}"
+    );
+}
+
+#[test]
+fn security_groups_are_not_an_empty_list() {
+    let e = the_problem(|c| c.network.security_groups = Some(Vec::new()));
+    assert_eq!(
+        e,
+        "network.security_groups: expected at least one security group"
+    );
+}
+
+#[test]
+fn permissions_boundary_is_a_policy_arn() {
+    let e = the_problem(|c| c.iam.permissions_boundary = Some("arn:aws:s3:::b".into()));
+    assert!(
+        e.starts_with("iam.permissions_boundary: \"arn:aws:s3:::b\" is not a policy ARN"),
+        "{e}"
+    );
+}
+
+#[test]
+fn instance_types() {
+    for ok in [
+        "m5.large",
+        "c7gn.16xlarge",
+        "m7i-flex.xlarge",
+        "x2iedn.metal",
+        "t4g.nano",
+        "c7i.metal-24xl",
+    ] {
+        assert_eq!(check_instance_type(ok), Ok(()), "{ok}");
+    }
+    for bad in [
+        "m5",
+        "m5.lrage",
+        "M5.large",
+        "large.m5",
+        "mm.large",
+        "m5.large ",
+    ] {
+        assert!(check_instance_type(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn schedules() {
+    assert!(check_schedule("rate(1 minute)").is_ok());
+    assert!(check_schedule("rate(5 minutes)").is_ok());
+    assert!(check_schedule("cron(0/5 * * * ? *)").is_ok());
+    assert!(check_schedule("rate(1 minutes)").is_err());
+    assert!(check_schedule("rate(0 minutes)").is_err());
+    assert!(check_schedule("every minute").is_err());
+}
+
+#[test]
+fn policy_arns() {
+    assert!(check_policy_arn("arn:aws:iam::123456789012:policy/Boundary").is_ok());
+    assert!(check_policy_arn("arn:aws-cn:iam::aws:policy/a/b").is_ok());
+    assert!(check_policy_arn("arn:aws:iam::12345:policy/x").is_err());
+    assert!(check_policy_arn("arn:aws:s3:::bucket").is_err());
+    assert!(check_policy_arn("Boundary").is_err());
+}
