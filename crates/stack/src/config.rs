@@ -38,6 +38,23 @@ pub struct StackConfig {
     pub regions: BTreeMap<String, serde_json::Value>,
 }
 
+impl StackConfig {
+    /// How many subnets the `Subnets` parameter holds: `network.subnet_count`, else the
+    /// length of a list given for it under `parameters`. `None` when the subnets are
+    /// literal ids, or when neither says (which `validate` refuses).
+    pub fn subnet_parameter_count(&self) -> Option<u32> {
+        if self.network.subnets.is_some() {
+            return None;
+        }
+        self.network
+            .subnet_count
+            .or_else(|| match self.parameters.get("Subnets") {
+                Some(ParameterValue::List(items)) => u32::try_from(items.len()).ok(),
+                _ => None,
+            })
+    }
+}
+
 /// A parameter value: a string, or a list for `List<...>` parameters.
 #[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(untagged)]
@@ -209,9 +226,15 @@ pub struct OnDemandConfig {
     /// The group's default cooldown. The reconciler honours it when scaling in only.
     #[serde(default = "default_cooldown")]
     pub cooldown_seconds: u32,
-    /// `template` (launch template, IMDSv2) or `configuration` (the 2017 form).
+    /// `template` (launch template, IMDSv2) or `configuration` (the 2017 form; accounts
+    /// created on or after 2024-10-01 cannot create launch configurations).
     #[serde(default)]
     pub launch: OnDemandLaunch,
+    /// How long an instance the group scales in may take to drain its ECS tasks before
+    /// it is terminated anyway: the `EC2_INSTANCE_TERMINATING` lifecycle hook's heartbeat
+    /// timeout, 30 to 7200 seconds. The reconciler lets it go as soon as no task runs.
+    #[serde(default = "default_drain_timeout")]
+    pub drain_timeout_seconds: u32,
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -240,6 +263,11 @@ pub struct ReconcilerConfig {
     /// Days to keep the reconciler's logs.
     #[serde(default = "default_log_retention")]
     pub log_retention_days: u32,
+    /// Reserved concurrency for the function. Unset by default: accounts with a low
+    /// concurrency quota refuse any reservation that leaves less than their minimum
+    /// unreserved, and the reconciler is safe when two runs overlap.
+    #[serde(default)]
+    pub reserved_concurrency: Option<u32>,
 }
 
 impl Default for ReconcilerConfig {
@@ -250,6 +278,7 @@ impl Default for ReconcilerConfig {
             memory_mb: default_memory(),
             architecture: LambdaArchitecture::default(),
             log_retention_days: default_log_retention(),
+            reserved_concurrency: None,
         }
     }
 }
@@ -283,9 +312,15 @@ impl LambdaArchitecture {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkConfig {
-    /// Subnet ids (`subnet-...`). Default: the `Subnets` parameter.
+    /// Subnet ids (`subnet-...`), at most one per Availability Zone. Default: the
+    /// `Subnets` parameter.
     #[serde(default)]
     pub subnets: Option<Vec<String>>,
+    /// How many subnets the `Subnets` parameter holds (1-16), when `subnets` is left
+    /// out: the fleet gets one launch override per instance type and subnet, picked
+    /// from the parameter by position. Default: the length of `parameters.Subnets`.
+    #[serde(default)]
+    pub subnet_count: Option<u32>,
     /// Security group ids (`sg-...`). Default: the `SecurityGroups` parameter.
     #[serde(default)]
     pub security_groups: Option<Vec<String>>,
@@ -351,6 +386,9 @@ fn default_quiet_period() -> u32 {
 }
 fn default_memory() -> u32 {
     128
+}
+fn default_drain_timeout() -> u32 {
+    900
 }
 fn default_log_retention() -> u32 {
     30
