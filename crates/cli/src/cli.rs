@@ -234,6 +234,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::Synth(args) => {
             let resolved = load(&args.config)?;
+            warn(&args.config, &resolved);
             let assets = assets(&resolved, &args.reconciler_zip)?;
             let files = synth::render_all(&resolved, &assets, args.format.into())
                 .map_err(|e| synth_failure(e, &args.config))?;
@@ -343,6 +344,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Validate { config } => {
             let resolved = load(&config)?;
+            warn(&config, &resolved);
             let regions: Vec<_> = resolved
                 .iter()
                 .filter_map(|r| r.region.as_deref())
@@ -448,6 +450,16 @@ fn side(path: &Path, zips: &[ZipArg]) -> Result<Templates, Failure> {
     let assets = assets(&resolved, zips)?;
     let composed = synth::compose_all(&resolved, &assets).map_err(|e| synth_failure(e, path))?;
     Ok(composed.into_iter().map(|t| (t.name, t.doc)).collect())
+}
+
+/// Prints what is valid but fails in some accounts; it changes no exit status.
+fn warn(path: &Path, resolved: &[Resolved]) {
+    use std::io::Write;
+    let mut stderr = std::io::stderr().lock();
+    for w in resolved.iter().flat_map(|r| &r.warnings) {
+        // A closed stderr loses the warning, nothing else.
+        let _ = writeln!(stderr, "spotcover: warning: {}", w.in_file(path.display()));
+    }
 }
 
 fn load(path: &Path) -> Result<Vec<Resolved>, Failure> {

@@ -38,20 +38,28 @@ pub struct StackConfig {
     pub regions: BTreeMap<String, serde_json::Value>,
 }
 
+/// Subnets the `Subnets` parameter holds when the config does not say: one per
+/// Availability Zone in a region with three, the most common case.
+pub const DEFAULT_SUBNET_COUNT: u32 = 3;
+
 impl StackConfig {
     /// How many subnets the `Subnets` parameter holds: `network.subnet_count`, else the
-    /// length of a list given for it under `parameters`. `None` when the subnets are
-    /// literal ids, or when neither says (which `validate` refuses).
+    /// length of a list given for it under `parameters`, else [`DEFAULT_SUBNET_COUNT`].
+    /// `None` when the subnets are literal ids.
     pub fn subnet_parameter_count(&self) -> Option<u32> {
         if self.network.subnets.is_some() {
             return None;
         }
-        self.network
-            .subnet_count
-            .or_else(|| match self.parameters.get("Subnets") {
-                Some(ParameterValue::List(items)) => u32::try_from(items.len()).ok(),
-                _ => None,
-            })
+        let listed = match self.parameters.get("Subnets") {
+            Some(ParameterValue::List(items)) => u32::try_from(items.len()).ok(),
+            _ => None,
+        };
+        Some(
+            self.network
+                .subnet_count
+                .or(listed)
+                .unwrap_or(DEFAULT_SUBNET_COUNT),
+        )
     }
 }
 
@@ -318,7 +326,8 @@ pub struct NetworkConfig {
     pub subnets: Option<Vec<String>>,
     /// How many subnets the `Subnets` parameter holds (1-16), when `subnets` is left
     /// out: the fleet gets one launch override per instance type and subnet, picked
-    /// from the parameter by position. Default: the length of `parameters.Subnets`.
+    /// from the parameter by position, so the deploy must pass exactly this many.
+    /// Default: the length of `parameters.Subnets` when the config lists it, else 3.
     #[serde(default)]
     pub subnet_count: Option<u32>,
     /// Security group ids (`sg-...`). Default: the `SecurityGroups` parameter.

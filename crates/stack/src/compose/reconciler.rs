@@ -161,7 +161,7 @@ pub(crate) fn add(
             timeout: 30,
         },
         Options {
-            metadata: Some(function_checkov_skips()),
+            metadata: Some(function_checkov_skips(c)),
             ..Options::default()
         },
     )?;
@@ -171,9 +171,17 @@ pub(crate) fn add(
     Ok(function)
 }
 
-/// Why the function is exempt from three checkov checks.
-fn function_checkov_skips() -> Metadata {
-    Metadata::default()
+/// Why the function is exempt from checkov's checks that do not fit it.
+fn function_checkov_skips(c: &StackConfig) -> Metadata {
+    let skips = if c.reconciler.reserved_concurrency.is_none() {
+        Metadata::default().skip_checkov(
+            "CKV_AWS_115",
+            "No reserved concurrency unless the config asks (reconciler.reserved_concurrency): accounts with a low concurrency quota refuse any reservation that leaves less than their minimum unreserved, and overlapping runs are safe.",
+        )
+    } else {
+        Metadata::default()
+    };
+    skips
         .skip_checkov(
             "CKV_AWS_116",
             "Every invocation is asynchronous and superseded by the next scheduled run a minute later; a dead-letter queue would hold stale events nobody replays.",

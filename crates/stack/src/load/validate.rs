@@ -318,10 +318,8 @@ fn subnet_count(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
                 "parameters.Subnets",
                 format!("expected 1 to {MAX} subnets (one per Availability Zone), found {len}"),
             ),
-            None => err(
-                "network.subnet_count",
-                "expected the number of subnets the Subnets parameter will hold (e.g. `subnet_count: 3`), or literal `subnets`: the fleet takes one subnet per launch override, so the template picks each by position".into(),
-            ),
+            // DEFAULT_SUBNET_COUNT, written in the parameter's description.
+            None => {}
         },
     }
 }

@@ -252,18 +252,16 @@ fn a_subnet_is_listed_once() {
 // Spot Fleet's `LaunchTemplateOverrides.SubnetId` takes one subnet (EC2 API reference),
 // so the template needs to know how many to pick from the Subnets parameter.
 #[test]
-fn a_subnets_parameter_needs_its_size() {
-    let e = the_problem(|c| c.network.subnet_count = None);
-    assert!(
-        e.starts_with("network.subnet_count: expected the number of subnets"),
-        "{e}"
-    );
+fn a_subnets_parameter_of_unsaid_size_holds_three() {
+    let c = quickstart();
+    assert_eq!(c.network.subnet_count, None);
+    assert_eq!(validate(&c, ""), Vec::new());
+    assert_eq!(c.subnet_parameter_count(), Some(3));
 }
 
 #[test]
 fn the_subnets_parameter_size_comes_from_the_listed_parameter() {
     let mut c = quickstart();
-    c.network.subnet_count = None;
     c.parameters.insert(
         "Subnets".into(),
         ParameterValue::List(vec!["subnet-0123abcd".into(), "subnet-0123abce".into()]),
@@ -275,20 +273,24 @@ fn the_subnets_parameter_size_comes_from_the_listed_parameter() {
 #[test]
 fn subnet_count_agrees_with_the_listed_parameter() {
     let e = the_problem(|c| {
+        c.network.subnet_count = Some(2);
         c.parameters.insert(
             "Subnets".into(),
             ParameterValue::List(vec!["subnet-0123abcd".into()]),
         );
     });
     assert!(
-        e.starts_with("network.subnet_count: is 3, but parameters.Subnets lists 1"),
+        e.starts_with("network.subnet_count: is 2, but parameters.Subnets lists 1"),
         "{e}"
     );
 }
 
 #[test]
 fn subnet_count_and_literal_subnets_exclude_each_other() {
-    let e = the_problem(|c| c.network.subnets = Some(vec!["subnet-0123abcd".into()]));
+    let e = the_problem(|c| {
+        c.network.subnets = Some(vec!["subnet-0123abcd".into()]);
+        c.network.subnet_count = Some(1);
+    });
     assert!(
         e.starts_with("network.subnet_count: give either `subnets`"),
         "{e}"
