@@ -94,7 +94,11 @@ mod sim;
 
 pub use report::{MinuteRecord, PolicyName, PolicyReport, Report};
 pub use scenario::{
-    DEFAULT_WARNING_MINUTES, DemandStep, MAX_DURATION_MINUTES, MAX_WARNING_MINUTES, OnDemandSpec,
-    PoolSpec, Scenario, ScenarioError, Window,
+    DEFAULT_ECS_REGISTRATION_MINUTES, DEFAULT_METRIC_DELAY_MINUTES, DEFAULT_METRIC_PERIOD_MINUTES,
+    DEFAULT_WARNING_MINUTES, DemandStep, MAX_DELAY_MINUTES, MAX_DURATION_MINUTES,
+    MAX_WARNING_MINUTES, OnDemandSpec, PoolSpec, Scenario, ScenarioError, Window,
 };
-pub use sim::{COOLDOWN_2017_SECS, QUIET_2017_SECS, START_EPOCH, simulate};
+pub use sim::{
+    COOLDOWN_2017_SECS, QUIET_2017_SECS, SCALE_IN_DATAPOINTS, SCALE_IN_FRACTION,
+    SCALE_OUT_DATAPOINTS, START_EPOCH, simulate,
+};
