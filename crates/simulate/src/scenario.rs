@@ -46,9 +46,12 @@ pub struct Scenario {
     #[serde(default = "default_warning_minutes")]
     pub warning_minutes: u32,
     /// Minutes per `AWS/EC2Spot` datapoint the reconciler reads (TargetCapacity,
-    /// FulfilledCapacity). Default 5: the fleet's instances run with basic monitoring
-    /// (5-minute periods; the template does not enable detailed monitoring), and AWS
-    /// does not document the fleet metrics' own period. 1 models detailed monitoring.
+    /// FulfilledCapacity). Default 5. Sources: the EC2 user guide's Spot Fleet
+    /// CloudWatch metrics page recommends detailed monitoring on the instances for
+    /// accurate fleet metrics, without stating a period; basic monitoring, which the
+    /// template leaves on, publishes in 5-minute periods (EC2 user guide, "Enable or
+    /// turn off detailed monitoring for your instances", `using-cloudwatch-new.html`).
+    /// 1 models detailed monitoring.
     #[serde(default = "default_metric_period_minutes")]
     pub metric_period_minutes: u32,
     /// Minutes after the end of a period until its datapoint can be read. Default 3:

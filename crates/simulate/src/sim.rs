@@ -681,8 +681,8 @@ fn run(env: &Env, name: PolicyName, driver: Driver) -> PolicyReport {
                     refused += 1;
                 }
                 // Interruption warnings arriving during the minute, handled by the core.
-                for w in warnings.iter().filter(|_| interruptions.is_some()) {
-                    let ip = interruptions.expect("filtered");
+                let ip = interruptions.filter(|_| !warnings.is_empty());
+                for (w, ip) in warnings.iter().filter_map(|w| ip.map(|ip| (w, ip))) {
                     for k in 0..w.count {
                         let done = covered.get(&w.first_id).copied().unwrap_or(0);
                         let instance = w.registered.then(|| ContainerInstance {
