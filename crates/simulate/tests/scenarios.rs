@@ -335,3 +335,28 @@ fn scenarios_default_to_a_two_minute_warning() {
         assert_eq!(s.warning_minutes, 2, "{name}");
     }
 }
+
+#[test]
+fn seed_2017_scenarios_fit_its_config_and_the_oracle_is_the_lower_bound() {
+    let config = spotcover_stack::load(include_str!("../../../examples/seed-2017.yaml"))
+        .unwrap()
+        .remove(0)
+        .config;
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/scenarios/seed-2017");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    // One per quickstart scenario.
+    assert_eq!(files.len(), SCENARIOS.len());
+    for f in files {
+        let s = Scenario::from_yaml(&std::fs::read_to_string(&f).unwrap()).unwrap();
+        let r = simulate(&config, &s).unwrap();
+        let o = uncovered(&r, PolicyName::Oracle);
+        for p in &r.policies {
+            assert!(o <= p.uncovered_unit_minutes, "{f:?} {}", p.policy.as_str());
+        }
+    }
+}
