@@ -464,8 +464,13 @@ impl World {
         let alive = self.od_alive();
         if desired > alive {
             let sc = env.scenario;
+            let jitter = jitter && sc.on_demand.launch_jitter_minutes > 0;
             let mut end = t;
-            for _ in 0..desired - alive {
+            // Without jitter every instance runs and registers at the same minute: one
+            // batch, whatever the count.
+            let draws = if jitter { desired - alive } else { 1 };
+            let each = if jitter { 1 } else { desired - alive };
+            for _ in 0..draws {
                 let j = if jitter {
                     self.od_rng.upto(sc.on_demand.launch_jitter_minutes)
                 } else {
@@ -481,9 +486,9 @@ impl World {
                     .iter_mut()
                     .find(|b| b.running_at == running_at && b.serve_at == serve_at)
                 {
-                    Some(b) => b.count += 1,
+                    Some(b) => b.count = b.count.saturating_add(each),
                     None => self.od.push(OdBatch {
-                        count: 1,
+                        count: each,
                         running_at,
                         serve_at,
                     }),
