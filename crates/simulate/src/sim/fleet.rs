@@ -1,0 +1,145 @@
+//! The Spot Fleet in one world: its instances as batches, `maintain` (launching up to
+//! the target and giving back what exceeds it), pool losses, and the interruption
+//! warnings it issues. The fleet sees the on-demand group only through the reservation
+//! target tracking reads, so every world has its own fleet.
+
+use super::world::{Env, World};
+
+/// Spot instances of one pool launched in the same minute that register in the same
+/// minute. Instance `k` of the batch has id `first_id + k`.
+#[derive(Debug, Clone)]
+pub(super) struct SpotBatch {
+    pub(super) first_id: u32,
+    pub(super) pool: usize,
+    pub(super) count: u32,
+    /// First minute the instances are registered in ECS (tasks can be placed).
+    pub(super) serve_at: u32,
+}
+
+/// A spot interruption warning for the instances of a batch.
+#[derive(Debug, Clone)]
+pub(super) struct Warning {
+    pub(super) first_id: u32,
+    pub(super) count: u32,
+    pub(super) instance_type: String,
+    /// Registered in the ECS cluster. An instance still launching has no container
+    /// instance yet: the reconciler does not find it.
+    pub(super) registered: bool,
+}
+
+impl World {
+    /// The fleet's `maintain` behaviour at minute `t`: launch up to the target, then
+    /// give back what exceeds it (see the crate docs).
+    pub(super) fn maintain(&mut self, env: &Env, t: u32) {
+        let pools = &env.pools;
+        let reg = env.scenario.ecs_registration_minutes;
+        let target = u64::from(self.target);
+        let mut in_flight = self.units_in_flight(env);
+        let mut units: Vec<u64> = vec![0; pools.len()];
+        for b in &self.spot {
+            units[b.pool] += u64::from(b.count) * u64::from(pools[b.pool].weight);
+        }
+        while in_flight < target {
+            let pick = (0..pools.len())
+                .filter(|&p| pools[p].spec.available_at(t))
+                .min_by(|&x, &y| {
+                    let key = |p: usize| {
+                        let spread = if env.lowest_price { 0 } else { units[p] };
+                        (spread, pools[p].price_per_unit(), pools[p].order)
+                    };
+                    let (kx, ky) = (key(x), key(y));
+                    kx.0.cmp(&ky.0)
+                        .then(kx.1.total_cmp(&ky.1))
+                        .then(kx.2.cmp(&ky.2))
+                });
+            let Some(p) = pick else { break };
+            let w = u64::from(pools[p].weight);
+            // The warm start: instances present at minute 0 are already registered.
+            let serve_at = if t == 0 {
+                0
+            } else {
+                t.saturating_add(pools[p].spec.launch_latency_minutes)
+                    .saturating_add(self.spot_rng.upto(pools[p].spec.launch_jitter_minutes))
+                    .saturating_add(reg)
+            };
+            match self.spot.last_mut() {
+                Some(b)
+                    if b.pool == p
+                        && b.serve_at == serve_at
+                        && b.first_id.saturating_add(b.count) == self.next_id =>
+                {
+                    b.count += 1
+                }
+                _ => self.spot.push(SpotBatch {
+                    first_id: self.next_id,
+                    pool: p,
+                    count: 1,
+                    serve_at,
+                }),
+            }
+            self.next_id = self.next_id.saturating_add(1);
+            in_flight += w;
+            units[p] += w;
+        }
+        // Excess: terminate what is not needed, launching ones first, then the most
+        // expensive per unit, while the target stays met.
+        loop {
+            let victim = self
+                .spot
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| in_flight - u64::from(pools[b.pool].weight) >= target)
+                .max_by(|(ix, x), (iy, y)| {
+                    (x.serve_at > t)
+                        .cmp(&(y.serve_at > t))
+                        .then(
+                            pools[x.pool]
+                                .price_per_unit()
+                                .total_cmp(&pools[y.pool].price_per_unit()),
+                        )
+                        .then(ix.cmp(iy))
+                })
+                .map(|(k, _)| k);
+            let Some(k) = victim else { break };
+            let w = u64::from(pools[self.spot[k].pool].weight);
+            // The same batch stays the victim while it is eligible: remove at once.
+            let n = ((in_flight - target) / w).min(u64::from(self.spot[k].count));
+            in_flight -= n * w;
+            self.spot[k].count -= n as u32;
+            if self.spot[k].count == 0 {
+                self.spot.remove(k);
+            }
+        }
+    }
+
+    /// The fleet's minute `t`: target tracking, interruptions, `maintain`, and the
+    /// interruption warnings issued this minute. Returns (target changed, warnings).
+    pub(super) fn fleet_step(&mut self, env: &Env, t: u32) -> (bool, Vec<Warning>) {
+        let changed = self.track(env, t);
+        let pools = &env.pools;
+        // Pools lost now interrupt their instances (launching ones too).
+        self.spot.retain(|b| pools[b.pool].spec.available_at(t));
+        self.maintain(env, t);
+        // Warnings: every instance (running or launching) of a pool lost `warn` minutes
+        // from now; at minute 0 also those of pools lost sooner than that.
+        let warn = env.scenario.warning_minutes;
+        let lost_from = if t == 0 { 1 } else { t.saturating_add(warn) };
+        let warned = if warn == 0 {
+            Vec::new()
+        } else {
+            self.spot
+                .iter()
+                .filter(|b| {
+                    (lost_from..=t.saturating_add(warn)).any(|s| pools[b.pool].spec.lost_at(s))
+                })
+                .map(|b| Warning {
+                    first_id: b.first_id,
+                    count: b.count,
+                    instance_type: pools[b.pool].spec.instance_type.clone(),
+                    registered: b.serve_at <= t,
+                })
+                .collect()
+        };
+        (changed, warned)
+    }
+}
