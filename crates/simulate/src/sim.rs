@@ -72,9 +72,10 @@ pub fn simulate(config: &StackConfig, scenario: &Scenario) -> Result<Report, Con
     let pdefault = settings
         .policy()
         .map_err(|e| ConfigError::at("", format!("the config's on_demand.weight: {e}")))?;
-    let interruptions = settings
-        .cluster
-        .is_some()
+    // Warnings reach the Lambda only through the rules `interruptions.enabled` adds.
+    let interruptions = config
+        .interruptions
+        .enabled
         .then(|| settings.interruption_policy());
     policies.push(run(
         &env,
