@@ -407,8 +407,11 @@ fn every_subcommand_has_help_with_an_example_and_completions_exist() {
         "graph",
         "schema",
         "completions",
+        "reconciler build",
     ] {
-        let o = spotcover(&[sub, "--help"]);
+        let mut args: Vec<&str> = sub.split(' ').collect();
+        args.push("--help");
+        let o = spotcover(&args);
         assert!(o.status.success(), "{sub}");
         assert!(
             String::from_utf8(o.stdout).unwrap().contains("Example"),
