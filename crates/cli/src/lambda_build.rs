@@ -44,6 +44,7 @@ fn cargo_home() -> PathBuf {
 
 /// A cargo command with the pinned toolchain and none of the environment a surrounding
 /// cargo (when this runs in a build script) or the user set that could change the bytes.
+/// `RUSTUP_*` stays (`RUSTUP_HOME`, `RUSTUP_AUTO_INSTALL=0`), but for the toolchain.
 fn cargo(root: &Path, toolchain: &str) -> Command {
     tool("cargo", root, toolchain)
 }
@@ -61,7 +62,9 @@ fn tool(name: &str, root: &Path, toolchain: &str) -> Command {
             || key.starts_with("CARGO_REGISTRY_");
         let drop = key.starts_with("CARGO")
             || key.starts_with("__CARGO")
-            || key.starts_with("RUST")
+            || key.starts_with("RUSTC")
+            || key.starts_with("RUSTDOC")
+            || key == "RUSTFLAGS"
             || key.starts_with("DEP_")
             || key.starts_with("CC")
             || key.starts_with("CXX")
@@ -84,9 +87,6 @@ fn tool(name: &str, root: &Path, toolchain: &str) -> Command {
         if drop && !keep {
             cmd.env_remove(key);
         }
-    }
-    if let Some(home) = std::env::var_os("RUSTUP_HOME") {
-        cmd.env("RUSTUP_HOME", home);
     }
     // The venv holds cargo-zigbuild and zig (tools/setup).
     let path = std::env::var_os("PATH").unwrap_or_default();
