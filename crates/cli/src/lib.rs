@@ -2,4 +2,7 @@
 
 pub mod asset;
 pub mod cli;
+// Shared with build.rs, which uses all of it.
+#[allow(dead_code)]
+mod lambda_build;
 pub mod synth;
