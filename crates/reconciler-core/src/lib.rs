@@ -81,6 +81,8 @@
 //! instance type missing from the fleet's weights counts as the largest fleet
 //! weight. See [`decide_interruption`] for the rules.
 
+pub mod drain;
+
 use serde::Serialize;
 
 /// Seconds since the Unix epoch.
