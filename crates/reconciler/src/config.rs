@@ -23,6 +23,10 @@ pub const ENV_CLUSTER: &str = "SPOTCOVER_CLUSTER";
 pub const ENV_SPOT_WEIGHTS: &str = "SPOTCOVER_SPOT_WEIGHTS";
 /// `true` or `false` (default): drain and cover on rebalance recommendations too.
 pub const ENV_DRAIN_ON_REBALANCE: &str = "SPOTCOVER_DRAIN_ON_REBALANCE";
+/// Name of the on-demand group's `EC2_INSTANCE_TERMINATING` lifecycle hook; optional.
+pub const ENV_LIFECYCLE_HOOK: &str = "SPOTCOVER_LIFECYCLE_HOOK";
+/// The hook's heartbeat timeout in seconds, 30 to 7200 (default 900).
+pub const ENV_HOOK_TIMEOUT: &str = "SPOTCOVER_HOOK_TIMEOUT_SECONDS";
 
 /// A configuration value that is missing or unusable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,6 +51,8 @@ pub struct Config {
     pub cluster: Option<String>,
     /// Spot weights and the rebalance switch.
     pub interruption: InterruptionPolicy,
+    /// The lifecycle hook (scale-in drain of the group).
+    pub drain: crate::drain::DrainSettings,
 }
 
 /// Parses `type=units,...`: types non-empty and distinct, units integers >= 1.
@@ -156,6 +162,7 @@ impl Config {
             policy,
             cluster: non_empty(get(ENV_CLUSTER)),
             interruption,
+            drain: crate::drain::DrainSettings::from_lookup(&get)?,
         })
     }
 

@@ -19,6 +19,7 @@
 
 pub mod api;
 pub mod config;
+pub mod drain;
 pub mod event;
 pub mod sdk;
 
@@ -28,7 +29,7 @@ use spotcover_reconciler_core::{
     Action, Datapoint, Decision, EpochSeconds, GroupState, Observation, Policy, decide,
 };
 
-pub use api::{ApiError, CapacityApi, ClusterApi, ContainerInstanceInfo, SetOutcome};
+pub use api::{ApiError, CapacityApi, ClusterApi, ContainerInstanceInfo, DrainApi, SetOutcome};
 pub use config::{Config, ConfigError};
 pub use event::{EventError, InstanceNotice, Invocation};
 use spotcover_reconciler_core::{
@@ -135,6 +136,10 @@ pub struct Report {
     /// Only for EC2 instance notices (absent from the line otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interruption: Option<InterruptionReport>,
+    /// Only when draining was considered: lifecycle hook events, and scheduled
+    /// runs with a cluster (absent from the line otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drain: Option<drain::DrainReport>,
 }
 
 /// The part of the log line about an EC2 instance notice.
@@ -172,6 +177,7 @@ impl Report {
             error: None,
             api_calls: 0,
             interruption: None,
+            drain: None,
         }
     }
 
@@ -261,7 +267,7 @@ pub async fn reconcile<A: CapacityApi>(
 
 /// Handles one invocation event: the fleet id of the event wins over the
 /// configured one; EC2 instance notices go to [`handle_notice`].
-pub async fn handle_event<A: CapacityApi + ClusterApi>(
+pub async fn handle_event<A: CapacityApi + ClusterApi + DrainApi>(
     api: &A,
     config: Result<Config, ConfigError>,
     event: &Value,
@@ -278,18 +284,21 @@ pub async fn handle_event<A: CapacityApi + ClusterApi>(
         Ok(Invocation::Instance(notice)) => {
             return handle_notice(api, &config, &notice, now, dry_run).await;
         }
+        Ok(Invocation::Lifecycle(ev)) => {
+            return drain::handle_lifecycle(api, &config, &ev, now, dry_run).await;
+        }
         Err(e) => {
             let mut r = r.fail(&e.into());
             r.group = Some(config.group_name);
             return r;
         }
     };
-    let Some(fleet_id) = from_event.or(config.fleet_id) else {
+    let Some(fleet_id) = from_event.or(config.fleet_id.clone()) else {
         let mut r = r.fail(&Error::NoFleetId);
         r.group = Some(config.group_name);
         return r;
     };
-    reconcile(
+    let mut r = reconcile(
         api,
         &fleet_id,
         &config.group_name,
@@ -297,7 +306,9 @@ pub async fn handle_event<A: CapacityApi + ClusterApi>(
         now,
         dry_run,
     )
-    .await
+    .await;
+    drain::scheduled_pass(api, &config, &mut r).await;
+    r
 }
 
 /// Handles an interruption warning or rebalance recommendation (see the crate docs).

@@ -294,6 +294,7 @@ fn notice_config(
             spot_weights: config::parse_weights("m6i.large=2,m5.large=2,m6i.xlarge=4").unwrap(),
             drain_on_rebalance: rebalance,
         },
+        drain: Default::default(),
     })
 }
 

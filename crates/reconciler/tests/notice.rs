@@ -23,6 +23,7 @@ fn config(cluster: Option<&str>, rebalance: bool) -> Result<Config, ConfigError>
             spot_weights: parse_weights("m6i.large=2,m5.large=2,m6i.xlarge=4").unwrap(),
             drain_on_rebalance: rebalance,
         },
+        drain: Default::default(),
     })
 }
 
