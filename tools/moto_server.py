@@ -12,6 +12,10 @@
    (decrementing the desired capacity the scale-in had lowered). Anything else answers
    AWS's refusal, a `ValidationError` "No active Lifecycle Action found with instance ID
    ...". Every call is printed to the server log.
+3. moto's ECS `DeleteAttributes` deletes a custom attribute only when the request carries its
+   value; AWS says to give the name and target, not the value ("For custom attributes,
+   specify the attribute name and target ID, but don't specify the value"). Without a value,
+   this deletes the attribute whatever its value.
 
 Everything else, and every other answer, is moto's.
 
@@ -19,11 +23,13 @@ Usage: python tools/moto_server.py -H 127.0.0.1 -p PORT   (moto_server's flags)
 """
 
 import sys
+import threading
 
 from moto.autoscaling.exceptions import ValidationError
 from moto.autoscaling.responses import AutoScalingResponse
 from moto.core.responses import EmptyResult
 from moto.ec2.models import ec2_backends
+from moto.ecs.models import EC2ContainerServiceBackend
 from moto.ec2.models.spot_requests import SpotFleetRequest
 from moto.server import main
 
@@ -46,9 +52,16 @@ SpotFleetRequest.create_from_cloudformation_json = classmethod(create_from_cloud
 TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
 # (group, hook, instance id, result) of every completed action, in order.
 COMPLETED_LIFECYCLE_ACTIONS = []
+# moto serves requests on threads; AWS completes an action once, atomically.
+_LIFECYCLE_LOCK = threading.Lock()
 
 
 def complete_lifecycle_action(self):
+    with _LIFECYCLE_LOCK:
+        return _complete_lifecycle_action(self)
+
+
+def _complete_lifecycle_action(self):
     group_name = self._get_param("AutoScalingGroupName")
     hook_name = self._get_param("LifecycleHookName")
     instance_id = self._get_param("InstanceId")
@@ -76,6 +89,20 @@ def complete_lifecycle_action(self):
 
 
 AutoScalingResponse.complete_lifecycle_action = complete_lifecycle_action
+
+_moto_delete_attribute = EC2ContainerServiceBackend._delete_attribute
+
+
+def _delete_attribute(self, cluster_name, name, value=None, target_id=None, target_type=None):
+    if value is None:
+        arn = (target_id or "").rsplit("/", 1)[-1]
+        instances = self.container_instances.get(cluster_name, {})
+        if arn in instances and name in instances[arn].attributes:
+            value = instances[arn].attributes[name]
+    return _moto_delete_attribute(self, cluster_name, name, value, target_id, target_type)
+
+
+EC2ContainerServiceBackend._delete_attribute = _delete_attribute
 
 if __name__ == "__main__":
     main(sys.argv[1:])
