@@ -19,6 +19,7 @@
 
 pub mod api;
 pub mod config;
+pub mod cover;
 pub mod drain;
 pub mod event;
 pub mod sdk;
@@ -385,8 +386,9 @@ pub async fn handle_notice<A: CapacityApi + ClusterApi>(
     let ci = ContainerInstance {
         status: InstanceStatus::parse(&info.status),
         instance_type: info.instance_type.clone(),
-        covered: info.covered.is_some(),
+        covered: cover::is_final(info.covered.as_deref()),
     };
+    let mut claim = info.covered.as_deref().and_then(cover::parse_claim);
     let arn = info.arn.clone();
     ir.container_instance = Some(info);
 
@@ -398,7 +400,17 @@ pub async fn handle_notice<A: CapacityApi + ClusterApi>(
         match api.describe_group(&config.group_name).await {
             Ok(g) => {
                 ir.group_state = Some(g);
-                d = decide(Some(&ci), Some(&g));
+                // Another handler's claim, read after the group (see `cover`).
+                r.api_calls += 1;
+                let mut ci = ci.clone();
+                match cover::recheck(api, cluster, &arn).await {
+                    Ok(cover::Recheck::Free) => claim = None,
+                    Ok(cover::Recheck::Claimed(base)) => claim = Some(base),
+                    Ok(cover::Recheck::Covered) => ci.covered = true,
+                    Err(e) => return done(r, ir, Some(e.into())),
+                }
+                d = decide(Some(&ci), Some(&cover::base_group(&g, claim)));
+                d.action = cover::at_least(d.action, g.desired);
             }
             // Still drain (the decision without a group), then report the error.
             Err(e) => err = Some(Error::from(e)),
@@ -420,6 +432,17 @@ pub async fn handle_notice<A: CapacityApi + ClusterApi>(
         honor_cooldown,
     } = d.action
     {
+        if claim.is_none()
+            && let Some(g) = ir.group_state
+        {
+            r.api_calls += 1;
+            if let Err(e) = api
+                .mark_covered(cluster, &arn, &cover::claim_value(g.desired))
+                .await
+            {
+                return done(r, ir, Some(e.into()));
+            }
+        }
         r.api_calls += 1;
         match api
             .set_desired(&config.group_name, desired, honor_cooldown)
