@@ -5,6 +5,9 @@
 //! and Auto Scaling `DescribeAutoScalingGroups`, concurrently) -> decide ->
 //! apply (`SetDesiredCapacity`, only when the decision says so) -> one JSON
 //! [`Report`] line on stdout. At most 3 AWS calls; 2 when nothing changes.
+//! With `SPOTCOVER_CLUSTER` set, the run then drains before scale-in
+//! ([`drain::scheduled_pass`]): 2 more reads (`ListContainerInstances` +
+//! `DescribeContainerInstances`) when nothing drains.
 //!
 //! An EC2 spot interruption warning (or, when configured, a rebalance
 //! recommendation) instead: find the instance's container instance in the

@@ -115,6 +115,8 @@ pub struct FakeDrain {
     pub terminated: Vec<String>,
     /// When set, every drain call fails with this error.
     pub error: Option<ApiError>,
+    /// When set, `CompleteLifecycleAction` fails with this error.
+    pub complete_error: Option<ApiError>,
 }
 
 impl FakeApi {
@@ -256,6 +258,9 @@ impl DrainApi for FakeApi {
             hook: hook.to_owned(),
             instance_id: instance_id.to_owned(),
         })?;
+        if let Some(e) = d.complete_error.clone() {
+            return Err(e);
+        }
         let key = (group.to_owned(), hook.to_owned(), instance_id.to_owned());
         match d.lifecycle_actions.iter().position(|a| *a == key) {
             Some(i) => {

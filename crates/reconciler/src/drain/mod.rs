@@ -373,8 +373,8 @@ impl<A: DrainApi> Run<'_, A> {
                     CompleteReason::NotInCluster => (Why::NotInCluster, "not in cluster".into()),
                 };
                 let e = entry(&m, Step::CompleteLifecycleAction, why, msg);
-                self.complete(hook, e).await;
-                if delete_mark && !self.dry_run {
+                // Keep the mark when the completion failed: the next run retries.
+                if self.complete(hook, e).await && delete_mark {
                     self.calls += 1;
                     if let Err(err) = self
                         .api
@@ -389,15 +389,17 @@ impl<A: DrainApi> Run<'_, A> {
         Some(m)
     }
 
-    async fn complete(&mut self, hook: &str, mut e: InstanceReport) {
+    /// Completes the lifecycle action; true iff it is done (by this call or
+    /// an earlier one).
+    async fn complete(&mut self, hook: &str, mut e: InstanceReport) -> bool {
         let Some(id) = e.instance_id.clone() else {
             e.error = Some("the container instance names no EC2 instance".into());
             self.report.instances.push(e);
-            return;
+            return false;
         };
         if self.dry_run {
             self.push(e, Ok(()));
-            return;
+            return false;
         }
         self.calls += 1;
         match self
@@ -408,10 +410,12 @@ impl<A: DrainApi> Run<'_, A> {
             Ok(c) => {
                 e.already_completed = c == Completion::NoActiveAction;
                 self.push(e, Ok(()));
+                true
             }
             Err(err) => {
                 let msg = self.fail(err);
                 self.push(e, Err(msg));
+                false
             }
         }
     }
