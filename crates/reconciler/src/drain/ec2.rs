@@ -48,7 +48,16 @@ impl std::fmt::Debug for Ec2Query {
 
 fn connector() -> std::sync::Arc<aws_smithy_http_client::Connector> {
     use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    use aws_smithy_runtime_api::client::http::HttpConnectorSettings;
+    use std::time::Duration;
+    // Connect timeout as the SDK's default (3.1 s); a read timeout, so a hung
+    // call cannot outlive the invocation.
+    let settings = HttpConnectorSettings::builder()
+        .connect_timeout(Duration::from_millis(3100))
+        .read_timeout(Duration::from_secs(20))
+        .build();
     aws_smithy_http_client::Connector::builder()
+        .connector_settings(settings)
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .build()
         .into()
