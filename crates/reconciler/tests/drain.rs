@@ -732,7 +732,11 @@ fn attribute_names_and_values_follow_the_ecs_rules() {
 /// only an ACTIVE instance can be set DRAINING, a drained one can be set
 /// ACTIVE again; the answer carries the container instances as updated.
 /// `DescribeContainerInstances` gives `runningTasksCount`; `PutAttributes` and
-/// `DeleteAttributes` add and remove a custom attribute; `ListContainerInstances`
+/// `DeleteAttributes` add and remove a custom attribute (DeleteAttributes,
+/// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteAttributes.html:
+/// "For custom attributes, specify the attribute name and target ID, but don't
+/// specify the value", which is what the adapter sends); `ListContainerInstances`
+/// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListContainerInstances.html)
 /// without a status lists every status but INACTIVE.
 #[tokio::test]
 async fn ecs_drain_calls_against_moto() {

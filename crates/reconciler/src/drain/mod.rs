@@ -793,6 +793,10 @@ mod tests {
         );
     }
 
+    /// PutLifecycleHook `HeartbeatTimeout` (Amazon EC2 Auto Scaling API
+    /// Reference, https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_PutLifecycleHook.html):
+    /// "The range is from 30 to 7200 seconds. The default value is 3600 seconds"
+    /// (the template's default is 900).
     #[test]
     fn hook_settings_default_and_bounds() {
         let get = |pairs: &'static [(&'static str, &'static str)]| {
