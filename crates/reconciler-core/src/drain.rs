@@ -216,8 +216,8 @@ pub enum SurplusBasis {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SurplusPlan {
     pub basis: SurplusBasis,
-    /// Fleet units of the spot container instances in the cluster (ACTIVE or
-    /// DRAINING, of a type with a known weight).
+    /// Fleet units of the spot container instances in the cluster that are
+    /// ACTIVE or marked as surplus (of a type with a known weight).
     pub registered_units: u32,
     /// Surplus in fleet units (0 when in doubt).
     pub surplus_units: u32,
@@ -253,7 +253,9 @@ impl SurplusPlan {
 ///   ACTIVE or DRAINING and a type with a weight; nothing else is ever touched
 ///   (the on-demand group's instances, instances drained for an interruption
 ///   notice, unknown types).
-/// - `registered` = the units of all spot instances; `surplus =
+/// - `registered` = the units of the spot instances that are ACTIVE or marked
+///   (a DRAINING one without the mark is leaving anyway: an interruption
+///   notice, an operator); `surplus =
 ///   floor(min(fulfilled, registered) - target)`, at least 0. `registered`
 ///   makes it conservative while the metric still counts instances already
 ///   terminated (FulfilledCapacity lags) and ignores instances not yet
@@ -286,7 +288,12 @@ pub fn plan_surplus(
         })
         .filter_map(|m| weight_of(m).map(|w| (m, w)))
         .collect();
-    let registered: u32 = spot.iter().fold(0u32, |acc, (_, w)| acc.saturating_add(*w));
+    // A DRAINING instance without the mark is leaving for another reason (a
+    // spot interruption, an operator): not capacity to count on.
+    let registered: u32 = spot
+        .iter()
+        .filter(|(m, _)| m.status == InstanceStatus::Active || m.surplus_mark.is_some())
+        .fold(0u32, |acc, (_, w)| acc.saturating_add(*w));
     let (basis, surplus) = match fleet {
         Some((target, fulfilled))
             if target.is_finite() && fulfilled.is_finite() && target >= 0.0 =>

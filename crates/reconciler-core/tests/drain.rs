@@ -276,7 +276,21 @@ fn only_spot_instances_of_known_weight_are_touched() {
         spot("leaving", "m6i.large", Other, 0, true),
     ];
     let p = plan_surplus(&weights(), Some((0.0, 100.0)), &ms);
-    assert_eq!(p.registered_units, 2, "only the interrupted one counts");
+    assert_eq!(p.registered_units, 0, "none counts");
+    assert!(!p.acts(), "{p:?}");
+}
+
+#[test]
+fn an_instance_draining_for_another_reason_is_not_counted_as_capacity() {
+    // 3 instances of 2 units, one of them drained by its spot interruption
+    // notice: 4 units stay, target 4, no surplus (the metric still says 6).
+    let ms = [
+        spot("a", "m6i.large", Active, 1, false),
+        spot("b", "m6i.large", Active, 1, false),
+        spot("interrupted", "m6i.large", Draining, 1, false),
+    ];
+    let p = plan_surplus(&weights(), Some((4.0, 6.0)), &ms);
+    assert_eq!((p.registered_units, p.surplus_units), (4, 0));
     assert!(!p.acts(), "{p:?}");
 }
 
