@@ -44,6 +44,8 @@ pub fn settings<V>(c: &StackConfig, fleet: V, group: V, cluster: V) -> Settings<
         cluster: None,
         spot_weights: Vec::new(),
         drain_on_rebalance: None,
+        lifecycle_hook: None,
+        hook_timeout_secs: None,
     };
     interruptions::settings(c, cluster, &mut s);
     s
