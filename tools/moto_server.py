@@ -1,22 +1,41 @@
-"""moto server, with one gap in its CloudFormation support filled.
+"""moto server, with four gaps filled.
 
-moto's handler for AWS::EC2::SpotFleet reads only `LaunchSpecifications`, although its EC2
-backend already takes `LaunchTemplateConfigs` (as RequestSpotFleet over the API does).
-spotcover's default fleet uses launch templates, so this forwards that one property to
-moto's own backend. moto's backend reads only the first override of each config; a real
-fleet treats every override as a pool of its own, so each override is passed as a config
-of its own (moto then lists one launch specification per instance type and subnet, and
-launches into each subnet id as given). moto's AWS::AutoScaling::AutoScalingGroup handler
-ignores `LifecycleHookSpecificationList`; each hook in it is created with moto's own
-PutLifecycleHook. Everything else, and every answer, is moto's.
+1. moto's handler for AWS::EC2::SpotFleet reads only `LaunchSpecifications`, although its EC2
+   backend already takes `LaunchTemplateConfigs` (as RequestSpotFleet over the API does).
+   spotcover's default fleet uses launch templates, so this forwards that one property to
+   moto's own backend. moto's backend reads only the first override of each config; a real
+   fleet treats every override as a pool of its own, so each override is passed as a config
+   of its own (moto then lists one launch specification per instance type and subnet, and
+   launches into each subnet id as given).
+2. moto's AWS::AutoScaling::AutoScalingGroup handler ignores `LifecycleHookSpecificationList`;
+   each hook in it is created with moto's own PutLifecycleHook.
+3. moto has no Auto Scaling `CompleteLifecycleAction` (and never puts an instance into
+   `Terminating:Wait`). This adds it over moto's own state: a terminate action is pending for
+   an instance that is in the group while the group has that `EC2_INSTANCE_TERMINATING`
+   hook, until it is completed once. Completing it lets the termination proceed, as AWS
+   does after the wait: moto terminates the instance and removes it from the group
+   (decrementing the desired capacity the scale-in had lowered). Anything else answers
+   AWS's refusal, a `ValidationError` "No active Lifecycle Action found with instance ID
+   ...". Every call is printed to the server log.
+4. moto's ECS `DeleteAttributes` deletes a custom attribute only when the request carries its
+   value; AWS says to give the name and target, not the value ("For custom attributes,
+   specify the attribute name and target ID, but don't specify the value"). Without a value,
+   this deletes the attribute whatever its value.
+
+Everything else, and every other answer, is moto's.
 
 Usage: python tools/moto_server.py -H 127.0.0.1 -p PORT   (moto_server's flags)
 """
 
 import sys
+import threading
 
+from moto.autoscaling.exceptions import ValidationError
 from moto.autoscaling.models import FakeAutoScalingGroup, autoscaling_backends
+from moto.autoscaling.responses import AutoScalingResponse
+from moto.core.responses import EmptyResult
 from moto.ec2.models import ec2_backends
+from moto.ecs.models import EC2ContainerServiceBackend
 from moto.ec2.models.spot_requests import SpotFleetRequest
 from moto.server import main
 
@@ -65,6 +84,61 @@ def create_group_with_hooks(cls, resource_name, cloudformation_json, account_id,
 
 
 FakeAutoScalingGroup.create_from_cloudformation_json = classmethod(create_group_with_hooks)
+
+TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
+# (group, hook, instance id, result) of every completed action, in order.
+COMPLETED_LIFECYCLE_ACTIONS = []
+# moto serves requests on threads; AWS completes an action once, atomically.
+_LIFECYCLE_LOCK = threading.Lock()
+
+
+def complete_lifecycle_action(self):
+    with _LIFECYCLE_LOCK:
+        return _complete_lifecycle_action(self)
+
+
+def _complete_lifecycle_action(self):
+    group_name = self._get_param("AutoScalingGroupName")
+    hook_name = self._get_param("LifecycleHookName")
+    instance_id = self._get_param("InstanceId")
+    result = self._get_param("LifecycleActionResult")
+    backend = self.autoscaling_backend
+    group = backend.autoscaling_groups.get(group_name)
+    hook = backend.lifecycle_hooks.get(f"{group_name}_{hook_name}")
+    in_group = group is not None and any(s.instance.id == instance_id for s in group.instance_states)
+    pending = (
+        hook is not None
+        and hook.lifecycle_transition == TERMINATING
+        and in_group
+        and (group_name, hook_name, instance_id) not in [c[:3] for c in COMPLETED_LIFECYCLE_ACTIONS]
+    )
+    print(f"spotcover: CompleteLifecycleAction {group_name} {hook_name} {instance_id} {result}: "
+          f"{'completed' if pending else 'no active action'}", file=sys.stderr, flush=True)
+    if not pending:
+        raise ValidationError(f"No active Lifecycle Action found with instance ID {instance_id}")
+    if result not in ("CONTINUE", "ABANDON"):
+        raise ValidationError(f"Invalid LifecycleActionResult {result}")
+    COMPLETED_LIFECYCLE_ACTIONS.append((group_name, hook_name, instance_id, result))
+    # A terminating instance terminates after the wait with either result.
+    backend.terminate_instance(instance_id, should_decrement=True)
+    return EmptyResult()
+
+
+AutoScalingResponse.complete_lifecycle_action = complete_lifecycle_action
+
+_moto_delete_attribute = EC2ContainerServiceBackend._delete_attribute
+
+
+def _delete_attribute(self, cluster_name, name, value=None, target_id=None, target_type=None):
+    if value is None:
+        arn = (target_id or "").rsplit("/", 1)[-1]
+        instances = self.container_instances.get(cluster_name, {})
+        if arn in instances and name in instances[arn].attributes:
+            value = instances[arn].attributes[name]
+    return _moto_delete_attribute(self, cluster_name, name, value, target_id, target_type)
+
+
+EC2ContainerServiceBackend._delete_attribute = _delete_attribute
 
 if __name__ == "__main__":
     main(sys.argv[1:])

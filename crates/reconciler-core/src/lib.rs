@@ -92,6 +92,7 @@
 
 use serde::Serialize;
 
+pub mod drain;
 mod interruption;
 pub mod settings;
 mod shortfall;
@@ -192,6 +193,32 @@ impl Action {
             Action::SetDesired { desired, .. } => desired,
         }
     }
+}
+
+/// `at` moved back by `secs`, saturating: the one conversion of a duration into an
+/// epoch offset, shared by the decisions and the metrics window.
+pub(crate) fn seconds_before(at: EpochSeconds, secs: u64) -> EpochSeconds {
+    at.saturating_sub(i64::try_from(secs).unwrap_or(i64::MAX))
+}
+
+/// `at` moved forward by `secs`, saturating.
+pub(crate) fn seconds_after(at: EpochSeconds, secs: u64) -> EpochSeconds {
+    at.saturating_add(i64::try_from(secs).unwrap_or(i64::MAX))
+}
+
+/// Relative tolerance when fleet units are rounded to whole numbers: float noise such
+/// as 8.000000001 units at weight 4 is 2 instances, not 3.
+const ROUNDING_TOLERANCE: f64 = 1e-9;
+
+/// `x` rounded up to a whole number, within [`ROUNDING_TOLERANCE`].
+pub(crate) fn round_up(x: f64) -> f64 {
+    (x - x.abs() * ROUNDING_TOLERANCE).ceil()
+}
+
+/// `x` rounded down to a whole number, within [`ROUNDING_TOLERANCE`] (2.999999999
+/// units are 3).
+pub(crate) fn round_down(x: f64) -> f64 {
+    (x + x.abs() * ROUNDING_TOLERANCE).floor()
 }
 
 impl GroupState {

@@ -9,9 +9,10 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use crate::drain::{DEFAULT_HOOK_TIMEOUT_SECS, HOOK_TIMEOUT_RANGE};
 use crate::{
     DEFAULT_QUIET_PERIOD_SECS, DEFAULT_STALE_AFTER_SECS, EpochSeconds, InterruptionPolicy,
-    InvalidPolicy, Policy,
+    InvalidPolicy, Policy, seconds_before,
 };
 
 /// The environment variable names.
@@ -32,6 +33,10 @@ pub mod env {
     pub const SPOT_WEIGHTS: &str = "SPOTCOVER_SPOT_WEIGHTS";
     /// `true` or `false` (default): drain and cover on rebalance recommendations too.
     pub const DRAIN_ON_REBALANCE: &str = "SPOTCOVER_DRAIN_ON_REBALANCE";
+    /// Name of the on-demand group's `EC2_INSTANCE_TERMINATING` lifecycle hook; optional.
+    pub const LIFECYCLE_HOOK: &str = "SPOTCOVER_LIFECYCLE_HOOK";
+    /// The hook's heartbeat timeout in seconds, 30 to 7200 (default 900).
+    pub const HOOK_TIMEOUT_SECONDS: &str = "SPOTCOVER_HOOK_TIMEOUT_SECONDS";
 }
 
 /// Extra look-back beyond `max(quiet, stale_after)`: one 5-minute metric period, so the
@@ -47,10 +52,7 @@ pub fn metrics_lookback_secs(policy: &Policy) -> u64 {
 /// The metrics window asked of CloudWatch: `[now - max(Q, S) - 300, now + 60)`.
 pub fn metrics_window(policy: &Policy, now: EpochSeconds) -> (EpochSeconds, EpochSeconds) {
     let back = metrics_lookback_secs(policy);
-    (
-        now.saturating_sub(i64::try_from(back).unwrap_or(i64::MAX)),
-        now + 60,
-    )
+    (seconds_before(now, back), now + 60)
 }
 
 /// What the reconciler is told. `V` is how a handle is written: a name at run time
@@ -78,6 +80,12 @@ pub struct Settings<V = String> {
     pub spot_weights: Vec<(String, u32)>,
     /// Drain and cover on rebalance recommendations; `None`: false.
     pub drain_on_rebalance: Option<bool>,
+    /// The on-demand group's `EC2_INSTANCE_TERMINATING` lifecycle hook; `None`: no hook,
+    /// lifecycle events are refused and scheduled runs complete no lifecycle action.
+    pub lifecycle_hook: Option<V>,
+    /// The hook's heartbeat timeout, seconds, within [`HOOK_TIMEOUT_RANGE`]; `None`:
+    /// [`DEFAULT_HOOK_TIMEOUT_SECS`].
+    pub hook_timeout_secs: Option<u64>,
 }
 
 /// A variable that is missing or unusable.
@@ -122,6 +130,11 @@ impl<V> Settings<V> {
         }
     }
 
+    /// The hook's heartbeat timeout, with the default applied.
+    pub fn hook_timeout(&self) -> u64 {
+        self.hook_timeout_secs.unwrap_or(DEFAULT_HOOK_TIMEOUT_SECS)
+    }
+
     /// The variables to set, in [`mod@env`]'s order; unset ones are left out.
     pub fn to_env(&self) -> Vec<(&'static str, V)>
     where
@@ -151,6 +164,12 @@ impl<V> Settings<V> {
         }
         if let Some(d) = self.drain_on_rebalance {
             out.push((env::DRAIN_ON_REBALANCE, text(d.to_string())));
+        }
+        if let Some(h) = &self.lifecycle_hook {
+            out.push((env::LIFECYCLE_HOOK, h.clone()));
+        }
+        if let Some(t) = self.hook_timeout_secs {
+            out.push((env::HOOK_TIMEOUT_SECONDS, text(t.to_string())));
         }
         out
     }
@@ -189,6 +208,22 @@ impl Settings<String> {
             seconds,
             get(env::STALE_AFTER_SECONDS),
         )?;
+        let (low, high) = HOOK_TIMEOUT_RANGE;
+        let hook_timeout = "a whole number of seconds from 30 to 7200";
+        let hook_timeout_secs = number::<u64>(
+            env::HOOK_TIMEOUT_SECONDS,
+            hook_timeout,
+            get(env::HOOK_TIMEOUT_SECONDS),
+        )?;
+        if let Some(t) = hook_timeout_secs
+            && !(low..=high).contains(&t)
+        {
+            return Err(SettingsError::Invalid {
+                name: env::HOOK_TIMEOUT_SECONDS,
+                want: hook_timeout,
+                got: t.to_string(),
+            });
+        }
         if on_demand_weight == 0 {
             return Err(SettingsError::Invalid {
                 name: env::ON_DEMAND_WEIGHT,
@@ -205,6 +240,8 @@ impl Settings<String> {
             cluster: non_empty(get(env::CLUSTER)),
             spot_weights: parse_weights(&get(env::SPOT_WEIGHTS).unwrap_or_default())?,
             drain_on_rebalance: boolean(env::DRAIN_ON_REBALANCE, get(env::DRAIN_ON_REBALANCE))?,
+            lifecycle_hook: non_empty(get(env::LIFECYCLE_HOOK)),
+            hook_timeout_secs,
         })
     }
 }
@@ -278,89 +315,4 @@ fn number<T: std::str::FromStr>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::BTreeMap;
-
-    fn every_variable_set() -> Settings {
-        Settings {
-            fleet_id: Some("sfr-0123-abcd".into()),
-            group_name: "spotcover-quickstart-OnDemandGroup".into(),
-            on_demand_weight: 4,
-            quiet_period_secs: Some(60),
-            stale_after_secs: Some(300),
-            cluster: Some("spotcover-quickstart".into()),
-            spot_weights: vec![("m6i.xlarge".into(), 4), ("m5.large".into(), 2)],
-            drain_on_rebalance: Some(true),
-        }
-    }
-
-    fn read_back(s: &Settings) -> Result<Settings, SettingsError> {
-        let vars: BTreeMap<&str, String> = s.to_env().into_iter().collect();
-        Settings::from_lookup(|k| vars.get(k).cloned())
-    }
-
-    #[test]
-    fn what_is_written_is_read_back() {
-        let all = every_variable_set();
-        assert_eq!(read_back(&all), Ok(all.clone()));
-        let minimal = Settings {
-            fleet_id: None,
-            quiet_period_secs: None,
-            stale_after_secs: None,
-            cluster: None,
-            spot_weights: Vec::new(),
-            drain_on_rebalance: None,
-            ..all
-        };
-        assert_eq!(read_back(&minimal), Ok(minimal.clone()));
-    }
-
-    #[test]
-    fn every_variable_is_written_under_its_own_name() {
-        let names: Vec<&str> = every_variable_set()
-            .to_env()
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect();
-        assert_eq!(
-            names,
-            [
-                env::FLEET_ID,
-                env::GROUP_NAME,
-                env::ON_DEMAND_WEIGHT,
-                env::QUIET_PERIOD_SECONDS,
-                env::STALE_AFTER_SECONDS,
-                env::CLUSTER,
-                env::SPOT_WEIGHTS,
-                env::DRAIN_ON_REBALANCE,
-            ]
-        );
-    }
-
-    #[test]
-    fn unset_variables_take_the_policy_defaults() {
-        let s = Settings::from_lookup(|k| {
-            [(env::GROUP_NAME, "g"), (env::ON_DEMAND_WEIGHT, "2")]
-                .into_iter()
-                .find(|(name, _)| *name == k)
-                .map(|(_, v)| v.to_owned())
-        })
-        .unwrap();
-        assert_eq!(s.policy(), Policy::new(2));
-        assert_eq!(s.interruption_policy(), InterruptionPolicy::default());
-    }
-
-    #[test]
-    fn weights_keep_their_order() {
-        let w = parse_weights("m6i.xlarge=4, m5.large=2,").unwrap();
-        assert_eq!(format_weights(&w), "m6i.xlarge=4,m5.large=2");
-    }
-
-    #[test]
-    fn the_window_reaches_back_one_period_beyond_the_longer_bound() {
-        let p = Policy::with(1, 600, 900).unwrap();
-        assert_eq!(metrics_lookback_secs(&p), 1200);
-        assert_eq!(metrics_window(&p, 10_000), (8_800, 10_060));
-    }
-}
+mod tests;

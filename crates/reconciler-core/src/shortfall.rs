@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::{Action, Bound, EpochSeconds, GroupState, Policy};
+use crate::{Action, Bound, EpochSeconds, GroupState, Policy, round_up, seconds_before};
 
 /// One CloudWatch datapoint.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -93,6 +93,21 @@ impl Decision {
     pub fn resulting_desired(&self, group: &GroupState) -> u32 {
         self.action.resulting_desired(group)
     }
+
+    /// The latest `(target, fulfilled)` when the decision trusted the fleet metrics (the
+    /// group known with valid bounds, and no doubt): what the fleet's surplus is
+    /// computed from ([`plan_surplus`](crate::drain::plan_surplus)).
+    pub fn trusted_fleet(&self) -> Option<(f64, f64)> {
+        let trusted = !self.reason.in_doubt()
+            && !matches!(
+                self.reason,
+                Reason::GroupUnknown | Reason::GroupBoundsInvalid
+            );
+        match (trusted, self.target, self.fulfilled) {
+            (true, Some(t), Some(f)) => Some((t, f)),
+            _ => None,
+        }
+    }
 }
 
 fn latest(series: &[Datapoint]) -> Option<Datapoint> {
@@ -110,7 +125,7 @@ fn valid(series: &[Datapoint]) -> bool {
 /// True iff the TargetCapacity series changed within the quiet period
 /// (see the crate docs for the exact rule).
 fn still_scaling(target: &[Datapoint], latest: Datapoint, quiet: u64, now: EpochSeconds) -> bool {
-    let start = now.saturating_sub(i64::try_from(quiet).unwrap_or(i64::MAX));
+    let start = seconds_before(now, quiet);
     let in_window = target.iter().filter(|p| p.at >= start);
     let before = target.iter().filter(|p| p.at < start).max_by_key(|p| p.at);
     in_window.chain(before).any(|p| p.value != latest.value)
@@ -191,7 +206,7 @@ pub fn decide(
 
     let pending = (t.value - f.value).max(0.0);
     let instances = pending / f64::from(policy.on_demand_weight);
-    let raw = (instances - instances * 1e-9).ceil().max(0.0);
+    let raw = round_up(instances).max(0.0);
     let (wanted, bound) = g.clamp(raw);
     d.pending = Some(pending);
     d.wanted = Some(wanted);

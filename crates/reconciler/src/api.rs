@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 use spotcover_reconciler_core::{EpochSeconds, GroupState, Observation};
+
+pub use crate::drain::api::{Completion, DrainApi, DrainCall, FakeDrain};
 use std::sync::Mutex;
 
 /// An AWS call that failed. None of these ever leads to a scale-in.
@@ -164,6 +166,8 @@ pub enum Call {
         arn: String,
         value: String,
     },
+    /// A [`DrainApi`] call (scale-in drain).
+    ScaleIn(DrainCall),
 }
 
 /// An in-memory [`CapacityApi`] that records its calls, for tests.
@@ -181,6 +185,8 @@ pub struct FakeApi {
     /// When set, ECS calls fail with this error.
     pub ecs_error: Mutex<Option<ApiError>>,
     pub calls: Mutex<Vec<Call>>,
+    /// [`DrainApi`] state: container instances, lifecycle actions, EC2.
+    pub drain: Mutex<FakeDrain>,
 }
 
 impl FakeApi {
@@ -193,6 +199,7 @@ impl FakeApi {
             container_instances: Mutex::new(Vec::new()),
             ecs_error: Mutex::new(None),
             calls: Mutex::new(Vec::new()),
+            drain: Mutex::new(FakeDrain::default()),
         }
     }
 

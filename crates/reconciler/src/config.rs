@@ -4,6 +4,8 @@
 use spotcover_reconciler_core::settings::{Settings, SettingsError, env};
 use spotcover_reconciler_core::{InterruptionPolicy, Policy};
 
+use crate::drain::DrainSettings;
+
 pub use spotcover_reconciler_core::settings::valid_fleet_id;
 
 /// Fallback fleet id; a fleet id in the event wins.
@@ -22,6 +24,10 @@ pub const ENV_CLUSTER: &str = env::CLUSTER;
 pub const ENV_SPOT_WEIGHTS: &str = env::SPOT_WEIGHTS;
 /// `true` or `false` (default): drain and cover on rebalance recommendations too.
 pub const ENV_DRAIN_ON_REBALANCE: &str = env::DRAIN_ON_REBALANCE;
+/// Name of the on-demand group's `EC2_INSTANCE_TERMINATING` lifecycle hook; optional.
+pub const ENV_LIFECYCLE_HOOK: &str = env::LIFECYCLE_HOOK;
+/// The hook's heartbeat timeout in seconds, 30 to 7200 (default 900).
+pub const ENV_HOOK_TIMEOUT: &str = env::HOOK_TIMEOUT_SECONDS;
 
 /// A configuration value that is missing or unusable.
 pub type ConfigError = SettingsError;
@@ -36,6 +42,8 @@ pub struct Config {
     pub cluster: Option<String>,
     /// Spot weights and the rebalance switch.
     pub interruption: InterruptionPolicy,
+    /// The lifecycle hook (scale-in drain of the group).
+    pub drain: DrainSettings,
 }
 
 impl TryFrom<Settings> for Config {
@@ -49,6 +57,10 @@ impl TryFrom<Settings> for Config {
         })?;
         Ok(Self {
             interruption: s.interruption_policy(),
+            drain: DrainSettings {
+                hook_timeout_secs: s.hook_timeout(),
+                lifecycle_hook: s.lifecycle_hook,
+            },
             fleet_id: s.fleet_id,
             group_name: s.group_name,
             policy,
@@ -151,6 +163,19 @@ mod tests {
             let e = with(&[(var, bad)]).unwrap_err();
             assert!(e.to_string().starts_with(var), "{e}");
         }
+    }
+
+    #[test]
+    fn without_hook_variables_there_is_no_hook_and_the_timeout_is_900() {
+        assert_eq!(with(&[]).unwrap().drain, DrainSettings::default());
+        assert_eq!(DrainSettings::default().hook_timeout_secs, 900);
+    }
+
+    #[test]
+    fn hook_variables_are_read_trimmed() {
+        let c = with(&[(ENV_LIFECYCLE_HOOK, " drain "), (ENV_HOOK_TIMEOUT, "30")]).unwrap();
+        assert_eq!(c.drain.lifecycle_hook.as_deref(), Some("drain"));
+        assert_eq!(c.drain.hook_timeout_secs, 30);
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //!   Interruption Warning"` (`detail: {"instance-id": "i-...", "instance-action": "terminate"}`)
 //!   or `"EC2 Instance Rebalance Recommendation"` (`detail: {"instance-id": "i-..."}`).
 //!   Any other `detail-type` is treated as before (the `fleetID` key, if any).
+//! - EventBridge Auto Scaling lifecycle events: `detail-type` `"EC2 Instance-terminate
+//!   Lifecycle Action"` (see [`crate::drain::parse_lifecycle`]).
 //!
 //! Anything else is malformed and leads to an error result, never to an action.
 
@@ -42,6 +44,8 @@ pub enum Invocation {
     Reconcile { fleet_id: Option<String> },
     /// Handle an interruption warning or rebalance recommendation.
     Instance(InstanceNotice),
+    /// Drain an instance the on-demand group's lifecycle hook holds.
+    Lifecycle(crate::drain::LifecycleEvent),
 }
 
 /// An EC2 instance id: `i-` then letters and digits.
@@ -55,6 +59,9 @@ pub fn parse(event: &Value) -> Result<Invocation, EventError> {
     let notice = match event.get("detail-type").and_then(Value::as_str) {
         Some(DETAIL_INTERRUPTION_WARNING) => Notice::InterruptionWarning,
         Some(DETAIL_REBALANCE_RECOMMENDATION) => Notice::RebalanceRecommendation,
+        Some(crate::drain::DETAIL_TERMINATE_LIFECYCLE_ACTION) => {
+            return crate::drain::parse_lifecycle(event).map(Invocation::Lifecycle);
+        }
         _ => {
             return fleet_id_of(event).map(|fleet_id| Invocation::Reconcile { fleet_id });
         }

@@ -5,6 +5,9 @@
 //! and Auto Scaling `DescribeAutoScalingGroups`, concurrently) -> decide ->
 //! apply (`SetDesiredCapacity`, only when the decision says so) -> one JSON
 //! [`Report`] line on stdout. At most 3 AWS calls; 2 when nothing changes.
+//! With `SPOTCOVER_CLUSTER` set, the run then drains before scale-in
+//! ([`drain::scheduled_pass`]): 2 more reads (`ListContainerInstances` +
+//! `DescribeContainerInstances`) when nothing drains.
 //!
 //! An EC2 spot interruption warning (or, when configured, a rebalance
 //! recommendation) instead: find the instance's container instance in the
@@ -17,11 +20,14 @@
 //! `PutAttributes` alone can make a retry cover twice). At most 6 AWS calls;
 //! 1 for another cluster's instance, 0 for an ignored rebalance recommendation.
 //!
-//! One file of ~420 lines: the handler's two paths share the report line, the error
-//! type and the apply steps, so they stay side by side.
+//! One file of ~460 lines: the handler's two paths share the report line, the error
+//! type and the apply steps, so they stay side by side (the drain and the cover claim
+//! are in [`drain`] and [`cover`]).
 
 pub mod api;
 pub mod config;
+pub mod cover;
+pub mod drain;
 pub mod event;
 pub mod sdk;
 
@@ -31,7 +37,7 @@ use spotcover_reconciler_core::{
     Action, Datapoint, Decision, EpochSeconds, GroupState, Observation, Policy, decide,
 };
 
-pub use api::{ApiError, CapacityApi, ClusterApi, ContainerInstanceInfo, SetOutcome};
+pub use api::{ApiError, CapacityApi, ClusterApi, ContainerInstanceInfo, DrainApi, SetOutcome};
 pub use config::{Config, ConfigError};
 pub use event::{EventError, InstanceNotice, Invocation};
 use spotcover_reconciler_core::{
@@ -128,6 +134,10 @@ pub struct Report {
     /// Only for EC2 instance notices (absent from the line otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interruption: Option<InterruptionReport>,
+    /// Only when draining was considered: lifecycle hook events, and scheduled
+    /// runs with a cluster (absent from the line otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drain: Option<drain::DrainReport>,
 }
 
 /// The part of the log line about an EC2 instance notice.
@@ -165,6 +175,7 @@ impl Report {
             error: None,
             api_calls: 0,
             interruption: None,
+            drain: None,
         }
     }
 
@@ -254,7 +265,7 @@ pub async fn reconcile<A: CapacityApi>(
 
 /// Handles one invocation event: the fleet id of the event wins over the
 /// configured one; EC2 instance notices go to [`handle_notice`].
-pub async fn handle_event<A: CapacityApi + ClusterApi>(
+pub async fn handle_event<A: CapacityApi + ClusterApi + DrainApi>(
     api: &A,
     config: Result<Config, ConfigError>,
     event: &Value,
@@ -271,18 +282,21 @@ pub async fn handle_event<A: CapacityApi + ClusterApi>(
         Ok(Invocation::Instance(notice)) => {
             return handle_notice(api, &config, &notice, now, dry_run).await;
         }
+        Ok(Invocation::Lifecycle(ev)) => {
+            return drain::handle_lifecycle(api, &config, &ev, now, dry_run).await;
+        }
         Err(e) => {
             let mut r = r.fail(&e.into());
             r.group = Some(config.group_name);
             return r;
         }
     };
-    let Some(fleet_id) = from_event.or(config.fleet_id) else {
+    let Some(fleet_id) = from_event.or(config.fleet_id.clone()) else {
         let mut r = r.fail(&Error::NoFleetId);
         r.group = Some(config.group_name);
         return r;
     };
-    reconcile(
+    let mut r = reconcile(
         api,
         &fleet_id,
         &config.group_name,
@@ -290,7 +304,9 @@ pub async fn handle_event<A: CapacityApi + ClusterApi>(
         now,
         dry_run,
     )
-    .await
+    .await;
+    drain::scheduled_pass(api, &config, &mut r).await;
+    r
 }
 
 /// Handles an interruption warning or rebalance recommendation (see the crate docs).
@@ -367,8 +383,9 @@ pub async fn handle_notice<A: CapacityApi + ClusterApi>(
     let ci = ContainerInstance {
         status: InstanceStatus::parse(&info.status),
         instance_type: info.instance_type.clone(),
-        covered: info.covered.is_some(),
+        covered: cover::is_final(info.covered.as_deref()),
     };
+    let mut claim = info.covered.as_deref().and_then(cover::parse_claim);
     let arn = info.arn.clone();
     ir.container_instance = Some(info);
 
@@ -380,7 +397,17 @@ pub async fn handle_notice<A: CapacityApi + ClusterApi>(
         match api.describe_group(&config.group_name).await {
             Ok(g) => {
                 ir.group_state = Some(g);
-                d = decide(Some(&ci), Some(&g));
+                // Another handler's claim, read after the group (see `cover`).
+                r.api_calls += 1;
+                let mut ci = ci.clone();
+                match cover::recheck(api, cluster, &arn).await {
+                    Ok(cover::Recheck::Free) => claim = None,
+                    Ok(cover::Recheck::Claimed(base)) => claim = Some(base),
+                    Ok(cover::Recheck::Covered) => ci.covered = true,
+                    Err(e) => return done(r, ir, Some(e.into())),
+                }
+                d = decide(Some(&ci), Some(&cover::base_group(&g, claim)));
+                d.action = cover::at_least(d.action, g.desired);
             }
             // Still drain (the decision without a group), then report the error.
             Err(e) => err = Some(Error::from(e)),
@@ -402,6 +429,17 @@ pub async fn handle_notice<A: CapacityApi + ClusterApi>(
         honor_cooldown,
     } = d.action
     {
+        if claim.is_none()
+            && let Some(g) = ir.group_state
+        {
+            r.api_calls += 1;
+            if let Err(e) = api
+                .mark_covered(cluster, &arn, &cover::claim_value(g.desired))
+                .await
+            {
+                return done(r, ir, Some(e.into()));
+            }
+        }
         r.api_calls += 1;
         match api
             .set_desired(&config.group_name, desired, honor_cooldown)

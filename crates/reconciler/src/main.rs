@@ -11,6 +11,10 @@
 //! EC2 instance notices (spot interruption warnings, rebalance
 //! recommendations) arrive only as Lambda events; they also read
 //! `SPOTCOVER_CLUSTER`, `SPOTCOVER_SPOT_WEIGHTS` and `SPOTCOVER_DRAIN_ON_REBALANCE`.
+//! The on-demand group's lifecycle hook events (`EC2 Instance-terminate Lifecycle
+//! Action`) also read `SPOTCOVER_LIFECYCLE_HOOK` and `SPOTCOVER_HOOK_TIMEOUT_SECONDS`;
+//! with `SPOTCOVER_CLUSTER` set, every scheduled run also drains before scale-in
+//! (see `spotcover_reconciler::drain`).
 
 use std::collections::HashMap;
 use std::process::ExitCode;

@@ -25,6 +25,8 @@ pub struct SdkApi {
     pub autoscaling: asg::Client,
     pub cloudwatch: cw::Client,
     pub ecs: ecs::Client,
+    /// EC2 `TerminateInstances` (fleet surplus), without `aws-sdk-ec2`.
+    pub ec2: crate::drain::ec2::Ec2Query,
 }
 
 /// The HTTP(S) client: hyper + rustls on ring (smaller than aws-lc).
@@ -48,6 +50,7 @@ impl SdkApi {
             autoscaling: asg::Client::new(conf),
             cloudwatch: cw::Client::new(conf),
             ecs: ecs::Client::new(conf),
+            ec2: crate::drain::ec2::Ec2Query::from_conf(conf),
         }
     }
 }
@@ -64,7 +67,11 @@ const THROTTLING: &[&str] = &[
 ];
 
 /// Maps an SDK error to an [`ApiError`]; `code` is the service error code, if any.
-fn classify<E>(service: &'static str, op: &'static str, e: &SdkError<E, HttpResponse>) -> ApiError
+pub(crate) fn classify<E>(
+    service: &'static str,
+    op: &'static str,
+    e: &SdkError<E, HttpResponse>,
+) -> ApiError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
@@ -261,7 +268,10 @@ impl CapacityApi for SdkApi {
 }
 
 /// ECS `Failure`s (per-instance refusals of a batch call) as an error, if any.
-fn ecs_failures(op: &'static str, failures: &[ecs::types::Failure]) -> Result<(), ApiError> {
+pub(crate) fn ecs_failures(
+    op: &'static str,
+    failures: &[ecs::types::Failure],
+) -> Result<(), ApiError> {
     match failures.first() {
         None => Ok(()),
         Some(f) => Err(ApiError::Refused {

@@ -23,6 +23,7 @@ fn config(fleet: Option<&str>) -> Result<Config, ConfigError> {
         policy: Policy::new(4).unwrap(),
         cluster: None,
         interruption: Default::default(),
+        drain: Default::default(),
     })
 }
 

@@ -27,6 +27,7 @@ fn config(cluster: Option<&str>, rebalance: bool) -> Result<Config, ConfigError>
                 .collect(),
             drain_on_rebalance: rebalance,
         },
+        drain: Default::default(),
     })
 }
 
@@ -97,7 +98,7 @@ async fn warning_drains_covers_and_marks_then_repeats_are_no_ops() {
     let r = warn(&api).await;
     assert_eq!(r.result, Outcome::Applied, "{}", r.to_line());
     assert_eq!(reason(&r), InterruptionReason::DrainAndCover);
-    assert_eq!(r.api_calls, 6);
+    assert_eq!(r.api_calls, 8);
     let cluster = CLUSTER.to_owned();
     assert_eq!(
         api.calls(),
@@ -111,9 +112,20 @@ async fn warning_drains_covers_and_marks_then_repeats_are_no_ops() {
                 arns: vec![ARN.into()]
             },
             Call::DescribeGroup("od".into()),
+            // Another handler's claim, read after the group.
+            Call::DescribeContainerInstances {
+                cluster: cluster.clone(),
+                arns: vec![ARN.into()]
+            },
             Call::Drain {
                 cluster: cluster.clone(),
                 arn: ARN.into()
+            },
+            // The claim: covered from desired 1, before the raise.
+            Call::MarkCovered {
+                cluster: cluster.clone(),
+                arn: ARN.into(),
+                value: "claim-1".into()
             },
             Call::SetDesired {
                 name: "od".into(),
@@ -135,7 +147,7 @@ async fn warning_drains_covers_and_marks_then_repeats_are_no_ops() {
     assert_eq!(v["result"], "applied");
     assert_eq!(v["group"], "od");
     assert_eq!(v["fleet_id"], Value::Null);
-    assert_eq!(v["api_calls"], 6);
+    assert_eq!(v["api_calls"], 8);
     let i = &v["interruption"];
     assert_eq!(i["notice"], "interruption_warning");
     assert_eq!(i["instance_id"], "i-spot");
@@ -245,7 +257,7 @@ async fn a_dry_run_only_reads() {
     let r = handle(&api, config(Some(CLUSTER), false), &warning("i-spot"), true).await;
     assert_eq!(
         (r.result, r.api_calls),
-        (Outcome::DryRun, 3),
+        (Outcome::DryRun, 4),
         "{}",
         r.to_line()
     );

@@ -68,7 +68,12 @@ pub fn simulate(config: &StackConfig, scenario: &Scenario) -> Result<Report, Con
 
     // (c) the config's own values, acting on warnings as the deployed stack does: the
     // settings the template gives the Lambda.
-    let settings = spotcover_stack::compose::reconciler_settings(config, (), (), ());
+    let settings = spotcover_stack::compose::reconciler_settings(
+        config,
+        String::new(),
+        String::new(),
+        String::new(),
+    );
     let pdefault = settings
         .policy()
         .map_err(|e| ConfigError::at("", format!("the config's on_demand.weight: {e}")))?;

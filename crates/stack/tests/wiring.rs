@@ -486,6 +486,8 @@ fn reconciler_runs_the_staged_asset_with_the_stack_in_its_environment() {
             "SPOTCOVER_CLUSTER": r("EcsCluster"),
             "SPOTCOVER_SPOT_WEIGHTS": "m6i.large=2,m6a.large=2,m5.large=2,m6i.xlarge=4",
             "SPOTCOVER_DRAIN_ON_REBALANCE": "false",
+            "SPOTCOVER_LIFECYCLE_HOOK": "spotcover-drain",
+            "SPOTCOVER_HOOK_TIMEOUT_SECONDS": "900",
         })
     );
 }

@@ -102,6 +102,8 @@ pub async fn api(asg_endpoint: &str, cw_endpoint: &str) -> SdkApi {
         autoscaling: asg_client(asg_endpoint).await,
         cloudwatch: cw_client(cw_endpoint).await,
         ecs: ecs_client(asg_endpoint).await,
+        ec2: spotcover_reconciler::drain::ec2::Ec2Query::from_conf(&base_conf().await)
+            .with_endpoint(asg_endpoint),
     }
 }
 

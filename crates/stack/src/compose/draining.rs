@@ -13,14 +13,18 @@ use spotcover_cfn::{Expr, Handle, Pseudo, Template, TemplateError};
 use spotcover_reconciler_core::settings::Settings;
 
 use super::cluster::partition;
+use super::on_demand::DRAIN_HOOK;
 use super::reconciler::{Feature, group_arn, permit};
 use crate::config::StackConfig;
 use crate::userdata::Capacity;
 
-/// Tells the reconciler the cluster it drains in and the fleet's weights (to size the
-/// surplus it drains).
-pub(crate) fn settings<V>(c: &StackConfig, cluster: V, s: &mut Settings<V>) {
+/// Tells the reconciler the cluster it drains in, the fleet's weights (to size the
+/// surplus it drains), and the group's hook: its name (other hooks' events are refused)
+/// and timeout (the reconciler completes a minute before it).
+pub(crate) fn settings<V: From<String>>(c: &StackConfig, cluster: V, s: &mut Settings<V>) {
     s.cluster = Some(cluster);
+    s.lifecycle_hook = Some(V::from(DRAIN_HOOK.to_owned()));
+    s.hook_timeout_secs = Some(u64::from(c.on_demand.drain_timeout_seconds));
     s.spot_weights = c
         .spot
         .instance_types

@@ -32,9 +32,9 @@ pub(crate) trait Feature {
 }
 
 /// What the template tells the reconciler, from the config and the handles of the
-/// fleet, the group and the cluster (expressions in the template; anything in the
-/// simulator, which reads only the policies).
-pub fn settings<V>(c: &StackConfig, fleet: V, group: V, cluster: V) -> Settings<V> {
+/// fleet, the group and the cluster (expressions in the template; placeholder names in
+/// the simulator, which reads only the policies).
+pub fn settings<V: From<String>>(c: &StackConfig, fleet: V, group: V, cluster: V) -> Settings<V> {
     let mut s = Settings {
         fleet_id: Some(fleet),
         group_name: group,
@@ -44,6 +44,8 @@ pub fn settings<V>(c: &StackConfig, fleet: V, group: V, cluster: V) -> Settings<
         cluster: None,
         spot_weights: Vec::new(),
         drain_on_rebalance: None,
+        lifecycle_hook: None,
+        hook_timeout_secs: None,
     };
     draining::settings(c, cluster, &mut s);
     interruptions::settings(c, &mut s);

@@ -1,0 +1,117 @@
+//! The drain part of the invocation's log line: per instance, what was done and why.
+
+use serde::Serialize;
+use spotcover_reconciler_core::drain::SurplusBasis;
+
+/// What was done (or, in a dry run, would be done) to one instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// `UpdateContainerInstancesState` DRAINING.
+    Drain,
+    /// `CompleteLifecycleAction` CONTINUE.
+    CompleteLifecycleAction,
+    /// EC2 `TerminateInstances`.
+    Terminate,
+    /// `UpdateContainerInstancesState` ACTIVE and the surplus mark removed.
+    Reactivate,
+    /// Nothing yet: tasks still run.
+    Wait,
+}
+
+/// Why, machine-readable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Why {
+    /// The lifecycle hook holds the instance.
+    LifecycleHook,
+    Drained,
+    Timeout,
+    NotInCluster,
+    /// Fleet capacity above its target.
+    FleetSurplus,
+    /// The surplus is gone (the target rose, or the metrics are in doubt).
+    SurplusGone,
+}
+
+/// One line of the drain report: an instance, what happened and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InstanceReport {
+    pub instance_id: Option<String>,
+    pub container_instance: String,
+    /// The `spotcover.capacity` attribute (`spot`, `on-demand`).
+    pub capacity: Option<String>,
+    pub step: Step,
+    pub why: Why,
+    /// Human-readable: "drained", "timeout, 2 tasks still running", "not in
+    /// cluster", ...
+    pub message: String,
+    /// Running plus pending tasks when decided.
+    pub tasks: Option<u32>,
+    /// The call succeeded (false in a dry run, on error, and for `wait`).
+    pub done: bool,
+    /// `CompleteLifecycleAction` found no active action (another run, or the
+    /// hook's timeout, completed it): done all the same.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub already_completed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The fleet surplus as decided.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SurplusReport {
+    pub basis: SurplusBasis,
+    pub target: Option<f64>,
+    pub fulfilled: Option<f64>,
+    pub registered_units: u32,
+    pub surplus_units: u32,
+}
+
+/// The lifecycle event, as received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LifecycleEventReport {
+    pub instance_id: String,
+    pub group: String,
+    pub hook: String,
+    /// Set when the event is not for this stack's group and hook (or not a
+    /// termination): nothing was done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<&'static str>,
+}
+
+/// The drain part of the log line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DrainReport {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifecycle_event: Option<LifecycleEventReport>,
+    /// Container instances seen in the cluster (scheduled runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub members: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub surplus: Option<SurplusReport>,
+    pub instances: Vec<InstanceReport>,
+}
+
+impl DrainReport {
+    pub(super) fn new() -> Self {
+        Self {
+            lifecycle_event: None,
+            members: None,
+            surplus: None,
+            instances: Vec::new(),
+        }
+    }
+
+    /// True iff any call changed something.
+    pub fn changed(&self) -> bool {
+        self.instances
+            .iter()
+            .any(|i| i.done && i.step != Step::Wait)
+    }
+
+    /// True iff anything would change (dry run) or changed.
+    pub fn acts(&self) -> bool {
+        self.instances.iter().any(|i| i.step != Step::Wait)
+    }
+}
