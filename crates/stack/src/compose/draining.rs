@@ -14,6 +14,7 @@ use spotcover_reconciler_core::settings::Settings;
 
 use super::cluster::partition;
 use super::reconciler::{Feature, group_arn, permit};
+use super::tags;
 use crate::config::StackConfig;
 use crate::userdata::Capacity;
 
@@ -31,6 +32,7 @@ pub(crate) fn settings<V>(c: &StackConfig, cluster: V, s: &mut Settings<V>) {
 
 /// The feature, for the cluster it drains in and the group whose hook it completes.
 pub(crate) struct Draining<'a> {
+    pub config: &'a StackConfig,
     pub cluster: &'a Handle<ecs::Cluster>,
     /// The on-demand group's name.
     pub group: Expr,
@@ -114,6 +116,7 @@ impl Feature for Draining<'_> {
                 ),
                 schedule_expression: None,
                 state: "ENABLED",
+                tags: tags::user(self.config),
                 targets: vec![events::Target {
                     id: "reconciler".into(),
                     arn: function.get_att(FunctionAttr::Arn),
