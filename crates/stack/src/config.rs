@@ -381,7 +381,7 @@ pub struct InterruptionsConfig {
 #[serde(deny_unknown_fields)]
 pub struct InstancesConfig {
     /// The root volume (`/dev/xvda` on the ECS-optimized AL2023 AMI). Unset: the AMI's
-    /// own (30 GiB gp3), and no block device mapping in the template.
+    /// own, and no block device mapping in the template.
     #[serde(default)]
     pub root_volume: Option<RootVolume>,
     /// A script appended after spotcover's own user data (which joins the cluster),

@@ -2,7 +2,7 @@
 //! after composition, on its JSON value. Each override must name a resource the template
 //! has and a property its type's registry schema has (`property_paths.txt`, generated
 //! from the schemas the pinned cfn-lint ships by `tools/property_paths.py`), and must
-//! not touch what spotcover relies on ([`GUARDED`]).
+//! not touch what spotcover relies on (`GUARDED`, each with its reason).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
