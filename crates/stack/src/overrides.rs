@@ -165,6 +165,20 @@ const GUARDED: &[Guard] = &[
     },
     Guard {
         resource: "AWS::EC2::LaunchTemplate",
+        path: &["LaunchTemplateData", "TagSpecifications"],
+        why: "the reconciler may terminate only instances tagged spotcover:capacity and spotcover:stack; use `tags:` for more",
+    },
+    Guard {
+        resource: "SpotFleet",
+        path: &[
+            "SpotFleetRequestConfigData",
+            "LaunchSpecifications",
+            "TagSpecifications",
+        ],
+        why: "the reconciler may terminate only instances tagged spotcover:capacity and spotcover:stack; use `tags:` for more",
+    },
+    Guard {
+        resource: "AWS::EC2::LaunchTemplate",
         path: &["LaunchTemplateData", "IamInstanceProfile"],
         why: "instances need the ECS instance role to join the cluster; use instances.managed_policies",
     },

@@ -501,6 +501,10 @@ fn an_override_of_what_spotcover_relies_on_is_refused_with_the_reason() {
         ("ReconcilerSchedule", "Properties.Targets[0].Input"),
         ("DrainHookRule", "Properties.EventPattern"),
         ("PendingCapacityAlarm", "Properties.AlarmActions"),
+        (
+            "LaunchTemplateX8664",
+            "Properties.LaunchTemplateData.TagSpecifications[0].Tags",
+        ),
     ] {
         let e = override_errors(&format!(
             "overrides:\n  - {{ resource: {resource}, path: '{path}', value: 1 }}\n"
