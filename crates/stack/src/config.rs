@@ -455,11 +455,40 @@ pub struct ExtraUserData {
 }
 
 /// `overrides:` as a list, or as a map of named entries.
-#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[derive(Debug, Clone, JsonSchema, PartialEq)]
 #[serde(untagged)]
 pub enum Overrides {
     List(Vec<Override>),
     Named(BTreeMap<String, Override>),
+}
+
+/// By hand rather than `untagged`, so a wrong entry is reported at its key with what is
+/// wrong, not as "did not match any variant".
+impl<'de> Deserialize<'de> for Overrides {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Overrides;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of overrides, or a map of named overrides")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<Overrides, A::Error> {
+                Vec::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+                    .map(Overrides::List)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Overrides, A::Error> {
+                BTreeMap::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(Overrides::Named)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 impl Default for Overrides {

@@ -295,3 +295,134 @@ pub fn warnings(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const QUICKSTART: &str = include_str!("../../../../examples/quickstart.yaml");
+
+    /// The knob problems of the quickstart with `extra` appended.
+    fn problems(extra: &str) -> Vec<String> {
+        let mut c: StackConfig = super::super::parse(&format!("{QUICKSTART}\n{extra}")).unwrap();
+        if let Some(u) = c.instances.user_data.as_mut() {
+            u.text = u.inline.clone();
+        }
+        validate(&c, "").iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn every_knob_set_well_is_no_problem() {
+        let e = problems(
+            "instances:\n  root_volume: { size_gib: 50 }\n  user_data: { inline: echo }\n  ecs_config: { ECS_RESERVED_MEMORY: \"256\" }\n  managed_policies: [AmazonSSMManagedInstanceCore, service-role/X, \"arn:aws-us-gov:iam::123456789012:policy/p/q\"]\n  key_name: ops\ntags: { team: a b+c }\n",
+        );
+        assert!(e.is_empty(), "{e:?}");
+    }
+
+    #[test]
+    fn user_data_takes_exactly_one_of_file_and_inline() {
+        let e = problems("instances:\n  user_data: { file: a.sh, inline: echo }\n");
+        assert!(
+            e[0].starts_with("instances.user_data: give exactly one"),
+            "{e:?}"
+        );
+        let e = problems("instances:\n  user_data: {}\n");
+        assert!(
+            e[0].starts_with("instances.user_data: give exactly one"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn a_script_naming_an_unknown_variable_is_refused() {
+        let e = problems("instances:\n  user_data: { inline: \"{{region}}\" }\n");
+        assert!(
+            e[0].contains("does not render as a handlebars template"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn an_ecs_setting_value_is_one_line() {
+        let e = problems("instances:\n  ecs_config: { ECS_X: \"a\\nb\" }\n");
+        assert!(e[0].contains("no line breaks"), "{e:?}");
+    }
+
+    #[test]
+    fn a_managed_policy_is_an_iam_policy_arn_or_a_name() {
+        let e =
+            problems("instances:\n  managed_policies: [\"arn:aws:s3:::bucket\", \"has space\"]\n");
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(
+            e[0].starts_with("instances.managed_policies[0]: \"arn:aws:s3:::bucket\" is neither")
+        );
+    }
+
+    #[test]
+    fn a_role_takes_at_most_20_managed_policies() {
+        let many: Vec<String> = (0..20).map(|i| format!("P{i}")).collect();
+        let e = problems(&format!(
+            "instances:\n  managed_policies: [{}]\n",
+            many.join(", ")
+        ));
+        assert!(e[0].contains("more than the 20 managed policies"), "{e:?}");
+    }
+
+    #[test]
+    fn a_key_pair_name_is_1_to_255_ascii_characters() {
+        let e = problems("instances:\n  key_name: \"\"\n");
+        assert!(e[0].starts_with("instances.key_name:"), "{e:?}");
+    }
+
+    #[test]
+    fn a_root_volume_size_fits_its_type() {
+        let e = problems("instances:\n  root_volume: { size_gib: 2000, type: standard }\n");
+        assert!(
+            e[0].contains("a standard volume has 1 to 1024 GiB"),
+            "{e:?}"
+        );
+        assert!(problems("instances:\n  root_volume: { size_gib: 2000 }\n").is_empty());
+    }
+
+    #[test]
+    fn a_price_is_a_decimal_of_at_least_a_tenth_of_a_cent() {
+        let priced = |p: &str| {
+            let mut c: StackConfig = super::super::parse(QUICKSTART).unwrap();
+            c.spot.max_price = Some(p.to_owned());
+            validate(&c, "")
+        };
+        for bad in ["0.0001", "1e3", "-1", "$1", ".5", "1."] {
+            assert_eq!(priced(bad).len(), 1, "{bad}");
+        }
+        for good in ["0.001", "0.05", "3"] {
+            assert!(priced(good).is_empty(), "{good}");
+        }
+    }
+
+    #[test]
+    fn an_override_sets_a_value_or_deletes_not_both_nor_neither() {
+        let e = problems(
+            "overrides:\n  - { resource: A, path: Properties.X, value: 1, delete: true }\n  - { resource: A, path: Properties.X }\n",
+        );
+        assert!(
+            e[0].starts_with("overrides[0]: give `value` or `delete: true`, not both"),
+            "{e:?}"
+        );
+        assert!(
+            e[1].starts_with("overrides[1]: give `value` (to set)"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn an_override_path_starts_with_properties() {
+        let e = problems("overrides:\n  - { resource: A, path: Metadata.X, value: 1 }\n");
+        assert!(e[0].starts_with("overrides[0].path:"), "{e:?}");
+    }
+
+    #[test]
+    fn tags_use_the_characters_every_aws_service_accepts() {
+        let e = problems("tags: { team: \"a#b\" }\n");
+        assert!(e[0].starts_with("tags.team: tags take letters"), "{e:?}");
+    }
+}
