@@ -86,9 +86,9 @@ fn errors(yaml: &str) -> Vec<String> {
         .collect()
 }
 
-// Amazon EC2 user guide, "Block device mappings" (the root volume is replaced by a
-// mapping for the AMI's root device name) and Amazon ECS developer guide, "Amazon
-// ECS-optimized Linux AMIs" (the AL2023 AMI boots from /dev/xvda).
+// Amazon EC2 user guide, "Block device mappings" (a mapping for the AMI's root device
+// name replaces its root volume); AWS builds the ECS-optimized AL2023 AMI with its root
+// device at /dev/xvda (aws/amazon-ecs-ami, al2023.pkr.hcl, launch_block_device_mappings).
 #[test]
 fn the_root_volume_is_encrypted_gp3_on_xvda_in_every_launch_form() {
     for doc in both_forms("instances:\n  root_volume: { size_gib: 60 }\n") {

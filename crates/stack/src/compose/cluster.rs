@@ -77,7 +77,8 @@ pub(crate) fn service_role(
     }
 }
 
-/// Where the ECS-optimized AL2023 AMI's root volume is attached.
+/// Where the ECS-optimized AL2023 AMI's root volume is attached: AWS builds the AMI with
+/// its root block device at `/dev/xvda` (gp3), in `al2023.pkr.hcl` of aws/amazon-ecs-ami.
 pub(crate) const ROOT_DEVICE: &str = "/dev/xvda";
 
 /// The root volume as the config sets it; empty (the AMI's own) when it does not.
