@@ -1,4 +1,4 @@
-"""moto server, with four gaps filled.
+"""moto server, with its gaps for spotcover filled.
 
 1. moto's handler for AWS::EC2::SpotFleet reads only `LaunchSpecifications`, although its EC2
    backend already takes `LaunchTemplateConfigs` (as RequestSpotFleet over the API does).
@@ -22,11 +22,18 @@
    specify the attribute name and target ID, but don't specify the value"). Without a value,
    this deletes the attribute whatever its value.
 
+5. moto's AWS::IAM::Role handler ignores `ManagedPolicyArns`; each is attached with moto's own
+   AttachRolePolicy, an AWS managed policy first taken from moto's own copy of them (which it
+   loads only with MOTO_IAM_LOAD_MANAGED_POLICIES, all ~1,300 of them, on every account's
+   first IAM call). moto's AWS::ECS::Cluster handler drops `Tags`; they are set with moto's
+   own TagResource.
+
 Everything else, and every other answer, is moto's.
 
 Usage: python tools/moto_server.py -H 127.0.0.1 -p PORT   (moto_server's flags)
 """
 
+import json
 import sys
 import threading
 
@@ -36,6 +43,9 @@ from moto.autoscaling.responses import AutoScalingResponse
 from moto.core.responses import EmptyResult
 from moto.ec2.models import ec2_backends
 from moto.ecs.models import EC2ContainerServiceBackend
+from moto.ecs.models import Cluster, ecs_backends
+from moto.iam.aws_managed_policies import aws_managed_policies_data
+from moto.iam.models import AWSManagedPolicy, Role, get_partition, iam_backends
 from moto.ec2.models.spot_requests import SpotFleetRequest
 from moto.server import main
 
@@ -139,6 +149,43 @@ def _delete_attribute(self, cluster_name, name, value=None, target_id=None, targ
 
 
 EC2ContainerServiceBackend._delete_attribute = _delete_attribute
+
+_create_role = Role.create_from_cloudformation_json.__func__
+
+
+def create_role_with_managed_policies(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    role = _create_role(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    backend = iam_backends[account_id][get_partition(region_name)]
+    aws_policies = None
+    for arn in cloudformation_json["Properties"].get("ManagedPolicyArns", []):
+        if arn not in backend.managed_policies and ":iam::aws:policy/" in arn:
+            if aws_policies is None:
+                aws_policies = json.loads(aws_managed_policies_data)
+            name = arn.rsplit("/", 1)[-1]
+            if name in aws_policies:
+                policy = AWSManagedPolicy.from_data(name, account_id, region_name, aws_policies[name])
+                if policy.arn == arn:
+                    backend.managed_policies[arn] = policy
+        backend.attach_role_policy(arn, role.name)
+    return role
+
+
+Role.create_from_cloudformation_json = classmethod(create_role_with_managed_policies)
+
+_create_cluster = Cluster.create_from_cloudformation_json.__func__
+
+
+def create_cluster_with_tags(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    cluster = _create_cluster(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    tags = cloudformation_json["Properties"].get("Tags") or []
+    if tags:
+        ecs_backends[account_id][region_name].tag_resource(
+            cluster.arn, {t["Key"]: t["Value"] for t in tags}
+        )
+    return cluster
+
+
+Cluster.create_from_cloudformation_json = classmethod(create_cluster_with_tags)
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -513,7 +513,13 @@ fn warn(path: &Path, resolved: &[Resolved]) {
 fn load(path: &Path) -> Result<Vec<Resolved>, Failure> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading config {}", path.display()))?;
-    spotcover_stack::load(&text).map_err(|errors| Failure::Config(path.to_owned(), errors))
+    // Files the config names (`instances.user_data.file`) are relative to it.
+    let dir = path.parent().unwrap_or(Path::new("")).to_owned();
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name)).map_err(|e| format!("cannot read {name}: {e}"))
+    };
+    spotcover_stack::load_with(&text, &read)
+        .map_err(|errors| Failure::Config(path.to_owned(), errors))
 }
 
 fn assets(

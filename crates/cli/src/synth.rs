@@ -96,7 +96,15 @@ pub fn compose_all(
             },
         )
         .with_context(|| format!("composing the template for {}", r.config.stack))?;
-        let doc = template.to_value().map_err(anyhow::Error::from)?;
+        let mut doc = template.to_value().map_err(anyhow::Error::from)?;
+        let prefix = r
+            .region
+            .as_ref()
+            .map(|region| format!("regions.{region}"))
+            .unwrap_or_default();
+        if let Err(e) = spotcover_stack::overrides::apply(&r.config, &mut doc, &prefix) {
+            errors.extend(e);
+        }
         let overrides = match spotcover_stack::compose::parameter_overrides(&r.config, &doc) {
             Ok(o) => o,
             Err(mut e) => {

@@ -304,3 +304,155 @@ fn base64_decode(text: &str) -> String {
         .unwrap();
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// The tags the production example gives every resource.
+fn has_production_tags(tags: &Value) -> bool {
+    let tags = tags.as_array().unwrap_or_else(|| panic!("no tags: {tags}"));
+    let find = |k: &str| {
+        tags.iter()
+            .find(|t| t["Key"] == k || t["key"] == k)
+            .map(|t| t.get("Value").or(t.get("value")).unwrap().clone())
+    };
+    find("team") == Some("platform".into())
+        && find("cost-center") == Some("4711".into())
+        && find("environment") == Some("production".into())
+}
+
+#[test]
+fn production_deploys_with_its_instance_settings_tags_and_policies_in_each_api() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    synth(
+        &example("production"),
+        &out,
+        &fixture_zip(tmp.path()),
+        "yaml",
+    );
+    let stack = unique("prod");
+    let (ids, _net) = deploy_into_network(&out, &stack);
+    let id = |logical: &str| {
+        ids.get(logical)
+            .unwrap_or_else(|| panic!("{logical} not in the stack: {ids:?}"))
+            .as_str()
+    };
+    let clusters = aws(&[
+        "ecs",
+        "describe-clusters",
+        "--clusters",
+        id("EcsCluster"),
+        "--include",
+        "TAGS",
+    ]);
+    let cluster = &clusters["clusters"][0];
+    assert!(has_production_tags(&cluster["tags"]), "{cluster}");
+    let cluster_name = s(&cluster["clusterName"]).to_owned();
+
+    // Each launch template's data: root volume, key pair, instance and volume tags,
+    // user data with the agent settings and the example's script.
+    for (lt, capacity) in [
+        ("LaunchTemplateX8664", "spot"),
+        ("OnDemandLaunchTemplate", "on-demand"),
+    ] {
+        let versions = aws(&[
+            "ec2",
+            "describe-launch-template-versions",
+            "--launch-template-id",
+            id(lt),
+        ]);
+        let data = &versions["LaunchTemplateVersions"][0]["LaunchTemplateData"];
+        let ebs = &data["BlockDeviceMappings"][0];
+        assert_eq!(ebs["DeviceName"], "/dev/xvda");
+        assert_eq!(
+            (
+                &ebs["Ebs"]["VolumeSize"],
+                &ebs["Ebs"]["VolumeType"],
+                &ebs["Ebs"]["Encrypted"]
+            ),
+            (&Value::from(50), &Value::from("gp3"), &Value::from(true)),
+            "{lt}"
+        );
+        assert_eq!(data["KeyName"], "platform-ops");
+        let specs = data["TagSpecifications"].as_array().unwrap();
+        for kind in ["instance", "volume"] {
+            let spec = specs.iter().find(|t| t["ResourceType"] == kind).unwrap();
+            assert!(has_production_tags(&spec["Tags"]), "{lt} {kind}");
+        }
+        let script = base64_decode(s(&data["UserData"]));
+        assert!(
+            script.contains("ECS_RESERVED_MEMORY=256\n")
+                && script.contains(&format!("echo \"joined {cluster_name} as {capacity}\""))
+                && script.contains("${HOSTNAME:-unknown}"),
+            "{script}"
+        );
+        let templates = aws(&[
+            "ec2",
+            "describe-launch-templates",
+            "--launch-template-ids",
+            id(lt),
+        ]);
+        assert!(
+            has_production_tags(&templates["LaunchTemplates"][0]["Tags"]),
+            "{templates}"
+        );
+    }
+
+    // The fleet's instances carry the tags (the launch template's instance tags).
+    let fleet_instances = aws(&[
+        "ec2",
+        "describe-spot-fleet-instances",
+        "--spot-fleet-request-id",
+        id("SpotFleet"),
+    ]);
+    let instance = s(&fleet_instances["ActiveInstances"][0]["InstanceId"]).to_owned();
+    let described = aws(&["ec2", "describe-instances", "--instance-ids", &instance]);
+    let tags = &described["Reservations"][0]["Instances"][0]["Tags"];
+    assert!(has_production_tags(tags), "{tags}");
+
+    let group = aws(&[
+        "autoscaling",
+        "describe-auto-scaling-groups",
+        "--auto-scaling-group-names",
+        id("OnDemandGroup"),
+    ]);
+    let group = &group["AutoScalingGroups"][0];
+    assert!(has_production_tags(&group["Tags"]), "{group}");
+    assert!(
+        group["Tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["PropagateAtLaunch"] == true)
+    );
+    // The example's override.
+    assert_eq!(group["HealthCheckGracePeriod"], 300);
+
+    // IAM's own answer (moto attaches ManagedPolicyArns through tools/moto_server.py).
+    let attached = aws(&[
+        "iam",
+        "list-attached-role-policies",
+        "--role-name",
+        id("InstanceRole"),
+    ]);
+    let mut arns: Vec<&str> = attached["AttachedPolicies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| s(&p["PolicyArn"]))
+        .collect();
+    arns.sort();
+    assert_eq!(
+        arns,
+        [
+            "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+            "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+            "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
+        ]
+    );
+    let role_tags = aws(&["iam", "list-role-tags", "--role-name", id("InstanceRole")]);
+    assert!(has_production_tags(&role_tags["Tags"]), "{role_tags}");
+
+    // moto's Lambda and SNS handlers drop `Tags` from CloudFormation, and its ECS one
+    // too (tools/moto_server.py fills that one): the wiring test
+    // `tags_reach_every_taggable_resource` covers the function, log group, topic, rules
+    // and alarm.
+}

@@ -100,7 +100,7 @@ fn every_template_passes_cfn_lint_without_warnings() {
             files.extend(templates(&out));
         }
     }
-    assert_eq!(files.len(), 10);
+    assert_eq!(files.len(), 12);
     let out = Command::new(venv_bin("cfn-lint"))
         .args(&files)
         .output()
@@ -159,6 +159,20 @@ fn manifest_lists_templates_assets_and_parameters() {
     );
 }
 
+/// Every instance setting, tags, a fleet price and an override, for the 2017 form.
+const KNOBS: &str = "instances:
+  root_volume: { size_gib: 40 }
+  user_data:
+    inline: |
+      echo {{cluster}} > /etc/cluster-name
+  ecs_config: { ECS_RESERVED_MEMORY: \"256\" }
+  managed_policies: [AmazonSSMManagedInstanceCore]
+  key_name: ops
+tags: { team: platform }
+overrides:
+  - { resource: OnDemandGroup, path: Properties.HealthCheckGracePeriod, value: 120 }
+";
+
 /// checkov from its own venv (`tools/setup` makes `.venv-checkov`; `tools/test` sets
 /// SPOTCOVER_CHECKOV_VENV): it pins an old boto3 that breaks moto.
 fn checkov() -> std::path::PathBuf {
@@ -174,8 +188,9 @@ fn checkov() -> std::path::PathBuf {
     bin
 }
 
-/// Every example, and the 2017 form's launch configuration and the opt-in features, as
-/// templates in `dir`.
+/// Every example, and the 2017 form's launch configuration and the opt-in features (with
+/// every instance setting, tags and prices, so launch specifications and the launch
+/// configuration carry them too), as templates in `dir`.
 fn every_template_form(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let zip = fixture_zip(dir);
     let mut configs: Vec<std::path::PathBuf> = EXAMPLES.iter().map(|e| example(e)).collect();
@@ -184,8 +199,10 @@ fn every_template_form(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     std::fs::write(
         &variant,
         seed.replace("on_demand:\n", "on_demand:\n  launch: configuration\n")
+            .replace("spot:\n", "spot:\n  max_price: \"0.05\"\n")
             .replace("reconciler:\n", "reconciler:\n  reserved_concurrency: 2\n")
-            + "interruptions:\n  enabled: true\n  drain_on_rebalance: true\n",
+            + "interruptions:\n  enabled: true\n  drain_on_rebalance: true\n"
+            + KNOBS,
     )
     .unwrap();
     configs.push(variant);
@@ -215,7 +232,7 @@ const STATED_CHECKOV_SKIPS: [&str; 6] = [
 fn every_template_passes_checkov_with_only_the_stated_skips() {
     let tmp = tempfile::tempdir().unwrap();
     let files = every_template_form(tmp.path());
-    assert_eq!(files.len(), 6);
+    assert_eq!(files.len(), 7);
     let mut cmd = Command::new(checkov());
     cmd.args([
         "--framework",

@@ -24,6 +24,21 @@ pub struct StackConfig {
     pub iam: IamConfig,
     #[serde(default)]
     pub interruptions: InterruptionsConfig,
+    /// What spot and on-demand instances share: root volume, extra user data, ECS agent
+    /// settings, extra managed policies, key pair.
+    #[serde(default)]
+    pub instances: InstancesConfig,
+    /// Tags for every taggable resource of the stack and for its instances and volumes,
+    /// added to spotcover's own (`Name`, `spotcover:*`, which they cannot replace). Per
+    /// region under `regions:` (maps merge key by key).
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// The escape hatch: set or delete any property of the composed template, checked
+    /// against the resource type's registry schema. A list, or a map of named entries
+    /// (which `regions:` can change one by one). Properties spotcover relies on are
+    /// refused, with the reason.
+    #[serde(default)]
+    pub overrides: Overrides,
     /// Values for the template's parameters (`AssetBucket`, `Subnets`, ...), written to
     /// `<stack>[.<region>].parameters.json` for `aws cloudformation deploy
     /// --parameter-overrides file://...`. Lists are joined with commas. Per region under
@@ -114,6 +129,10 @@ pub struct SpotConfig {
     pub target_capacity: u32,
     #[serde(default)]
     pub autoscaling: SpotAutoscaling,
+    /// The most the fleet pays per unit hour, in USD, for every pool without a
+    /// `max_price` of its own. Unset: up to the on-demand price, as AWS recommends.
+    #[serde(default)]
+    pub max_price: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -160,6 +179,10 @@ pub struct WeightedInstanceType {
     /// Capacity units one instance of this type counts for. At least 1.
     #[serde(default = "one")]
     pub weight: u32,
+    /// The most to pay per instance hour in this pool, in USD (`"0.05"`). Unset: up to
+    /// the on-demand price, as AWS recommends; a maximum price raises interruptions.
+    #[serde(default)]
+    pub max_price: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
@@ -350,6 +373,161 @@ pub struct InterruptionsConfig {
     /// and is less certain.
     #[serde(default)]
     pub drain_on_rebalance: bool,
+}
+
+/// Settings every container instance gets, spot and on-demand alike, in the launch
+/// templates, the 2017 launch specifications and the launch configuration.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct InstancesConfig {
+    /// The root volume (`/dev/xvda` on the ECS-optimized AL2023 AMI). Unset: the AMI's
+    /// own, and no block device mapping in the template.
+    #[serde(default)]
+    pub root_volume: Option<RootVolume>,
+    /// A script appended after spotcover's own user data (which joins the cluster),
+    /// rendered with handlebars like it: `{{cluster}}` is the cluster's name and
+    /// `{{capacity}}` `spot` or `on-demand`.
+    #[serde(default)]
+    pub user_data: Option<ExtraUserData>,
+    /// ECS agent settings written to `/etc/ecs/ecs.config`, such as
+    /// `ECS_RESERVED_MEMORY: "256"`. Keys `ECS_[A-Z0-9_]+`; spotcover owns
+    /// `ECS_CLUSTER`, `ECS_INSTANCE_ATTRIBUTES` and `ECS_ENABLE_SPOT_INSTANCE_DRAINING`.
+    #[serde(default)]
+    pub ecs_config: BTreeMap<String, String>,
+    /// Managed policies added to the instance role: ARNs, or names of AWS managed
+    /// policies (`AmazonSSMManagedInstanceCore`, `service-role/...`).
+    #[serde(default)]
+    pub managed_policies: Vec<String>,
+    /// An EC2 key pair for SSH. Unset by default: prefer Session Manager
+    /// (`AmazonSSMManagedInstanceCore` in `managed_policies`).
+    #[serde(default)]
+    pub key_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RootVolume {
+    /// Size in GiB. Unset: the AMI snapshot's size.
+    #[serde(default)]
+    pub size_gib: Option<u32>,
+    /// EBS volume type: `gp3` (default), `gp2` or `standard`. (`io1`/`io2` need IOPS,
+    /// `st1`/`sc1` cannot boot.)
+    #[serde(default, rename = "type")]
+    pub volume_type: VolumeType,
+    /// Encrypted with the account's default EBS key.
+    #[serde(default = "yes")]
+    pub encrypted: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum VolumeType {
+    #[default]
+    Gp3,
+    Gp2,
+    Standard,
+}
+
+impl VolumeType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VolumeType::Gp3 => "gp3",
+            VolumeType::Gp2 => "gp2",
+            VolumeType::Standard => "standard",
+        }
+    }
+}
+
+/// Extra user data: a file (relative to the config file) or inline text, exactly one.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraUserData {
+    /// A script file, relative to the config file's directory.
+    #[serde(default)]
+    pub file: Option<String>,
+    /// The script itself.
+    #[serde(default)]
+    pub inline: Option<String>,
+    /// The script's text: `inline`, or the file's contents once the reader gave them.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub text: Option<String>,
+}
+
+/// `overrides:` as a list, or as a map of named entries.
+#[derive(Debug, Clone, JsonSchema, PartialEq)]
+#[serde(untagged)]
+pub enum Overrides {
+    List(Vec<Override>),
+    Named(BTreeMap<String, Override>),
+}
+
+/// By hand rather than `untagged`, so a wrong entry is reported at its key with what is
+/// wrong, not as "did not match any variant".
+impl<'de> Deserialize<'de> for Overrides {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Overrides;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of overrides, or a map of named overrides")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<Overrides, A::Error> {
+                Vec::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+                    .map(Overrides::List)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Overrides, A::Error> {
+                BTreeMap::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(Overrides::Named)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+impl Default for Overrides {
+    fn default() -> Self {
+        Overrides::List(Vec::new())
+    }
+}
+
+impl Overrides {
+    /// Each entry with its key path in the config (`overrides[0]`, `overrides.name`).
+    pub fn entries(&self) -> Vec<(String, &Override)> {
+        match self {
+            Overrides::List(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, o)| (format!("overrides[{i}]"), o))
+                .collect(),
+            Overrides::Named(map) => map
+                .iter()
+                .map(|(k, o)| (format!("overrides.{k}"), o))
+                .collect(),
+        }
+    }
+}
+
+/// One change to the composed template: `value` sets, `delete: true` removes.
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    /// The resource's logical id, such as `OnDemandGroup`.
+    pub resource: String,
+    /// Where, from the resource: `Properties.Name.Other[0].Leaf`.
+    pub path: String,
+    /// The value to set (any YAML; intrinsics such as `{Ref: X}` as in a template).
+    #[serde(default)]
+    pub value: Option<serde_json::Value>,
+    /// Remove the property (or list item) instead.
+    #[serde(default)]
+    pub delete: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]

@@ -17,12 +17,13 @@ pub mod diff;
 mod error;
 pub mod graph;
 pub mod load;
+pub mod overrides;
 mod userdata;
 
 pub use compose::{Asset, compose};
 pub use config::StackConfig;
 pub use error::ConfigError;
-pub use load::{Resolved, load};
+pub use load::{Resolved, load, load_with};
 
 /// How a template is written out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

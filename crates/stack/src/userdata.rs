@@ -1,5 +1,7 @@
 //! Instance user data, rendered from `templates/user-data.sh.hbs`.
 
+use std::collections::BTreeMap;
+
 use handlebars::Handlebars;
 use serde_json::json;
 use spotcover_cfn::{Expr, Sub};
@@ -28,19 +30,54 @@ impl Capacity {
     }
 }
 
-/// The script as `Fn::Base64` of `Fn::Sub`, with the cluster's name substituted at deploy.
-/// Spot instances also let the ECS agent drain them on an interruption warning.
-pub fn user_data(cluster_name: Expr, capacity: Capacity) -> Expr {
+/// What the config adds to every instance's user data.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extra<'a> {
+    /// `instances.ecs_config`: more lines for `/etc/ecs/ecs.config`.
+    pub ecs_config: Option<&'a BTreeMap<String, String>>,
+    /// `instances.user_data`: a handlebars script appended after spotcover's own.
+    pub script: Option<&'a str>,
+}
+
+fn handlebars() -> Handlebars<'static> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::no_escape);
-    let text = hb
+    hb
+}
+
+/// Renders the config's script with the variables spotcover's own has: `cluster` (the
+/// cluster's name, a mark replaced by a `Ref` later) and `capacity`.
+pub fn render_extra(script: &str, capacity: Capacity) -> Result<String, String> {
+    handlebars()
+        .render_template(
+            script,
+            &json!({ "cluster": CLUSTER_MARK, "capacity": capacity.as_str() }),
+        )
+        .map_err(|e| {
+            format!("does not render as a handlebars template with `cluster` and `capacity`: {e}")
+        })
+}
+
+/// The script as `Fn::Base64` of `Fn::Sub`, with the cluster's name substituted at deploy.
+/// Spot instances also let the ECS agent drain them on an interruption warning. Literal
+/// `${` in the config's text is escaped by [`Sub`], so it reaches the instance as is.
+pub fn user_data(cluster_name: Expr, capacity: Capacity, extra: Extra<'_>) -> Expr {
+    // Validation rendered the config's script already (`load`); an error here is a bug.
+    let script = extra
+        .script
+        .map(|s| render_extra(s, capacity).expect("instances.user_data renders (validated)"))
+        .map(|s| s.trim_end_matches('\n').to_owned());
+    let empty = BTreeMap::new();
+    let text = handlebars()
         .render_template(
             TEMPLATE,
             &json!({
                 "cluster": CLUSTER_MARK,
                 "capacity": capacity.as_str(),
                 "spot_draining": capacity == Capacity::Spot,
+                "ecs_config": extra.ecs_config.unwrap_or(&empty),
+                "extra": script,
             }),
         )
         .expect("templates/user-data.sh.hbs renders with the variables it names");
@@ -69,7 +106,11 @@ mod tests {
     }
 
     fn script(cluster: Expr, capacity: Capacity) -> String {
-        let v = serde_json::to_value(user_data(cluster, capacity)).unwrap();
+        script_with(cluster, capacity, Extra::default())
+    }
+
+    fn script_with(cluster: Expr, capacity: Capacity, extra: Extra<'_>) -> String {
+        let v = serde_json::to_value(user_data(cluster, capacity, extra)).unwrap();
         v["Fn::Base64"]["Fn::Sub"].as_str().unwrap().to_owned()
     }
 
@@ -96,5 +137,45 @@ mod tests {
     #[test]
     fn on_demand_instances_do_not_enable_spot_draining() {
         assert!(!script(cluster(), Capacity::OnDemand).contains("SPOT_INSTANCE_DRAINING"));
+    }
+
+    // Amazon ECS developer guide, "Amazon ECS container agent configuration": the agent
+    // reads `KEY=value` lines from /etc/ecs/ecs.config.
+    #[test]
+    fn ecs_config_lines_go_into_the_agent_config_before_it_closes() {
+        let settings = BTreeMap::from([("ECS_RESERVED_MEMORY".to_owned(), "256".to_owned())]);
+        let s = script_with(
+            cluster(),
+            Capacity::OnDemand,
+            Extra {
+                ecs_config: Some(&settings),
+                script: None,
+            },
+        );
+        assert!(s.contains("ECS_RESERVED_MEMORY=256\nECS_CONFIG\n"), "{s}");
+    }
+
+    #[test]
+    fn the_configs_script_comes_after_spotcovers_with_the_cluster_name() {
+        let s = script_with(
+            cluster(),
+            Capacity::Spot,
+            Extra {
+                ecs_config: None,
+                script: Some("echo {{cluster}} {{capacity}} ${HOME}\n"),
+            },
+        );
+        let (own, theirs) = s.split_once("ECS_CONFIG\n#").unwrap();
+        assert!(own.contains("ECS_CLUSTER=${Cluster}"));
+        // `${HOME}` is escaped for Fn::Sub; the instance sees `${HOME}`.
+        assert!(
+            theirs.ends_with("echo ${Cluster} spot ${!HOME}\n"),
+            "{theirs}"
+        );
+    }
+
+    #[test]
+    fn a_script_naming_an_unknown_variable_is_refused() {
+        assert!(render_extra("{{region}}", Capacity::Spot).is_err());
     }
 }

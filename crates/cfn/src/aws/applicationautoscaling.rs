@@ -1,6 +1,7 @@
 use serde::Serialize;
 use serde_with::skip_serializing_none;
 
+use super::Tag;
 use crate::{Expr, resource_type};
 
 #[derive(Clone, Debug, Serialize)]
@@ -11,6 +12,8 @@ pub struct ScalableTarget {
     pub resource_id: Expr,
     pub scalable_dimension: String,
     pub service_namespace: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
 }
 resource_type!(
     ScalableTarget,

@@ -80,12 +80,16 @@ pub struct LaunchTemplateOverrides {
     pub instance_type: String,
 }
 
+#[skip_serializing_none]
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct LaunchConfiguration {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub block_device_mappings: Vec<super::ec2::BlockDeviceMapping>,
     pub iam_instance_profile: Expr,
     pub image_id: Expr,
     pub instance_type: String,
+    pub key_name: Option<String>,
     pub metadata_options: MetadataOptions,
     pub security_groups: Expr,
     pub user_data: Expr,

@@ -1,5 +1,6 @@
 use serde::Serialize;
 
+use super::Tag;
 use crate::{Expr, resource_type};
 
 #[derive(Clone, Debug, Serialize)]
@@ -17,6 +18,8 @@ pub struct Alarm {
     pub comparison_operator: &'static str,
     pub treat_missing_data: &'static str,
     pub alarm_actions: Vec<Expr>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
 }
 resource_type!(Alarm, "AWS::CloudWatch::Alarm", AlarmAttr { Arn });
 

@@ -8,6 +8,9 @@ use crate::{Expr, resource_type};
 #[serde(rename_all = "PascalCase")]
 pub struct LaunchTemplate {
     pub launch_template_data: LaunchTemplateData,
+    /// Tags of the launch template itself (`ResourceType: launch-template`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tag_specifications: Vec<TagSpecification>,
 }
 resource_type!(
     LaunchTemplate,
@@ -19,16 +22,42 @@ resource_type!(
     }
 );
 
+#[skip_serializing_none]
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct LaunchTemplateData {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub block_device_mappings: Vec<BlockDeviceMapping>,
     pub iam_instance_profile: IamInstanceProfileSpecification,
     pub image_id: Expr,
+    pub key_name: Option<String>,
     pub metadata_options: MetadataOptions,
     pub monitoring: Monitoring,
     pub security_group_ids: Expr,
     pub tag_specifications: Vec<TagSpecification>,
     pub user_data: Expr,
+}
+
+/// A block device: `LaunchTemplateData.BlockDeviceMappings`,
+/// `SpotFleetLaunchSpecification.BlockDeviceMappings` and the launch configuration's
+/// `BlockDeviceMappings` share this shape.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BlockDeviceMapping {
+    pub device_name: String,
+    pub ebs: Ebs,
+}
+
+/// An EBS volume of a block device mapping.
+#[skip_serializing_none]
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Ebs {
+    pub delete_on_termination: bool,
+    pub encrypted: bool,
+    /// GiB; `None` keeps the AMI snapshot's size.
+    pub volume_size: Option<u32>,
+    pub volume_type: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -89,6 +118,11 @@ pub struct SpotFleetRequestConfigData {
     #[serde(flatten)]
     pub launch: FleetLaunch,
     pub replace_unhealthy_instances: bool,
+    /// The maximum price per unit hour for every pool; `None`: up to the on-demand price.
+    pub spot_price: Option<String>,
+    /// Tags of the fleet request itself (`ResourceType: spot-fleet-request`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tag_specifications: Vec<SpotFleetTagSpecification>,
     pub target_capacity: u32,
     pub terminate_instances_with_expiration: bool,
     #[serde(rename = "Type")]
@@ -128,22 +162,31 @@ pub struct FleetLaunchTemplateSpecification {
     pub version: Expr,
 }
 
+#[skip_serializing_none]
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct LaunchTemplateOverrides {
     pub instance_type: String,
+    /// The maximum price per instance hour for this pool.
+    pub spot_price: Option<String>,
     pub subnet_id: Expr,
     pub weighted_capacity: f64,
 }
 
+#[skip_serializing_none]
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SpotFleetLaunchSpecification {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub block_device_mappings: Vec<BlockDeviceMapping>,
     pub iam_instance_profile: IamInstanceProfileSpecification,
     pub image_id: Expr,
     pub instance_type: String,
+    pub key_name: Option<String>,
     pub monitoring: Monitoring,
     pub security_groups: Vec<GroupIdentifier>,
+    /// The maximum price per instance hour for this pool.
+    pub spot_price: Option<String>,
     pub subnet_id: Expr,
     pub tag_specifications: Vec<SpotFleetTagSpecification>,
     pub user_data: Expr,

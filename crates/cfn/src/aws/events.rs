@@ -3,6 +3,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_with::skip_serializing_none;
 
+use super::Tag;
 use crate::{Expr, resource_type};
 
 /// A rule fires on a schedule or on matching events.
@@ -15,6 +16,8 @@ pub struct Rule {
     pub schedule_expression: Option<String>,
     pub state: &'static str,
     pub targets: Vec<Target>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
 }
 resource_type!(Rule, "AWS::Events::Rule", RuleAttr { Arn });
 

@@ -3,6 +3,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_with::skip_serializing_none;
 
+use super::Tag;
 use crate::{Expr, resource_type};
 
 #[skip_serializing_none]
@@ -14,6 +15,8 @@ pub struct Role {
     pub managed_policy_arns: Option<Vec<Expr>>,
     pub permissions_boundary: Option<String>,
     pub policies: Option<Vec<Policy>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
 }
 resource_type!(Role, "AWS::IAM::Role", RoleAttr { Arn, RoleId });
 

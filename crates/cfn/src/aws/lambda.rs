@@ -3,6 +3,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_with::skip_serializing_none;
 
+use super::Tag;
 use crate::{Expr, resource_type};
 
 #[skip_serializing_none]
@@ -20,6 +21,8 @@ pub struct Function {
     pub role: Expr,
     pub runtime: String,
     pub timeout: u32,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
 }
 resource_type!(Function, "AWS::Lambda::Function", FunctionAttr { Arn });
 

@@ -1,11 +1,14 @@
 use serde::Serialize;
 
+use super::Tag;
 use crate::{Expr, resource_type};
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Topic {
     pub subscription: Vec<Subscription>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
 }
 resource_type!(
     Topic,

@@ -13,7 +13,7 @@ pub fn root() -> PathBuf {
         .unwrap()
 }
 
-pub const EXAMPLES: [&str; 3] = ["quickstart", "seed-2017", "multi-region"];
+pub const EXAMPLES: [&str; 4] = ["quickstart", "seed-2017", "multi-region", "production"];
 
 pub fn example(name: &str) -> PathBuf {
     root().join("examples").join(format!("{name}.yaml"))

@@ -10,11 +10,11 @@ use spotcover_cfn::aws::ecs;
 use spotcover_cfn::aws::iam::{self, InstanceProfileAttr, PolicyDocument};
 use spotcover_cfn::{Expr, Handle, ParamHandle, Parameter, Pseudo, Sub, Template, TemplateError};
 
-use super::ids;
 use super::network::Network;
+use super::{ids, tags};
 use crate::arch::Arch;
 use crate::config::{OnDemandLaunch, SpotLaunch, StackConfig};
-use crate::userdata::{Capacity, user_data};
+use crate::userdata::{Capacity, Extra, user_data};
 
 /// The cluster and the parts every instance is launched from.
 pub(crate) struct Cluster {
@@ -30,9 +30,14 @@ pub(crate) struct Cluster {
 
 impl Cluster {
     /// User data that joins this cluster as `capacity` (spot also drains on
-    /// interruption).
-    pub fn user_data(&self, capacity: Capacity) -> Expr {
-        user_data(self.cluster.r#ref(), capacity)
+    /// interruption), with the config's agent settings and script.
+    pub fn user_data(&self, c: &StackConfig, capacity: Capacity) -> Expr {
+        let i = &c.instances;
+        let extra = Extra {
+            ecs_config: Some(&i.ecs_config),
+            script: i.user_data.as_ref().and_then(|u| u.text.as_deref()),
+        };
+        user_data(self.cluster.r#ref(), capacity, extra)
     }
 
     /// The instance profile's ARN, as fleets and launch templates take it.
@@ -68,6 +73,40 @@ pub(crate) fn service_role(
         }),
         permissions_boundary: c.iam.permissions_boundary.clone(),
         policies,
+        tags: tags::user(c),
+    }
+}
+
+/// Where the ECS-optimized AL2023 AMI's root volume is attached: AWS builds the AMI with
+/// its root block device at `/dev/xvda` (gp3), in `al2023.pkr.hcl` of aws/amazon-ecs-ami.
+pub(crate) const ROOT_DEVICE: &str = "/dev/xvda";
+
+/// The root volume as the config sets it; empty (the AMI's own) when it does not.
+pub(crate) fn block_devices(c: &StackConfig) -> Vec<ec2::BlockDeviceMapping> {
+    c.instances
+        .root_volume
+        .iter()
+        .map(|v| ec2::BlockDeviceMapping {
+            device_name: ROOT_DEVICE.into(),
+            ebs: ec2::Ebs {
+                delete_on_termination: true,
+                encrypted: v.encrypted,
+                volume_size: v.size_gib,
+                volume_type: v.volume_type.as_str().into(),
+            },
+        })
+        .collect()
+}
+
+/// An ARN of the config's `instances.managed_policies`: as given, or an AWS managed
+/// policy's name in this partition.
+fn managed_policy_arn(policy: &str) -> Expr {
+    if policy.starts_with("arn:") {
+        policy.into()
+    } else {
+        partition()
+            .lit(format!(":iam::aws:policy/{policy}"))
+            .build()
     }
 }
 
@@ -134,19 +173,28 @@ pub(crate) fn add(t: &mut Template, c: &StackConfig) -> Result<Cluster, Template
                 name: "containerInsights".into(),
                 value: insights.into(),
             }]),
-            tags: Some(vec![Tag::new("spotcover:stack", c.stack.as_str())]),
+            tags: Some(tags::with_own(
+                c,
+                vec![Tag::new("spotcover:stack", c.stack.as_str())],
+            )),
         },
     )?;
-    let instance_role = t.add(
-        "InstanceRole",
-        service_role(
-            c,
-            "ec2.amazonaws.com",
-            "ECS container instances of this stack",
-            Some("AmazonEC2ContainerServiceforEC2Role"),
-            None,
-        ),
-    )?;
+    let mut role = service_role(
+        c,
+        "ec2.amazonaws.com",
+        "ECS container instances of this stack",
+        Some("AmazonEC2ContainerServiceforEC2Role"),
+        None,
+    );
+    if let Some(arns) = role.managed_policy_arns.as_mut() {
+        arns.extend(
+            c.instances
+                .managed_policies
+                .iter()
+                .map(|p| managed_policy_arn(p)),
+        );
+    }
+    let instance_role = t.add("InstanceRole", role)?;
     let profile = t.add(
         "InstanceProfile",
         iam::InstanceProfile {
@@ -179,41 +227,61 @@ pub(crate) fn add_launch_templates(
             .map(|i| Arch::of(&i.instance_type))
             .collect();
         for arch in arches {
-            let lt = launch_template(network, cluster, arch, Capacity::Spot);
+            let lt = launch_template(c, network, cluster, arch, Capacity::Spot);
             let lt = t.add(&format!("LaunchTemplate{}", arch.id_suffix()), lt)?;
             cluster.templates.insert(arch, lt);
         }
     }
     if c.on_demand.launch == OnDemandLaunch::Template {
         let arch = Arch::of(&c.on_demand.instance_types[0]);
-        let lt = launch_template(network, cluster, arch, Capacity::OnDemand);
+        let lt = launch_template(c, network, cluster, arch, Capacity::OnDemand);
         cluster.on_demand_template = Some(t.add("OnDemandLaunchTemplate", lt)?);
     }
     Ok(())
 }
 
-/// IMDSv2, detailed monitoring, the instance profile, and user data and tags for
-/// `capacity`.
+/// IMDSv2, detailed monitoring, the instance profile, the config's root volume and key
+/// pair, and user data and tags for `capacity`. The config's tags go on the instances,
+/// their volumes and the launch template itself.
 fn launch_template(
+    c: &StackConfig,
     network: &Network,
     cluster: &Cluster,
     arch: Arch,
     capacity: Capacity,
 ) -> ec2::LaunchTemplate {
-    let mut tags = instance_tags(capacity);
-    tags.push(stack_tag());
+    let mut own = instance_tags(capacity);
+    own.push(stack_tag());
+    let mut tag_specifications = vec![ec2::TagSpecification {
+        resource_type: "instance",
+        tags: tags::with_own(c, own),
+    }];
+    if !c.tags.is_empty() {
+        tag_specifications.push(ec2::TagSpecification {
+            resource_type: "volume",
+            tags: tags::user(c),
+        });
+    }
+    let template_tags = if c.tags.is_empty() {
+        Vec::new()
+    } else {
+        vec![ec2::TagSpecification {
+            resource_type: "launch-template",
+            tags: tags::user(c),
+        }]
+    };
     ec2::LaunchTemplate {
         launch_template_data: ec2::LaunchTemplateData {
+            block_device_mappings: block_devices(c),
             iam_instance_profile: cluster.profile_arn(),
             image_id: cluster.amis[&arch].r#ref(),
+            key_name: c.instances.key_name.clone(),
             metadata_options: ec2::MetadataOptions::imdsv2_required(),
             monitoring: DETAILED_MONITORING,
             security_group_ids: network.security_groups.clone(),
-            tag_specifications: vec![ec2::TagSpecification {
-                resource_type: "instance",
-                tags,
-            }],
-            user_data: cluster.user_data(capacity),
+            tag_specifications,
+            user_data: cluster.user_data(c, capacity),
         },
+        tag_specifications: template_tags,
     }
 }

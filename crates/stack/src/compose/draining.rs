@@ -15,6 +15,7 @@ use spotcover_reconciler_core::settings::Settings;
 use super::cluster::partition;
 use super::on_demand::DRAIN_HOOK;
 use super::reconciler::{Feature, group_arn, permit};
+use super::tags;
 use crate::config::StackConfig;
 use crate::userdata::Capacity;
 
@@ -35,6 +36,7 @@ pub(crate) fn settings<V: From<String>>(c: &StackConfig, cluster: V, s: &mut Set
 
 /// The feature, for the cluster it drains in and the group whose hook it completes.
 pub(crate) struct Draining<'a> {
+    pub config: &'a StackConfig,
     pub cluster: &'a Handle<ecs::Cluster>,
     /// The on-demand group's name.
     pub group: Expr,
@@ -118,6 +120,7 @@ impl Feature for Draining<'_> {
                 ),
                 schedule_expression: None,
                 state: "ENABLED",
+                tags: tags::user(self.config),
                 targets: vec![events::Target {
                     id: "reconciler".into(),
                     arn: function.get_att(FunctionAttr::Arn),

@@ -7,9 +7,11 @@ use spotcover_cfn::aws::ec2::{self, LaunchTemplateAttr};
 use spotcover_cfn::aws::iam::RoleAttr;
 use spotcover_cfn::{Expr, Handle, Pseudo, Sub, Template, TemplateError};
 
-use super::cluster::{Cluster, DETAILED_MONITORING, instance_tags, service_role, stack_tag};
-use super::ids;
+use super::cluster::{
+    Cluster, DETAILED_MONITORING, block_devices, instance_tags, service_role, stack_tag,
+};
 use super::network::Network;
+use super::{ids, tags};
 use crate::arch::Arch;
 use crate::config::{SpotLaunch, StackConfig};
 use crate::userdata::Capacity;
@@ -57,6 +59,17 @@ pub(crate) fn add(
                 instance_interruption_behavior: "terminate",
                 launch,
                 replace_unhealthy_instances: true,
+                spot_price: spot.max_price.clone(),
+                // Create-only in the fleet's schema: written only when the config has
+                // tags, so adding the first tag replaces the fleet (`diff` says so).
+                tag_specifications: if c.tags.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![ec2::SpotFleetTagSpecification {
+                        resource_type: "spot-fleet-request",
+                        tags: tags::user(c),
+                    }]
+                },
                 target_capacity: spot.target_capacity,
                 terminate_instances_with_expiration: true,
                 kind: "maintain",
@@ -83,6 +96,7 @@ fn template_configs(c: &StackConfig, network: &Network, cluster: &Cluster) -> ec
                 .flat_map(|i| {
                     subnets.iter().map(|subnet| ec2::LaunchTemplateOverrides {
                         instance_type: i.instance_type.clone(),
+                        spot_price: i.max_price.clone(),
                         subnet_id: subnet.clone(),
                         weighted_capacity: f64::from(i.weight),
                     })
@@ -120,20 +134,29 @@ fn specifications(c: &StackConfig, network: &Network, cluster: &Cluster) -> ec2:
         .iter()
         .flat_map(|i| subnets.iter().map(move |subnet| (i, subnet)))
         .map(|(i, subnet)| ec2::SpotFleetLaunchSpecification {
+            block_device_mappings: block_devices(c),
             iam_instance_profile: cluster.profile_arn(),
             image_id: cluster.amis[&Arch::of(&i.instance_type)].r#ref(),
             instance_type: i.instance_type.clone(),
+            key_name: c.instances.key_name.clone(),
             monitoring: DETAILED_MONITORING,
             security_groups: groups.clone(),
+            spot_price: i.max_price.clone(),
             subnet_id: subnet.clone(),
+            // Launch specifications tag instances only (CloudFormation reference,
+            // SpotFleetTagSpecification: "the only resource type that is supported is
+            // instance").
             tag_specifications: vec![ec2::SpotFleetTagSpecification {
                 resource_type: "instance",
-                tags: instance_tags(Capacity::Spot)
-                    .into_iter()
-                    .chain([stack_tag()])
-                    .collect(),
+                tags: tags::with_own(
+                    c,
+                    instance_tags(Capacity::Spot)
+                        .into_iter()
+                        .chain([stack_tag()])
+                        .collect(),
+                ),
             }],
-            user_data: cluster.user_data(Capacity::Spot),
+            user_data: cluster.user_data(c, Capacity::Spot),
             weighted_capacity: f64::from(i.weight),
         })
         .collect();
@@ -159,6 +182,7 @@ fn add_target_tracking(
                 .build(),
             scalable_dimension: "ec2:spot-fleet-request:TargetCapacity".into(),
             service_namespace: "ec2".into(),
+            tags: tags::user(c),
         },
     )?;
     t.add(

@@ -10,6 +10,7 @@ use spotcover_cfn::{Handle, Template, TemplateError};
 use spotcover_reconciler_core::settings::Settings;
 
 use super::reconciler::{Feature, permit};
+use super::tags;
 use crate::config::StackConfig;
 
 /// Tells the reconciler whether to act on rebalance recommendations too.
@@ -54,6 +55,7 @@ impl Feature for Interruptions<'_> {
                     event_pattern: Some(EventPattern::new("aws.ec2", detail_type)),
                     schedule_expression: None,
                     state: "ENABLED",
+                    tags: tags::user(self.config),
                     targets: vec![events::Target {
                         id: "reconciler".into(),
                         arn: function.get_att(FunctionAttr::Arn),

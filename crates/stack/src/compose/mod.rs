@@ -19,6 +19,7 @@ mod interruptions;
 mod network;
 mod on_demand;
 mod reconciler;
+mod tags;
 mod triggers;
 
 use spotcover_cfn::{Export, Expr, Output, Pseudo, Sub, Template, TemplateError};
@@ -83,11 +84,15 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
             fleet: &fleet,
         },
         &draining::Draining {
+            config: c,
             cluster: &cluster.cluster,
             group: group.r#ref(),
         },
         &interruptions::Interruptions { config: c },
-        &triggers::PendingCapacity { fleet: &fleet },
+        &triggers::PendingCapacity {
+            config: c,
+            fleet: &fleet,
+        },
     ];
     let parts = reconciler::Parts {
         asset,

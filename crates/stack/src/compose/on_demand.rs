@@ -8,9 +8,9 @@ use spotcover_cfn::{
     CfnLintConfig, CfnLintIgnore, Expr, Handle, Metadata, Options, Template, TemplateError, Why,
 };
 
-use super::cluster::{Cluster, instance_tags};
-use super::ids;
+use super::cluster::{Cluster, block_devices, instance_tags};
 use super::network::Network;
+use super::{ids, tags};
 use crate::arch::Arch;
 use crate::config::{OnDemandLaunch, StackConfig};
 use crate::userdata::Capacity;
@@ -54,14 +54,7 @@ pub(crate) fn add(
             max_size: od.max_size.to_string(),
             min_size: od.min_size.to_string(),
             mixed_instances_policy,
-            tags: instance_tags(Capacity::OnDemand)
-                .into_iter()
-                .map(|tag| asg::AsgTag {
-                    key: tag.key,
-                    value: tag.value,
-                    propagate_at_launch: true,
-                })
-                .collect(),
+            tags: tags::propagated(tags::with_own(c, instance_tags(Capacity::OnDemand))),
             vpc_zone_identifier: network.subnets.clone(),
         },
     )
@@ -105,12 +98,14 @@ fn add_launch_configuration(
     let lc = t.add_with(
         "OnDemandLaunchConfiguration",
         asg::LaunchConfiguration {
+            block_device_mappings: block_devices(c),
             iam_instance_profile: cluster.profile.r#ref(),
             image_id: cluster.amis[&Arch::of(&od.instance_types[0])].r#ref(),
             instance_type: od.instance_types[0].clone(),
+            key_name: c.instances.key_name.clone(),
             metadata_options: ec2::MetadataOptions::imdsv2_required(),
             security_groups: network.security_groups.clone(),
-            user_data: cluster.user_data(Capacity::OnDemand),
+            user_data: cluster.user_data(c, Capacity::OnDemand),
         },
         Options {
             metadata: Some(Metadata {

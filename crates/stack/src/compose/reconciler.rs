@@ -13,7 +13,7 @@ use spotcover_cfn::{
 use spotcover_reconciler_core::settings::Settings;
 
 use super::cluster::{partition, service_role};
-use super::{Asset, draining, ids, interruptions};
+use super::{Asset, draining, ids, interruptions, tags};
 use crate::config::StackConfig;
 
 /// A part of the stack that needs the reconciler: what its role must allow, and what
@@ -104,6 +104,7 @@ pub(crate) fn add(
         "ReconcilerLogGroup",
         logs::LogGroup {
             retention_in_days: c.reconciler.log_retention_days,
+            tags: tags::user(c),
         },
         Options {
             deletion_policy: Some("Delete"),
@@ -160,6 +161,7 @@ pub(crate) fn add(
             reserved_concurrent_executions: c.reconciler.reserved_concurrency,
             role: role.get_att(RoleAttr::Arn),
             runtime: "provided.al2023".into(),
+            tags: tags::user(c),
             timeout: 30,
         },
         Options {

@@ -8,8 +8,8 @@ use spotcover_cfn::aws::lambda::{self, FunctionAttr};
 use spotcover_cfn::aws::sns;
 use spotcover_cfn::{Handle, Metadata, Options, Sub, Template, TemplateError};
 
-use super::ids;
 use super::reconciler::{Feature, permit};
+use super::{ids, tags};
 use crate::config::StackConfig;
 
 /// The schedule: runs the reconciler with the fleet id as input.
@@ -31,6 +31,7 @@ impl Feature for Schedule<'_> {
                 event_pattern: None,
                 schedule_expression: Some(self.config.reconciler.schedule.clone()),
                 state: "ENABLED",
+                tags: tags::user(self.config),
                 targets: vec![events::Target {
                     id: "reconciler".into(),
                     arn: function.get_att(FunctionAttr::Arn),
@@ -56,6 +57,7 @@ impl Feature for Schedule<'_> {
 
 /// The fleet's PendingCapacity alarm, through an SNS topic the function subscribes to.
 pub(crate) struct PendingCapacity<'a> {
+    pub config: &'a StackConfig,
     pub fleet: &'a Handle<ec2::SpotFleet>,
 }
 
@@ -72,6 +74,7 @@ impl Feature for PendingCapacity<'_> {
                     endpoint: function.get_att(FunctionAttr::Arn),
                     protocol: "lambda",
                 }],
+                tags: tags::user(self.config),
             },
             Options {
                 metadata: Some(Metadata::default().skip_checkov(
@@ -111,6 +114,7 @@ impl Feature for PendingCapacity<'_> {
                 comparison_operator: "GreaterThanThreshold",
                 treat_missing_data: "notBreaching",
                 alarm_actions: vec![topic.r#ref()],
+                tags: tags::user(self.config),
             },
         )?;
         Ok(())

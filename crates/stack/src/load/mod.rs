@@ -1,6 +1,7 @@
 //! Reading a config: parse (with line, column and key path on failure, [`parse`]),
 //! expand regions (`regions`), then check what types alone cannot ([`validate`]).
 
+mod knobs;
 mod parse;
 mod regions;
 mod validate;
@@ -20,25 +21,41 @@ pub struct Resolved {
     pub warnings: Vec<ConfigError>,
 }
 
-/// Parses and checks a config. Every problem found is returned, not only the first.
+/// Reads a file a config names (`instances.user_data.file`), relative to the config.
+pub type ReadFile<'a> = &'a dyn Fn(&str) -> Result<String, String>;
+
+/// Parses and checks a config that names no files. Every problem found is returned, not
+/// only the first.
 pub fn load(text: &str) -> Result<Vec<Resolved>, Vec<ConfigError>> {
-    let base: StackConfig = parse(text).map_err(|e| vec![e])?;
-    let mut errors = validate(&base, "");
+    load_with(text, &|path| {
+        Err(format!(
+            "cannot read {path}: this caller reads no files (the CLI does)"
+        ))
+    })
+}
+
+/// Parses and checks a config, reading the files it names with `read` (the stack crate
+/// does no I/O itself).
+pub fn load_with(text: &str, read: ReadFile<'_>) -> Result<Vec<Resolved>, Vec<ConfigError>> {
+    let mut base: StackConfig = parse(text).map_err(|e| vec![e])?;
+    let mut errors = read_files(&mut base, "", read);
+    errors.extend(check(&base, ""));
     let mut out = Vec::new();
     if base.regions.is_empty() {
         out.push(Resolved {
             region: None,
-            warnings: warnings(&base, ""),
+            warnings: all_warnings(&base, ""),
             config: base,
         });
     } else {
         for (region, merged) in regions::expand(text, &base).map_err(|e| vec![e])? {
             match merged {
-                Ok(config) => {
+                Ok(mut config) => {
                     let prefix = regions::prefix(&region);
-                    errors.extend(validate(&config, &prefix));
+                    errors.extend(read_files(&mut config, &prefix, read));
+                    errors.extend(check(&config, &prefix));
                     out.push(Resolved {
-                        warnings: warnings(&config, &prefix),
+                        warnings: all_warnings(&config, &prefix),
                         region: Some(region),
                         config,
                     });
@@ -52,4 +69,36 @@ pub fn load(text: &str) -> Result<Vec<Resolved>, Vec<ConfigError>> {
     } else {
         Err(errors)
     }
+}
+
+fn check(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
+    let mut errors = validate(c, prefix);
+    errors.extend(knobs::validate(c, prefix));
+    errors
+}
+
+fn all_warnings(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
+    let mut out = warnings(c, prefix);
+    out.extend(knobs::warnings(c, prefix));
+    out
+}
+
+/// Fills `instances.user_data.text`: the inline script, or the file's contents.
+fn read_files(c: &mut StackConfig, prefix: &str, read: ReadFile<'_>) -> Vec<ConfigError> {
+    let Some(u) = c.instances.user_data.as_mut() else {
+        return Vec::new();
+    };
+    u.text = u.inline.clone();
+    if let (Some(file), None) = (&u.file, &u.inline) {
+        match read(file) {
+            Ok(text) => u.text = Some(text),
+            Err(e) => {
+                return vec![ConfigError::at(
+                    parse::join_path(prefix, "instances.user_data.file"),
+                    e,
+                )];
+            }
+        }
+    }
+    Vec::new()
 }

@@ -1,0 +1,428 @@
+//! Checks of the instance settings, tags, spot prices and overrides (issue 14), kept
+//! apart from `validate.rs` and reported with its problems.
+
+use super::parse::join_path;
+use crate::config::StackConfig;
+use crate::error::ConfigError;
+use crate::userdata::{Capacity, render_extra};
+
+/// What spotcover's own tags take of AWS's 50 per resource: `Name`, `spotcover:capacity`,
+/// `spotcover:stack` on instances.
+const OWN_TAGS: usize = 3;
+
+/// Agent settings spotcover writes itself, and why.
+const OWN_ECS_CONFIG: [(&str, &str); 3] = [
+    (
+        "ECS_CLUSTER",
+        "spotcover joins every instance to the stack's cluster",
+    ),
+    (
+        "ECS_INSTANCE_ATTRIBUTES",
+        "spotcover registers `spotcover.capacity`, which the reconciler drains by",
+    ),
+    (
+        "ECS_ENABLE_SPOT_INSTANCE_DRAINING",
+        "spotcover turns it on for spot instances and off for on-demand ones",
+    ),
+];
+
+/// Problems with the knobs; `prefix` locates a region's merged config.
+pub fn validate(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
+    let mut errs = Vec::new();
+    let mut err = |path: &str, message: String| {
+        errs.push(ConfigError::at(join_path(prefix, path), message));
+    };
+    tags(c, &mut err);
+    ecs_config(c, &mut err);
+    user_data(c, &mut err);
+    policies(c, &mut err);
+    instances(c, &mut err);
+    prices(c, &mut err);
+    overrides(c, &mut err);
+    errs
+}
+
+/// AWS's tag rules (AWS General Reference, "Tagging your AWS resources", tag naming
+/// limits and requirements; the same list in the ECS API reference, `Tag`): keys 1-128
+/// characters, values at most 256, at most 50 tags per resource, `aws:` reserved; the
+/// characters every tagging service accepts: letters, digits, spaces and `_ . : / = + - @`.
+fn tags(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
+    if c.tags.len() + OWN_TAGS > 50 {
+        err(
+            "tags",
+            format!(
+                "{} tags, but AWS allows 50 per resource and spotcover puts {OWN_TAGS} of its own on each instance: at most {}",
+                c.tags.len(),
+                50 - OWN_TAGS
+            ),
+        );
+    }
+    let allowed = |s: &str| {
+        s.chars()
+            .all(|ch| ch.is_alphanumeric() || ch.is_whitespace() || "_.:/=+-@".contains(ch))
+    };
+    for (key, value) in &c.tags {
+        let path = format!("tags.{key}");
+        let n = key.chars().count();
+        if n == 0 || n > 128 {
+            err(&path, format!("a tag key has 1 to 128 characters, not {n}"));
+        }
+        if key.to_ascii_lowercase().starts_with("aws:") {
+            err(
+                &path,
+                "the `aws:` prefix is reserved for AWS's own tags".into(),
+            );
+        } else if key.starts_with("spotcover:") {
+            err(
+                &path,
+                "spotcover sets the `spotcover:` tags itself: the reconciler's right to terminate instances is scoped by them".into(),
+            );
+        } else if key == "Name" {
+            err(
+                &path,
+                "spotcover names instances `<stack>-spot` and `<stack>-on-demand` itself (the `Name` tag); use another key".into(),
+            );
+        }
+        if value.chars().count() > 256 {
+            err(
+                &path,
+                format!(
+                    "a tag value has at most 256 characters, not {}",
+                    value.chars().count()
+                ),
+            );
+        }
+        if !allowed(key) || !allowed(value) {
+            err(
+                &path,
+                "tags take letters, digits, spaces and `_ . : / = + - @` only (the characters every AWS service accepts)".into(),
+            );
+        }
+    }
+}
+
+/// Amazon ECS developer guide, "Amazon ECS container agent configuration": the agent
+/// reads `ECS_*` variables, one `KEY=value` line each, from `/etc/ecs/ecs.config`.
+fn ecs_config(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
+    for (key, value) in &c.instances.ecs_config {
+        let path = format!("instances.ecs_config.{key}");
+        let well_formed = key.strip_prefix("ECS_").is_some_and(|rest| {
+            !rest.is_empty()
+                && rest
+                    .chars()
+                    .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '_')
+        });
+        if !well_formed {
+            err(
+                &path,
+                "an ECS agent setting is named `ECS_` and capitals, digits or `_` (ECS_[A-Z0-9_]+)"
+                    .into(),
+            );
+        }
+        if let Some((_, why)) = OWN_ECS_CONFIG.iter().find(|(k, _)| k == key) {
+            err(&path, format!("spotcover sets {key} itself: {why}"));
+        }
+        if value.chars().any(char::is_control) {
+            err(
+                &path,
+                "the value is one line of /etc/ecs/ecs.config: no line breaks or control characters".into(),
+            );
+        }
+    }
+}
+
+fn user_data(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
+    let Some(u) = &c.instances.user_data else {
+        return;
+    };
+    match (&u.file, &u.inline) {
+        (Some(_), Some(_)) | (None, None) => err(
+            "instances.user_data",
+            "give exactly one of `file` (a path relative to the config) or `inline` (the script)"
+                .into(),
+        ),
+        _ => {}
+    }
+    if let Some(text) = &u.text {
+        for capacity in [Capacity::Spot, Capacity::OnDemand] {
+            if let Err(e) = render_extra(text, capacity) {
+                err("instances.user_data", e);
+                break;
+            }
+        }
+    }
+}
+
+/// IAM user guide, "IAM and AWS STS quotas": at most 20 managed policies per role (10
+/// unless raised); spotcover attaches one.
+fn policies(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
+    let policies = &c.instances.managed_policies;
+    if policies.len() + 1 > 20 {
+        err(
+            "instances.managed_policies",
+            format!(
+                "{} policies and spotcover's own make {}, more than the 20 managed policies IAM attaches to a role",
+                policies.len(),
+                policies.len() + 1
+            ),
+        );
+    }
+    let name_char = |ch: char| ch.is_ascii_alphanumeric() || "+=,.@_-".contains(ch);
+    for (i, p) in policies.iter().enumerate() {
+        let path = format!("instances.managed_policies[{i}]");
+        let ok = if let Some(rest) = p.strip_prefix("arn:") {
+            let parts: Vec<&str> = rest.splitn(5, ':').collect();
+            parts.len() == 5
+                && parts[0].starts_with("aws")
+                && parts[1] == "iam"
+                && parts[2].is_empty()
+                && (parts[3] == "aws"
+                    || (parts[3].len() == 12 && parts[3].chars().all(|ch| ch.is_ascii_digit())))
+                && parts[4].strip_prefix("policy/").is_some_and(|n| {
+                    !n.is_empty()
+                        && n.split('/')
+                            .all(|seg| !seg.is_empty() && seg.chars().all(name_char))
+                })
+        } else {
+            !p.is_empty()
+                && p.split('/')
+                    .all(|seg| !seg.is_empty() && seg.chars().all(name_char))
+        };
+        if !ok {
+            err(
+                &path,
+                format!(
+                    "{p:?} is neither a managed policy ARN (arn:aws:iam::ACCOUNT|aws:policy/NAME) nor the name of an AWS managed policy (AmazonSSMManagedInstanceCore, service-role/NAME)"
+                ),
+            );
+        }
+    }
+}
+
+/// EC2: a key pair name has at most 255 ASCII characters; a gp2/gp3 volume 1-16384 GiB,
+/// a magnetic (`standard`) one 1-1024 (EBS user guide, "Amazon EBS volume types").
+fn instances(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
+    if let Some(k) = &c.instances.key_name
+        && (k.is_empty() || k.len() > 255 || !k.is_ascii())
+    {
+        err(
+            "instances.key_name",
+            "a key pair name has 1 to 255 ASCII characters".into(),
+        );
+    }
+    if let Some(v) = &c.instances.root_volume
+        && let Some(size) = v.size_gib
+    {
+        let max = match v.volume_type {
+            crate::config::VolumeType::Standard => 1024,
+            _ => 16384,
+        };
+        if !(1..=max).contains(&size) {
+            err(
+                "instances.root_volume.size_gib",
+                format!(
+                    "a {} volume has 1 to {max} GiB, not {size}",
+                    v.volume_type.as_str()
+                ),
+            );
+        }
+    }
+}
+
+/// A price in USD per hour; EC2 refuses one below 0.001 (EC2 API reference,
+/// `SpotMarketOptions.MaxPrice`).
+fn prices(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
+    let check = |price: &str| -> Result<(), String> {
+        let digits = price.split_once('.').map_or((price, "0"), |(a, b)| (a, b));
+        let numeric = !digits.0.is_empty()
+            && !digits.1.is_empty()
+            && digits
+                .0
+                .chars()
+                .chain(digits.1.chars())
+                .all(|ch| ch.is_ascii_digit());
+        match price.parse::<f64>() {
+            Ok(v) if numeric && v >= 0.001 => Ok(()),
+            _ => Err(format!(
+                "{price:?} is not a price: expected USD per hour as a decimal string, at least 0.001 (\"0.05\")"
+            )),
+        }
+    };
+    if let Some(p) = &c.spot.max_price
+        && let Err(e) = check(p)
+    {
+        err("spot.max_price", e);
+    }
+    for (i, t) in c.spot.instance_types.iter().enumerate() {
+        if let Some(p) = &t.max_price
+            && let Err(e) = check(p)
+        {
+            err(&format!("spot.instance_types[{i}].max_price"), e);
+        }
+    }
+}
+
+/// The shape of each override; the template checks the rest ([`crate::overrides`]).
+fn overrides(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
+    for (path, o) in c.overrides.entries() {
+        match (&o.value, o.delete) {
+            (Some(_), true) => err(&path, "give `value` or `delete: true`, not both".into()),
+            (None, false) => err(&path, "give `value` (to set) or `delete: true`".into()),
+            _ => {}
+        }
+        if let Err(e) = crate::overrides::parse_path(&o.path) {
+            err(&format!("{path}.path"), e);
+        }
+    }
+}
+
+/// EC2 user guide, "Amazon EC2 Spot Instances pricing" and the API reference
+/// (`SpotPrice`, `MaxPrice`): "If you specify a maximum price, your instances will be
+/// interrupted more frequently than if you do not specify this parameter."
+pub fn warnings(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
+    const ADVICE: &str = "AWS: \"If you specify a maximum price, your instances will be interrupted more frequently than if you do not specify this parameter.\" Without one, spot instances cost the current spot price, never more than on-demand";
+    let mut out = Vec::new();
+    if c.spot.max_price.is_some() {
+        out.push(ConfigError::at(join_path(prefix, "spot.max_price"), ADVICE));
+    }
+    for (i, t) in c.spot.instance_types.iter().enumerate() {
+        if t.max_price.is_some() {
+            out.push(ConfigError::at(
+                join_path(prefix, &format!("spot.instance_types[{i}].max_price")),
+                ADVICE,
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const QUICKSTART: &str = include_str!("../../../../examples/quickstart.yaml");
+
+    /// The knob problems of the quickstart with `extra` appended.
+    fn problems(extra: &str) -> Vec<String> {
+        let mut c: StackConfig = super::super::parse(&format!("{QUICKSTART}\n{extra}")).unwrap();
+        if let Some(u) = c.instances.user_data.as_mut() {
+            u.text = u.inline.clone();
+        }
+        validate(&c, "").iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn every_knob_set_well_is_no_problem() {
+        let e = problems(
+            "instances:\n  root_volume: { size_gib: 50 }\n  user_data: { inline: echo }\n  ecs_config: { ECS_RESERVED_MEMORY: \"256\" }\n  managed_policies: [AmazonSSMManagedInstanceCore, service-role/X, \"arn:aws-us-gov:iam::123456789012:policy/p/q\"]\n  key_name: ops\ntags: { team: a b+c }\n",
+        );
+        assert!(e.is_empty(), "{e:?}");
+    }
+
+    #[test]
+    fn user_data_takes_exactly_one_of_file_and_inline() {
+        let e = problems("instances:\n  user_data: { file: a.sh, inline: echo }\n");
+        assert!(
+            e[0].starts_with("instances.user_data: give exactly one"),
+            "{e:?}"
+        );
+        let e = problems("instances:\n  user_data: {}\n");
+        assert!(
+            e[0].starts_with("instances.user_data: give exactly one"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn a_script_naming_an_unknown_variable_is_refused() {
+        let e = problems("instances:\n  user_data: { inline: \"{{region}}\" }\n");
+        assert!(
+            e[0].contains("does not render as a handlebars template"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn an_ecs_setting_value_is_one_line() {
+        let e = problems("instances:\n  ecs_config: { ECS_X: \"a\\nb\" }\n");
+        assert!(e[0].contains("no line breaks"), "{e:?}");
+    }
+
+    #[test]
+    fn a_managed_policy_is_an_iam_policy_arn_or_a_name() {
+        let e =
+            problems("instances:\n  managed_policies: [\"arn:aws:s3:::bucket\", \"has space\"]\n");
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(
+            e[0].starts_with("instances.managed_policies[0]: \"arn:aws:s3:::bucket\" is neither")
+        );
+    }
+
+    #[test]
+    fn a_role_takes_at_most_20_managed_policies() {
+        let many: Vec<String> = (0..20).map(|i| format!("P{i}")).collect();
+        let e = problems(&format!(
+            "instances:\n  managed_policies: [{}]\n",
+            many.join(", ")
+        ));
+        assert!(e[0].contains("more than the 20 managed policies"), "{e:?}");
+    }
+
+    #[test]
+    fn a_key_pair_name_is_1_to_255_ascii_characters() {
+        let e = problems("instances:\n  key_name: \"\"\n");
+        assert!(e[0].starts_with("instances.key_name:"), "{e:?}");
+    }
+
+    #[test]
+    fn a_root_volume_size_fits_its_type() {
+        let e = problems("instances:\n  root_volume: { size_gib: 2000, type: standard }\n");
+        assert!(
+            e[0].contains("a standard volume has 1 to 1024 GiB"),
+            "{e:?}"
+        );
+        assert!(problems("instances:\n  root_volume: { size_gib: 2000 }\n").is_empty());
+    }
+
+    #[test]
+    fn a_price_is_a_decimal_of_at_least_a_tenth_of_a_cent() {
+        let priced = |p: &str| {
+            let mut c: StackConfig = super::super::parse(QUICKSTART).unwrap();
+            c.spot.max_price = Some(p.to_owned());
+            validate(&c, "")
+        };
+        for bad in ["0.0001", "1e3", "-1", "$1", ".5", "1."] {
+            assert_eq!(priced(bad).len(), 1, "{bad}");
+        }
+        for good in ["0.001", "0.05", "3"] {
+            assert!(priced(good).is_empty(), "{good}");
+        }
+    }
+
+    #[test]
+    fn an_override_sets_a_value_or_deletes_not_both_nor_neither() {
+        let e = problems(
+            "overrides:\n  - { resource: A, path: Properties.X, value: 1, delete: true }\n  - { resource: A, path: Properties.X }\n",
+        );
+        assert!(
+            e[0].starts_with("overrides[0]: give `value` or `delete: true`, not both"),
+            "{e:?}"
+        );
+        assert!(
+            e[1].starts_with("overrides[1]: give `value` (to set)"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn an_override_path_starts_with_properties() {
+        let e = problems("overrides:\n  - { resource: A, path: Metadata.X, value: 1 }\n");
+        assert!(e[0].starts_with("overrides[0].path:"), "{e:?}");
+    }
+
+    #[test]
+    fn tags_use_the_characters_every_aws_service_accepts() {
+        let e = problems("tags: { team: \"a#b\" }\n");
+        assert!(e[0].starts_with("tags.team: tags take letters"), "{e:?}");
+    }
+}
