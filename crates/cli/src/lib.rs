@@ -2,4 +2,5 @@
 
 pub mod asset;
 pub mod cli;
+pub mod input;
 pub mod synth;

@@ -17,11 +17,12 @@ pub mod diff;
 mod error;
 pub mod graph;
 pub mod load;
+pub mod template_text;
 mod userdata;
 
 pub use compose::{Asset, compose};
 pub use config::StackConfig;
-pub use error::ConfigError;
+pub use error::{ConfigError, elide};
 pub use load::{Resolved, load};
 
 /// How a template is written out.
