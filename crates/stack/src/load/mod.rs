@@ -1,6 +1,8 @@
 //! Reading a config: parse (with line, column and key path on failure, [`parse`]),
 //! expand regions (`regions`), then check what types alone cannot ([`validate`]).
 
+pub mod bounds;
+mod known;
 mod parse;
 mod regions;
 mod validate;
@@ -21,7 +23,8 @@ pub struct Resolved {
 /// Parses and checks a config. Every problem found is returned, not only the first.
 pub fn load(text: &str) -> Result<Vec<Resolved>, Vec<ConfigError>> {
     let base: StackConfig = parse(text).map_err(|e| vec![e])?;
-    let mut errors = validate(&base, "");
+    let mut errors = checks(&base, "");
+    errors.extend(known::regions(&base));
     let mut out = Vec::new();
     if base.regions.is_empty() {
         out.push(Resolved {
@@ -32,7 +35,7 @@ pub fn load(text: &str) -> Result<Vec<Resolved>, Vec<ConfigError>> {
         for (region, merged) in regions::expand(text, &base).map_err(|e| vec![e])? {
             match merged {
                 Ok(config) => {
-                    errors.extend(validate(&config, &regions::prefix(&region)));
+                    errors.extend(checks(&config, &regions::prefix(&region)));
                     out.push(Resolved {
                         region: Some(region),
                         config,
@@ -47,4 +50,12 @@ pub fn load(text: &str) -> Result<Vec<Resolved>, Vec<ConfigError>> {
     } else {
         Err(errors)
     }
+}
+
+/// Every check of one config (the base, or a region's merge).
+fn checks(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
+    let mut errors = validate(c, prefix);
+    errors.extend(bounds::check(c, prefix));
+    errors.extend(known::instance_types(c, prefix));
+    errors
 }

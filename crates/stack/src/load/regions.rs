@@ -66,7 +66,7 @@ fn merge(base: &mut Value, over: &Value) {
     }
 }
 
-fn is_region_name(s: &str) -> bool {
+pub(super) fn is_region_name(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() >= 3
         && parts[0].len() == 2
