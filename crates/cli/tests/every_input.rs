@@ -245,3 +245,22 @@ fn concurrent_synths_into_one_out_all_succeed_and_leave_one_complete_output() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn validate_refuses_a_parameter_synth_would_refuse() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{}parameters: {{Bogus: x}}\n",
+        std::fs::read_to_string(example("quickstart")).unwrap()
+    );
+    let f = write(tmp.path(), "c.yaml", text.as_bytes());
+    for command in ["validate", "graph"] {
+        let o = spotcover(&[command, &f]);
+        assert_eq!(o.status.code(), Some(2), "{command}: {}", stderr_of(&o));
+        assert!(
+            stderr_of(&o).contains("parameters.Bogus: not a parameter"),
+            "{}",
+            stderr_of(&o)
+        );
+    }
+}

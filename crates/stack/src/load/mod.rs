@@ -3,6 +3,7 @@
 
 pub mod bounds;
 mod known;
+mod parameters;
 mod parse;
 mod regions;
 mod validate;
@@ -48,6 +49,11 @@ pub fn load(text: &str) -> Result<Vec<Resolved>, Vec<ConfigError>> {
     if errors.is_empty() {
         Ok(out)
     } else {
+        if let Some(positions) = parse::Positions::of(text) {
+            for e in errors.iter_mut().filter(|e| e.location.is_none()) {
+                e.location = positions.written(&e.path);
+            }
+        }
         Err(errors)
     }
 }
@@ -57,5 +63,9 @@ fn checks(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
     let mut errors = validate(c, prefix);
     errors.extend(bounds::check(c, prefix));
     errors.extend(known::instance_types(c, prefix));
+    if errors.is_empty() {
+        // Against the template this config composes, which needs a valid config.
+        errors.extend(parameters::check(c, prefix));
+    }
     errors
 }

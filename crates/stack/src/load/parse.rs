@@ -148,28 +148,54 @@ pub(super) fn raw(text: &str) -> Result<Value, ConfigError> {
     serde_saphyr::from_str_with_options(text, options).map_err(|e| saphyr_error(e, ""))
 }
 
-/// The line and column of the value at `path` (`a.b[1].c`) in `text`, or of its key
-/// when `key` (an unknown field is reported at its name).
-fn locate(text: &str, path: &str, key: bool) -> Option<(u64, u64)> {
-    let options = serde_saphyr::options! { with_snippet: false };
-    let mut node: Loc = serde_saphyr::from_str_with_options(text, options).ok()?;
-    let mut at = node.at;
-    for seg in segments(path) {
-        node = match (seg, node.children) {
-            (Seg::Key(k), Children::Map(entries)) => {
-                let (_, key_at, child) = entries.into_iter().find(|(name, _, _)| *name == k)?;
-                at = if key { key_at } else { child.at };
-                child
-            }
-            (Seg::Index(i), Children::Seq(items)) => {
-                let child = items.into_iter().nth(i)?;
-                at = child.at;
-                child
-            }
-            _ => return None,
-        };
+/// Where each value of a document is written, to locate problems found after parsing.
+pub(super) struct Positions(Loc);
+
+impl Positions {
+    pub(super) fn of(text: &str) -> Option<Positions> {
+        let options = serde_saphyr::options! { with_snippet: false };
+        serde_saphyr::from_str_with_options(text, options)
+            .ok()
+            .map(Positions)
     }
-    Some(at).filter(|(line, _)| *line > 0)
+
+    /// Where the value at `path` is written: under `regions.<name>.` when the region
+    /// overrides it, else in the base. `None` for a default nobody wrote.
+    pub(super) fn written(&self, path: &str) -> Option<(u64, u64)> {
+        self.find(path, false).or_else(|| {
+            let rest = path.strip_prefix("regions.")?;
+            let (_, inner) = rest.split_once('.')?;
+            self.find(inner, false)
+        })
+    }
+
+    /// The line and column of the value at `path` (`a.b[1].c`), or of its key when
+    /// `key` (an unknown field is reported at its name).
+    fn find(&self, path: &str, key: bool) -> Option<(u64, u64)> {
+        let mut node = &self.0;
+        let mut at = node.at;
+        for seg in segments(path) {
+            node = match (seg, &node.children) {
+                (Seg::Key(k), Children::Map(entries)) => {
+                    let (_, key_at, child) = entries.iter().find(|(name, _, _)| name == k)?;
+                    at = if key { *key_at } else { child.at };
+                    child
+                }
+                (Seg::Index(i), Children::Seq(items)) => {
+                    let child = items.get(i)?;
+                    at = child.at;
+                    child
+                }
+                _ => return None,
+            };
+        }
+        Some(at).filter(|(line, _)| *line > 0)
+    }
+}
+
+/// The line and column of the value at `path` in `text` (see [`Positions::find`]).
+fn locate(text: &str, path: &str, key: bool) -> Option<(u64, u64)> {
+    Positions::of(text)?.find(path, key)
 }
 
 enum Seg<'a> {
