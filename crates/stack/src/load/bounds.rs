@@ -238,4 +238,10 @@ pub fn apply_to_schema(schema: &mut serde_json::Value) {
         items.insert("minItems".into(), 1.into());
         items.insert("maxItems".into(), MAX_SPOT_INSTANCE_TYPES.into());
     }
+    if let Some(items) = schema
+        .pointer_mut("/$defs/OnDemandConfig/properties/instance_types")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        items.insert("minItems".into(), 1.into());
+    }
 }
