@@ -296,3 +296,43 @@ impl<'de> serde::de::Visitor<'de> for LocVisitor {
         Ok(LocChildren(Children::Map(entries)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_breached_budget_says_what_to_write_not_the_librarys_struct() {
+        let m = reword("budget breached: Nodes { nodes: 250001 }");
+        assert!(m.starts_with("the document is too large"), "{m}");
+        assert!(!m.contains('{'), "{m}");
+    }
+
+    #[test]
+    fn library_wording_is_replaced() {
+        for (library, ours) in [
+            (
+                "invalid u32",
+                "expected a whole number from 0 to 4294967295",
+            ),
+            (
+                "invalid type: string \"lots\", expected u32",
+                "expected a whole number from 0 to 4294967295",
+            ),
+            (
+                "invalid boolean (strict mode expects true/false)",
+                "expected true or false",
+            ),
+            (
+                "data did not match any variant of untagged enum ParameterValue",
+                "expected a string, or a list of strings",
+            ),
+            (
+                "duplicate mapping key: stack, set DuplicateKeyPolicy in Options if acceptable",
+                "`stack` is given twice: expected each key once; keep one",
+            ),
+        ] {
+            assert_eq!(reword(library), ours);
+        }
+    }
+}
