@@ -17,6 +17,7 @@ pub mod update;
 
 pub use expr::{Expr, InvalidLogicalId, LogicalId, Pseudo, RefTarget, Sub, SubPart};
 pub use template::{
-    Attribute, Export, Handle, NoAttr, Options, Output, ParamHandle, Parameter, Reference,
-    Resource, Template, TemplateError, check_references, references,
+    Attribute, CfnLintConfig, CfnLintIgnore, CheckovSkip, CheckovSkips, Export, Handle, Metadata,
+    NoAttr, Options, Output, ParamHandle, Parameter, Reference, Resource, Template, TemplateError,
+    Why, check_references, references,
 };

@@ -165,11 +165,64 @@ pub struct Export {
     pub name: Expr,
 }
 
+/// A resource's `Metadata`: why it is as it is, and the linters' and scanners' checks
+/// it is exempt from, each with its reason (cfn-lint reads `cfn-lint.config.ignore_checks`,
+/// checkov reads `checkov.skip[].id` and `.comment`).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Metadata {
+    #[serde(rename = "spotcover", skip_serializing_if = "Option::is_none")]
+    pub why: Option<Why>,
+    #[serde(rename = "cfn-lint", skip_serializing_if = "Option::is_none")]
+    pub cfn_lint: Option<CfnLintConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkov: Option<CheckovSkips>,
+}
+
+impl Metadata {
+    /// A checkov check this resource is exempt from, and why.
+    pub fn skip_checkov(mut self, id: &'static str, comment: impl Into<String>) -> Self {
+        self.checkov
+            .get_or_insert_with(|| CheckovSkips { skip: Vec::new() })
+            .skip
+            .push(CheckovSkip {
+                id,
+                comment: comment.into(),
+            });
+        self
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Why {
+    pub why: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CfnLintConfig {
+    pub config: CfnLintIgnore,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CfnLintIgnore {
+    pub ignore_checks: Vec<&'static str>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckovSkips {
+    pub skip: Vec<CheckovSkip>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckovSkip {
+    pub id: &'static str,
+    pub comment: String,
+}
+
 /// Resource attributes other than `Properties`.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     pub depends_on: Vec<LogicalId>,
-    pub metadata: Option<Value>,
+    pub metadata: Option<Metadata>,
     pub deletion_policy: Option<&'static str>,
     pub update_replace_policy: Option<&'static str>,
 }
@@ -186,7 +239,7 @@ struct Entry {
     #[serde(skip_serializing_if = "Option::is_none")]
     update_replace_policy: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    metadata: Option<Value>,
+    metadata: Option<Metadata>,
     properties: Value,
 }
 

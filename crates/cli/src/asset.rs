@@ -1,42 +1,58 @@
-//! The reconciler's Lambda artifact: built with cargo, zipped byte-for-byte reproducibly,
-//! named by its SHA-256.
+//! The reconciler's Lambda artifact: the zips shipped inside spotcover (built and hashed
+//! by `build.rs`), a zip given with `--reconciler-zip`, or one built from a checkout by
+//! `spotcover reconciler build`.
 
-use std::io::{Cursor, Write};
+use std::borrow::Cow;
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{Context, bail};
-use sha2::{Digest, Sha256};
 use spotcover_stack::config::LambdaArchitecture;
-use zip::write::SimpleFileOptions;
+
+use crate::lambda_build;
+
+/// The zips `build.rs` embedded, with their hashes and the `--version` text.
+pub mod shipped {
+    /// One architecture's zip.
+    pub struct Shipped {
+        pub arch: &'static str,
+        pub sha256: &'static str,
+        pub zip: &'static [u8],
+    }
+    include!(concat!(env!("OUT_DIR"), "/shipped.rs"));
+}
 
 /// A zip holding one executable `bootstrap`, as `provided.al2023` expects.
 pub struct Asset {
-    pub bytes: Vec<u8>,
+    pub bytes: Cow<'static, [u8]>,
     pub sha256: String,
 }
 
 impl Asset {
     pub fn new(bytes: Vec<u8>) -> Asset {
-        let sha256 = Sha256::digest(&bytes)
+        let sha256 = lambda_build::sha256_hex(&bytes);
+        Asset {
+            bytes: bytes.into(),
+            sha256,
+        }
+    }
+
+    /// The zip this spotcover ships for `arch`, hashed when spotcover was built.
+    pub fn shipped(arch: LambdaArchitecture) -> Asset {
+        let s = shipped::SHIPPED
             .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        Asset { bytes, sha256 }
+            .find(|s| s.arch == arch.as_str())
+            .expect("build.rs ships every architecture");
+        Asset {
+            bytes: Cow::Borrowed(s.zip),
+            sha256: s.sha256.to_owned(),
+        }
     }
 }
 
 /// Zips a `bootstrap` binary: fixed timestamp, mode 0755, nothing else in the archive.
 pub fn zip_bootstrap(binary: &[u8]) -> anyhow::Result<Vec<u8>> {
-    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .compression_level(Some(9))
-        .last_modified_time(zip::DateTime::default())
-        .unix_permissions(0o755);
-    out.start_file("bootstrap", options)?;
-    out.write_all(binary)?;
-    Ok(out.finish()?.into_inner())
+    lambda_build::zip_bootstrap(binary).map_err(anyhow::Error::msg)
 }
 
 /// Checks a user-supplied zip the way Lambda will use it.
@@ -59,71 +75,51 @@ pub fn check_zip(bytes: &[u8], path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Where the reconciler's sources are: this workspace, as built.
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+/// The checkout at or above `dir`.
+pub fn find_source_tree(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| lambda_build::is_source_tree(d))
+        .map(Path::to_owned)
 }
 
-/// Builds `bootstrap` for the architecture with the `lambda` profile and zips it.
-pub fn build(arch: LambdaArchitecture) -> anyhow::Result<Asset> {
-    let root = workspace_root();
-    if !root.join("crates/reconciler/Cargo.toml").is_file() {
+/// Builds the reconciler for `arch` from the checkout at `root` as the shipped zips are
+/// built (pinned toolchain, paths remapped), and writes its zip; returns the zip's path.
+pub fn build(root: &Path, arch: LambdaArchitecture) -> anyhow::Result<PathBuf> {
+    let root = root
+        .canonicalize()
+        .with_context(|| format!("{}", root.display()))?;
+    if !lambda_build::is_source_tree(&root) {
         bail!(
-            "cannot build the reconciler: its sources are not at {}; pass --reconciler-zip with a prebuilt zip",
+            "{} is not a spotcover checkout (no crates/reconciler)",
             root.display()
         );
     }
-    let root = root.canonicalize()?;
-    let target = arch.rust_target();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let cargo_home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-        .unwrap_or_default();
-    // Paths would otherwise end up in panic messages, and so in the hash.
-    let rustflags = format!(
-        "target.{target}.rustflags=[\"--remap-path-prefix={}=/cargo\", \"--remap-path-prefix={}=/spotcover\"]",
-        cargo_home.display(),
-        root.display()
-    );
-    let mut cmd = Command::new(&cargo);
-    match arch {
-        LambdaArchitecture::X86_64 => {
-            cmd.arg("build");
-        }
-        // No aarch64 musl C compiler ships with Debian; zig's serves as one. tools/setup
-        // installs cargo-zigbuild into the project venv.
-        LambdaArchitecture::Arm64 => {
-            let venv_bin = root.join(".venv/bin");
-            let path = std::env::var_os("PATH").unwrap_or_default();
-            let mut dirs = vec![venv_bin];
-            dirs.extend(std::env::split_paths(&path));
-            cmd.arg("zigbuild").env("PATH", std::env::join_paths(dirs)?);
-        }
-    }
-    cmd.args(["--profile", "lambda", "--locked", "--target", target])
-        .args(["-p", "spotcover-reconciler", "--bin", "bootstrap"])
-        .args(["--config", &rustflags])
-        .current_dir(&root);
-    let status = cmd
-        .status()
-        .with_context(|| format!("running {}", Path::new(&cargo).display()))?;
-    if !status.success() {
-        bail!(
-            "building the reconciler for {target} failed ({status}); run `tools/setup` once to install the target and its linker"
-        );
-    }
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let binary = target_dir.join(target).join("lambda").join("bootstrap");
+        .map(|t| root.join(t))
+        .unwrap_or_else(|| root.join("target"))
+        .join("reconciler");
+    let binary = lambda_build::build_bootstrap(&root, arch.rust_target(), &target_dir)
+        .map_err(anyhow::Error::msg)?;
     let bytes = std::fs::read(&binary).with_context(|| format!("reading {}", binary.display()))?;
-    Ok(Asset::new(zip_bootstrap(&bytes)?))
+    let zip = target_dir.join(format!("reconciler-{}.zip", arch.as_str()));
+    std::fs::write(&zip, zip_bootstrap(&bytes)?)
+        .with_context(|| format!("writing {}", zip.display()))?;
+    Ok(zip)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_architecture_ships_a_zip_named_by_its_hash() {
+        for arch in [LambdaArchitecture::X86_64, LambdaArchitecture::Arm64] {
+            let asset = Asset::shipped(arch);
+            check_zip(&asset.bytes, Path::new("shipped.zip")).unwrap();
+            assert_eq!(lambda_build::sha256_hex(&asset.bytes), asset.sha256);
+            assert!(shipped::VERSION.contains(&format!("{} {}", arch.as_str(), asset.sha256)));
+        }
+    }
 
     #[test]
     fn zips_are_reproducible_and_executable() {
@@ -142,7 +138,7 @@ mod tests {
     #[test]
     fn a_zip_without_bootstrap_is_refused() {
         let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
-        out.start_file("main", SimpleFileOptions::default())
+        out.start_file("main", zip::write::SimpleFileOptions::default())
             .unwrap();
         let bytes = out.finish().unwrap().into_inner();
         let err = check_zip(&bytes, Path::new("x.zip")).unwrap_err();

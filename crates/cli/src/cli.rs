@@ -25,7 +25,7 @@ use crate::synth;
 #[derive(Debug, Parser)]
 #[command(
     name = "spotcover",
-    version,
+    version = asset::shipped::VERSION,
     about = "CloudFormation for ECS on EC2 Spot with an on-demand safety net",
     long_about = "spotcover turns a short stack config into a CloudFormation template: an ECS \
 cluster on a Spot Fleet that follows the cluster's reservation, a backup on-demand Auto \
@@ -80,11 +80,42 @@ pub enum Command {
     /// Print the config's JSON Schema (for editors and CI checks).
     #[command(after_help = "Example:\n  spotcover schema > spotcover.schema.json")]
     Schema,
+    /// Build the reconciler Lambda from a spotcover checkout (for changing it).
+    #[command(subcommand)]
+    Reconciler(ReconcilerCommand),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  spotcover completions bash > /etc/bash_completion.d/spotcover"
     )]
     Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReconcilerCommand {
+    /// Build the reconciler's zip from source, as the shipped ones are built (the pinned
+    /// toolchain of rust-toolchain.toml, cargo-zigbuild from tools/setup), and print
+    /// `ARCH=PATH` for each: a value for `synth --reconciler-zip`.
+    #[command(
+        after_help = "Example:\n  spotcover synth stack.yaml --reconciler-zip \"$(spotcover reconciler build --arch arm64)\""
+    )]
+    Build {
+        /// Lambda architecture; repeatable.
+        #[arg(long, value_name = "ARCH", value_parser = parse_arch, default_value = "x86_64")]
+        arch: Vec<LambdaArchitecture>,
+        /// The spotcover checkout (default: the one holding the current directory).
+        #[arg(long, value_name = "DIR")]
+        source: Option<PathBuf>,
+    },
+}
+
+fn parse_arch(s: &str) -> Result<LambdaArchitecture, String> {
+    match s {
+        "x86_64" => Ok(LambdaArchitecture::X86_64),
+        "arm64" => Ok(LambdaArchitecture::Arm64),
+        _ => Err(format!(
+            "unknown architecture {s:?}: expected x86_64 or arm64"
+        )),
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -95,7 +126,7 @@ pub struct DiffArgs {
     pub new: PathBuf,
     #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
     pub format: DiffFormat,
-    /// For a config side: use this prebuilt reconciler zip instead of building it.
+    /// For a config side: use this reconciler zip instead of the one spotcover ships.
     #[arg(long, value_name = "[ARCH=]PATH", value_parser = parse_zip_arg)]
     pub reconciler_zip: Vec<ZipArg>,
 }
@@ -148,8 +179,8 @@ pub struct SynthArgs {
     /// Template format.
     #[arg(long, value_enum, default_value_t = FormatArg::Yaml)]
     pub format: FormatArg,
-    /// Use a prebuilt reconciler zip (holding an executable `bootstrap`) instead of
-    /// building it with cargo. `arm64=PATH` or `x86_64=PATH` gives one architecture's zip;
+    /// Use this reconciler zip (holding an executable `bootstrap`) instead of the one
+    /// spotcover ships. `arm64=PATH` or `x86_64=PATH` gives one architecture's zip;
     /// a bare PATH serves every architecture the config uses. Repeatable.
     #[arg(long, value_name = "[ARCH=]PATH", value_parser = parse_zip_arg)]
     pub reconciler_zip: Vec<ZipArg>,
@@ -167,11 +198,7 @@ pub struct ZipArg {
 }
 
 fn parse_zip_arg(s: &str) -> Result<ZipArg, String> {
-    let arch = |name: &str| match name {
-        "x86_64" => Some(LambdaArchitecture::X86_64),
-        "arm64" => Some(LambdaArchitecture::Arm64),
-        _ => None,
-    };
+    let arch = |name: &str| parse_arch(name).ok();
     // A file that exists is a path, whatever its name (`a=b.zip`).
     if Path::new(s).exists() {
         return Ok(ZipArg {
@@ -242,6 +269,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::Synth(args) => {
             let resolved = load(&args.config)?;
+            print_warnings(&args.config, &resolved);
             warn_unused_zips(&[&resolved], &args.reconciler_zip);
             let assets = assets(&resolved, &args.reconciler_zip)?;
             let files = synth::render_all(&resolved, &assets, args.format.into())
@@ -344,6 +372,27 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
             })?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Reconciler(ReconcilerCommand::Build { arch, source }) => {
+            let root = match source {
+                Some(dir) => dir,
+                None => {
+                    let cwd = std::env::current_dir().context("the current directory")?;
+                    asset::find_source_tree(&cwd).with_context(|| {
+                        format!(
+                            "{} is not inside a spotcover checkout: run this in one, or pass --source",
+                            cwd.display()
+                        )
+                    })?
+                }
+            };
+            let mut arches = arch;
+            arches.dedup();
+            for a in arches {
+                let zip = asset::build(&root, a)?;
+                emit(&format!("{}={}\n", a.as_str(), zip.display()))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "spotcover", &mut script);
@@ -352,6 +401,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Validate { config } => {
             let resolved = load(&config)?;
+            print_warnings(&config, &resolved);
             let regions: Vec<_> = resolved
                 .iter()
                 .filter_map(|r| r.region.as_deref())
@@ -496,6 +546,16 @@ fn warn_unused_zips(configs: &[&[Resolved]], zips: &[ZipArg]) {
     }
 }
 
+/// Prints what is valid but fails in some accounts; it changes no exit status.
+fn print_warnings(path: &Path, resolved: &[Resolved]) {
+    use std::io::Write;
+    let mut stderr = std::io::stderr().lock();
+    for w in resolved.iter().flat_map(|r| &r.warnings) {
+        // A closed stderr loses the warning, nothing else.
+        let _ = writeln!(stderr, "spotcover: warning: {}", w.in_file(path.display()));
+    }
+}
+
 fn load(path: &Path) -> Result<Vec<Resolved>, Failure> {
     let text = read_text(path, "config")?;
     spotcover_stack::load(&text).map_err(|errors| Failure::Config(path.to_owned(), errors))
@@ -523,7 +583,7 @@ fn assets(
                 asset::check_zip(&bytes, path)?;
                 Asset::new(bytes)
             }
-            None => asset::build(arch)?,
+            None => Asset::shipped(arch),
         };
         out.insert(arch, asset);
     }

@@ -1,6 +1,7 @@
 //! `spotcover synth`: templates, assets and manifest into an output directory, all or
 //! nothing.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -15,7 +16,8 @@ use crate::asset::Asset;
 /// One file of the output, relative to the output directory.
 pub struct OutFile {
     pub path: PathBuf,
-    pub bytes: Vec<u8>,
+    /// Borrowed for a shipped zip: synth copies it once, into the file.
+    pub bytes: Cow<'static, [u8]>,
 }
 
 #[derive(Serialize)]
@@ -173,7 +175,7 @@ pub fn render_all(
         });
         files.push(OutFile {
             path: file.into(),
-            bytes: spotcover_stack::render(&t.doc, format).into_bytes(),
+            bytes: spotcover_stack::render(&t.doc, format).into_bytes().into(),
         });
         if let Some(pf) = parameters_file {
             let mut json =
@@ -181,7 +183,7 @@ pub fn render_all(
             json.push('\n');
             files.push(OutFile {
                 path: pf.into(),
-                bytes: json.into_bytes(),
+                bytes: json.into_bytes().into(),
             });
         }
     }
@@ -189,7 +191,7 @@ pub fn render_all(
     json.push('\n');
     files.push(OutFile {
         path: "manifest.json".into(),
-        bytes: json.into_bytes(),
+        bytes: json.into_bytes().into(),
     });
     Ok(files)
 }
@@ -203,7 +205,7 @@ pub fn check_out_dir(
     for f in files {
         let path = out.join(&f.path);
         match std::fs::read(&path) {
-            Ok(bytes) if bytes == f.bytes => {}
+            Ok(bytes) if bytes == *f.bytes => {}
             Ok(_) => problems.push((path, "differs from what synth writes now")),
             Err(_) => problems.push((path, "is missing")),
         }

@@ -71,7 +71,8 @@ pub struct Settings<V = String> {
     pub quiet_period_secs: Option<u64>,
     /// [`Policy::stale_after_secs`]; `None`: [`DEFAULT_STALE_AFTER_SECS`].
     pub stale_after_secs: Option<u64>,
-    /// The stack's ECS cluster; set iff interruption notices are handled.
+    /// The stack's ECS cluster, where the reconciler drains (interruption notices,
+    /// the group's lifecycle hook, the fleet's surplus).
     pub cluster: Option<V>,
     /// The fleet's weights per instance type, in the config's order; empty: not set.
     pub spot_weights: Vec<(String, u32)>,

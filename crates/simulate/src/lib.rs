@@ -1,6 +1,6 @@
 //! A deterministic, minute-by-minute simulation of a spotcover stack: spot pools, the
 //! Spot Fleet (`maintain`, weighted), its target tracking on the ECS reservation, the
-//! on-demand Auto Scaling group, and four ways of driving that group.
+//! on-demand Auto Scaling group, and five ways of driving that group.
 //!
 //! ```
 //! use spotcover_simulate::{PolicyName, Scenario, simulate};
@@ -19,49 +19,64 @@
 //! # The model
 //!
 //! Time advances in whole minutes `0..duration_minutes`; everything happening "at
-//! minute t" is in effect for the whole minute.
+//! minute t" is in effect for the whole minute. Each policy runs in its own world: the
+//! fleet sees the on-demand group through the cluster's reservation, so the fleet
+//! differs by policy. Demand is the same for all.
 //!
-//! - **Demand** (scenario `demand`): capacity units ECS tasks reserve at minute t.
-//! - **Fleet target**: target tracking on the reservation, `clamp(ceil(demand * 100 /
-//!   target_percent), min_capacity, max_capacity)` from `spot.autoscaling`, applied as a
-//!   step: a rise waits `scale_out_cooldown_seconds` after the previous rise, a fall
-//!   waits `scale_in_cooldown_seconds` after any change. It follows demand only, not the
-//!   on-demand group, so the fleet is the same under every policy.
+//! - **Demand** (scenario `demand`): capacity units ECS tasks ask for at minute t.
+//! - **ECS**: an instance serves (is registered, tasks can be placed on it) from
+//!   `launch_latency_minutes + jitter + ecs_registration_minutes` after its launch.
+//!   Tasks are placed on registered capacity, up to it.
+//! - **Reservation** (`CPUReservation`): units placed divided by units registered,
+//!   spot **and** on-demand; tasks that cannot be placed reserve nothing, so the metric
+//!   saturates at 100 %; with nothing registered there is no datapoint.
+//! - **Fleet target**: Application Auto Scaling target tracking on that metric (see
+//!   [`SCALE_OUT_DATAPOINTS`], [`SCALE_IN_DATAPOINTS`], [`SCALE_IN_FRACTION`]): at
+//!   minute t it counts the datapoint of minute t - 1; after 3 consecutive datapoints
+//!   above `target_percent` it sets `ceil(TargetCapacity * reservation /
+//!   target_percent)` (clamped to `[min_capacity, max_capacity]`), again every minute
+//!   the datapoints keep breaching once `scale_out_cooldown_seconds` have passed; after
+//!   15 consecutive datapoints below 90 % of `target_percent` it scales in to the same
+//!   proportion, `scale_in_cooldown_seconds` after the last change. Warm start: the
+//!   target for the demand at minute 0.
 //! - **Spot pools**: one per `spot.instance_types` entry (weight from the config; price,
 //!   latency, availability from the scenario). Minute t in a window with
 //!   `available: false` interrupts (terminates) every instance of the pool at once,
 //!   launching ones too, and the pool takes no launches; outside the windows it is
 //!   available with unlimited capacity.
 //! - **Fleet (`maintain`)**: each minute, after interruptions, it launches instances until
-//!   the units launching or running reach the target (a weight-4 instance may overshoot
-//!   by up to 3 units). Choice of pool: with `allocation_strategy: lowestPrice` the
-//!   cheapest per unit; with every other strategy the available pool holding the fewest
-//!   units, ties to the cheapest per unit, then config order (the simulator has no signal
-//!   of capacity depth, so priceCapacityOptimized is modelled as diversified: spread,
-//!   which is also what bounds the loss of one pool). An instance serves from minute
-//!   `t + launch_latency + jitter`, jitter uniform in `0..=launch_jitter_minutes` from
-//!   the seed. Above target it terminates instances, launching ones first, then the most
-//!   expensive per unit, as long as the target stays met.
+//!   the units launched reach the target (a weight-4 instance may overshoot by up to 3
+//!   units). Choice of pool: with `allocation_strategy: lowestPrice` the cheapest per
+//!   unit; with every other strategy the available pool holding the fewest units, ties
+//!   to the cheapest per unit, then config order (no signal of capacity depth, so
+//!   priceCapacityOptimized is modelled as diversified). Above target it terminates
+//!   instances, launching ones first, then the most expensive per unit, as long as the
+//!   target stays met: a scale-in terminates serving instances without draining.
+//! - **FulfilledCapacity** counts every instance the fleet has launched, from its launch
+//!   minute, before it registers in ECS.
+//! - **Reconciler metrics** (`AWS/EC2Spot` TargetCapacity, FulfilledCapacity): one
+//!   datapoint per `metric_period_minutes` (default 5), stamped at the period's start,
+//!   readable `metric_delay_minutes` (default 3) after the period ends; its value is
+//!   the statistic the Lambda asks for over the period: Maximum of TargetCapacity,
+//!   Minimum of FulfilledCapacity. The window read is `max(Q, S) + 300 s`, as the
+//!   Lambda's. History before minute 0 repeats the warm start.
 //! - **Interruption warnings**: a pool lost at minute t (first minute of an `available:
 //!   false` window) warns every instance of it, running or launching, at minute
 //!   `t - warning_minutes` (scenario, default 2; minute 0 for earlier losses; 0: none).
 //!   `default`, when the config's `interruptions.enabled`, hands each warning, after
 //!   that minute's `decide`, to the real [`spotcover_reconciler_core::decide_interruption`]
 //!   (the config's spot weights, the group as it stands, the instance `Active` with its
-//!   type and a per-instance `spotcover.covered` mark; a launching instance is not in
-//!   ECS yet: `not_this_cluster`) and applies its `SetDesiredCapacity` like any other,
-//!   starting the cooldown. Draining (a warned instance serves until interrupted) and
-//!   rebalance recommendations are not modelled.
-//! - **FulfilledCapacity** is the units of running spot instances; TargetCapacity and
-//!   FulfilledCapacity of minute m become CloudWatch datapoints at
-//!   `START_EPOCH + 60 m` (seconds).
-//! - **Warm start**: at minute 0 the fleet already runs its target and the group its
-//!   `min_size`; the metric history before minute 0 repeats minute 0.
+//!   type and a per-instance `spotcover.covered` mark; an instance not yet registered
+//!   is not in ECS: `not_this_cluster`) and applies its `SetDesiredCapacity` like any
+//!   other. Draining and rebalance recommendations are not modelled.
 //! - **On-demand group**: desired capacity in `[min_size, max_size]`; it launches up to
-//!   desired (serving after the scenario's `on_demand` latency plus jitter) and terminates
-//!   down to it at once, launching instances first, then the newest. A
-//!   `SetDesiredCapacity` with `honor_cooldown` within `cooldown_seconds` of the last
-//!   successful one is refused (and counted); scaling out ignores the cooldown.
+//!   desired (InService after the scenario's `on_demand` latency plus jitter, serving
+//!   ECS `ecs_registration_minutes` later) and terminates down to it at once, launching
+//!   instances first, then the newest. A `SetDesiredCapacity` with `honor_cooldown`
+//!   within `cooldown_seconds` of the end of the last scaling activity (a scale-out
+//!   ends when its last instance is InService, a scale-in when it terminates) is
+//!   refused (and counted); scaling out ignores the cooldown. Warm start: `min_size`
+//!   instances, registered.
 //! - **Billing**: per minute, from the launch request to termination (latency included),
 //!   at the pool's or the on-demand price per hour.
 //!
@@ -69,24 +84,31 @@
 //!
 //! - `spot-only`: no on-demand group at all.
 //! - `2017`: the real [`spotcover_reconciler_core::decide`], run at the start of every
-//!   minute t on the datapoints of minutes before t (the window the Lambda reads),
-//!   with quiet period 600 s, the default staleness bound, and a 2700 s group cooldown.
-//!   It ignores interruption warnings (the 2017 design had none).
+//!   minute t on the datapoints readable then, with quiet period 600 s, the default
+//!   staleness bound, and a 2700 s group cooldown. It ignores interruption warnings.
 //! - `default`: the same with the config's `reconciler.quiet_period_seconds` and
 //!   `on_demand.cooldown_seconds` (for the quickstart these equal the 2017 values), and
 //!   acting on interruption warnings when `interruptions.enabled` (off by default).
-//! - `oracle`: knows the future fleet. For every minute u it runs
-//!   `clamp(ceil(max(0, demand - spot_fulfilled) / weight), min_size, max_size)`
-//!   instances, each launched exactly the latency (no jitter) ahead and terminated the
-//!   minute it is no longer needed; before the latency has passed it has the warm start's
-//!   `min_size`, like everyone. So no policy leaves fewer units uncovered.
+//! - `reactive-floor`: knows the present exactly and at once, no foresight: every
+//!   minute it sets desired to `ceil(max(0, demand - spot registered) / weight)`
+//!   (clamped), scaling out at once and in through the config's group cooldown, as the
+//!   reconciler does. What a reconciler with perfect, immediate signals could reach.
+//! - `oracle`: clairvoyant. Every minute t it keeps `max` over minutes u in
+//!   `[t, t + latency]` of `ceil(max(0, demand(u) - spot registered(u)) / weight)`
+//!   instances (clamped), where latency is the on-demand launch latency plus
+//!   registration (no jitter for it) and the future spot capacity comes from a
+//!   look-ahead on a copy of its world with the group held as it is; no quiet period,
+//!   no cooldown. Each instance is launched exactly the latency before it is needed.
+//!   The lower bound of the uncovered figure (a test checks it per minute on every
+//!   example scenario).
 //!
 //! # The figures
 //!
-//! Uncovered capacity-minutes: the sum over minutes of
-//! `max(0, demand - (spot_fulfilled + on_demand_running * on_demand.weight))`, with
-//! `on_demand_running` the instances past their launch latency. Costs are in dollars,
-//! rounded to 1/10000.
+//! Every policy is measured against the same demand. Uncovered capacity-minutes: the
+//! sum over minutes of `max(0, demand - (spot registered + on-demand registered *
+//! on_demand.weight))`. Costs are in dollars, rounded to 1/10000. Peak on-demand: most
+//! instances launching or running at once. Target changes: how many times target
+//! tracking changed the fleet's TargetCapacity.
 
 // No I/O here (ARCHITECTURE.md): printing, and the file-system, environment and process
 // calls in clippy.toml, do not compile.
@@ -103,9 +125,13 @@ mod sim;
 
 pub use report::{MinuteRecord, PolicyName, PolicyReport, Report};
 pub use scenario::{
-    DEFAULT_WARNING_MINUTES, DemandStep, MAX_DURATION_MINUTES, MAX_WARNING_MINUTES, OnDemandSpec,
-    PoolSpec, Scenario, Window,
+    DEFAULT_ECS_REGISTRATION_MINUTES, DEFAULT_METRIC_DELAY_MINUTES, DEFAULT_METRIC_PERIOD_MINUTES,
+    DEFAULT_WARNING_MINUTES, DemandStep, MAX_DELAY_MINUTES, MAX_DURATION_MINUTES,
+    MAX_WARNING_MINUTES, OnDemandSpec, PoolSpec, Scenario, Window,
 };
-pub use sim::{COOLDOWN_2017_SECS, QUIET_2017_SECS, START_EPOCH, simulate};
+pub use sim::{
+    COOLDOWN_2017_SECS, QUIET_2017_SECS, SCALE_IN_DATAPOINTS, SCALE_IN_FRACTION,
+    SCALE_OUT_DATAPOINTS, START_EPOCH, simulate,
+};
 /// A located problem in a scenario: the same type as a config's.
 pub use spotcover_stack::ConfigError;

@@ -23,7 +23,13 @@ pub enum PolicyName {
     /// when the config's `interruptions.enabled`.
     #[serde(rename = "default")]
     Default,
-    /// Perfect foresight, no quiet period, no cooldown: the lower bound.
+    /// Knows the present exactly and at once (true demand, registered spot capacity),
+    /// no foresight, no quiet period, no cooldown: what a reconciler that only reacts
+    /// could reach.
+    #[serde(rename = "reactive-floor")]
+    ReactiveFloor,
+    /// Clairvoyant: launches each instance exactly the launch latency before it is
+    /// needed. The lower bound.
     #[serde(rename = "oracle")]
     Oracle,
 }
@@ -34,6 +40,7 @@ impl PolicyName {
             PolicyName::SpotOnly => "spot-only",
             PolicyName::Design2017 => "2017",
             PolicyName::Default => "default",
+            PolicyName::ReactiveFloor => "reactive-floor",
             PolicyName::Oracle => "oracle",
         }
     }
@@ -48,15 +55,21 @@ pub struct MinuteRecord {
     pub demand: u32,
     /// The fleet's TargetCapacity.
     pub target: u32,
-    /// The fleet's FulfilledCapacity: units of spot instances that are running.
+    /// The fleet's FulfilledCapacity: units of every spot instance it has launched,
+    /// registered in ECS or not.
     pub spot_fulfilled: u32,
+    /// Units of spot instances registered in ECS (tasks can be placed on them).
+    pub spot_registered: u32,
     /// Instances the group has launched or running (its desired capacity once converged).
     pub on_demand_desired: u32,
-    /// On-demand instances that are running (past their launch latency).
+    /// On-demand instances registered in ECS (past launch latency and registration).
     pub on_demand_running: u32,
     /// `on_demand_running * on_demand.weight`: units the running on-demand instances cover.
     pub on_demand_units: u32,
-    /// `max(0, demand - spot_fulfilled - on_demand_units)`.
+    /// The cluster's CPUReservation in percent (rounded), as the fleet's target
+    /// tracking sees it; absent when no instance is registered.
+    pub reservation_percent: Option<u32>,
+    /// `max(0, demand - spot_registered - on_demand_units)`.
     pub uncovered: u32,
 }
 
@@ -74,6 +87,10 @@ pub struct PolicyReport {
     /// Dollars: every minute a spot instance is launching or running, at its pool's price.
     pub spot_cost: f64,
     pub total_cost: f64,
+    /// Most on-demand instances launching or running at once.
+    pub peak_on_demand_instances: u32,
+    /// How many times target tracking changed the fleet's TargetCapacity.
+    pub fleet_target_changes: u32,
     /// Scale-in calls Auto Scaling refused inside the group's cooldown (normal).
     pub scale_ins_refused: u32,
     /// How many times `decide` gave each reason (reconciler policies only).
@@ -86,7 +103,7 @@ pub struct PolicyReport {
 }
 
 /// The result of [`crate::simulate`]: one entry per policy, in the order spot-only,
-/// 2017, default, oracle.
+/// 2017, default, reactive-floor, oracle.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
     pub stack: String,
@@ -105,26 +122,28 @@ impl Report {
     pub fn table(&self) -> String {
         let mut s = String::new();
         s.push_str(
-            "| policy | uncovered unit-min | on-demand inst-h | on-demand $ | spot $ | total $ | scale-ins refused |\n",
+            "| policy | uncovered unit-min | on-demand inst-h | on-demand $ | spot $ | total $ | peak on-demand | target changes | scale-ins refused |\n",
         );
-        s.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+        s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for p in &self.policies {
             let _ = writeln!(
                 s,
-                "| {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
+                "| {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} | {} |",
                 p.policy.as_str(),
                 p.uncovered_unit_minutes,
                 p.on_demand_instance_hours,
                 p.on_demand_cost,
                 p.spot_cost,
                 p.total_cost,
+                p.peak_on_demand_instances,
+                p.fleet_target_changes,
                 p.scale_ins_refused
             );
         }
         s
     }
 
-    /// An SVG chart, one panel per policy: demand, fleet target, spot fulfilled,
+    /// An SVG chart, one panel per policy: demand, fleet target, spot registered,
     /// on-demand running (units) and uncovered units, over the minutes.
     pub fn svg(&self) -> String {
         let mut out = String::new();
@@ -143,7 +162,7 @@ impl Report {
             .policies
             .iter()
             .flat_map(|p| p.minutes.iter())
-            .map(|m| m.demand.max(m.target).max(m.spot_fulfilled))
+            .map(|m| m.demand.max(m.target).max(m.spot_registered))
             .max()
             .unwrap_or(1)
             .max(1);
@@ -180,7 +199,7 @@ impl Report {
             let series: [Series; 5] = [
                 ("demand", BLACK, |m| f64::from(m.demand)),
                 ("fleet target", BLUE, |m| f64::from(m.target)),
-                ("spot fulfilled", GREEN, |m| f64::from(m.spot_fulfilled)),
+                ("spot registered", GREEN, |m| f64::from(m.spot_registered)),
                 ("on-demand running (units)", RGBColor(230, 140, 0), |m| {
                     f64::from(m.on_demand_units)
                 }),

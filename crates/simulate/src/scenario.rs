@@ -14,6 +14,9 @@ pub const MAX_DURATION_MINUTES: u32 = 7 * 24 * 60;
 /// duration_minutes: 180
 /// seed: 7                     # drives the launch-latency jitter
 /// warning_minutes: 2          # optional: interruption warnings come this far ahead
+/// metric_period_minutes: 5    # optional: AWS/EC2Spot datapoints, one per period
+/// metric_delay_minutes: 3     # optional: a period's datapoint is readable this late
+/// ecs_registration_minutes: 1 # optional: from instance running to ECS ACTIVE
 /// demand:                     # capacity units reserved by ECS tasks, as steps
 ///   - { from_minute: 0, units: 12 }
 ///   - { from_minute: 60, units: 20 }
@@ -41,6 +44,24 @@ pub struct Scenario {
     /// (at minute 0 for losses before `warning_minutes`); 0: no warnings.
     #[serde(default = "default_warning_minutes")]
     pub warning_minutes: u32,
+    /// Minutes per `AWS/EC2Spot` datapoint the reconciler reads (TargetCapacity,
+    /// FulfilledCapacity). Default 5. Sources: the EC2 user guide's Spot Fleet
+    /// CloudWatch metrics page recommends detailed monitoring on the instances for
+    /// accurate fleet metrics, without stating a period; basic monitoring, which the
+    /// template leaves on, publishes in 5-minute periods (EC2 user guide, "Enable or
+    /// turn off detailed monitoring for your instances", `using-cloudwatch-new.html`).
+    /// 1 models detailed monitoring.
+    #[serde(default = "default_metric_period_minutes")]
+    pub metric_period_minutes: u32,
+    /// Minutes after the end of a period until its datapoint can be read. Default 3:
+    /// an estimate ("a few minutes"); AWS documents no figure for these metrics.
+    #[serde(default = "default_metric_delay_minutes")]
+    pub metric_delay_minutes: u32,
+    /// Minutes from an instance running (EC2, after `launch_latency_minutes`) until its
+    /// ECS agent has registered it and tasks can be placed on it (spot and on-demand
+    /// alike). Default 1: an estimate; AWS documents no figure.
+    #[serde(default = "default_ecs_registration_minutes")]
+    pub ecs_registration_minutes: u32,
     /// Capacity units required by ECS (the reservation), as steps: each holds from its
     /// `from_minute` until the next step. The first step starts at minute 0.
     pub demand: Vec<DemandStep>,
@@ -57,6 +78,26 @@ pub const DEFAULT_WARNING_MINUTES: u32 = 2;
 
 fn default_warning_minutes() -> u32 {
     DEFAULT_WARNING_MINUTES
+}
+
+/// Default [`Scenario::metric_period_minutes`].
+pub const DEFAULT_METRIC_PERIOD_MINUTES: u32 = 5;
+/// Default [`Scenario::metric_delay_minutes`].
+pub const DEFAULT_METRIC_DELAY_MINUTES: u32 = 3;
+/// Default [`Scenario::ecs_registration_minutes`].
+pub const DEFAULT_ECS_REGISTRATION_MINUTES: u32 = 1;
+/// Longest metric period, publication delay, registration delay, launch latency
+/// and launch jitter accepted, minutes.
+pub const MAX_DELAY_MINUTES: u32 = 60;
+
+fn default_metric_period_minutes() -> u32 {
+    DEFAULT_METRIC_PERIOD_MINUTES
+}
+fn default_metric_delay_minutes() -> u32 {
+    DEFAULT_METRIC_DELAY_MINUTES
+}
+fn default_ecs_registration_minutes() -> u32 {
+    DEFAULT_ECS_REGISTRATION_MINUTES
 }
 
 /// From `from_minute` on (until the next step), ECS tasks reserve `units` capacity units.
@@ -76,7 +117,9 @@ pub struct PoolSpec {
     pub instance_type: String,
     /// Spot price per instance-hour, in dollars.
     pub price_per_hour: f64,
-    /// Minutes from the fleet's launch request until the instance serves ECS.
+    /// Minutes from the fleet's launch request until the instance is running; it
+    /// serves ECS `ecs_registration_minutes` later. The fleet counts it in
+    /// FulfilledCapacity from the launch request.
     pub launch_latency_minutes: u32,
     /// Each launch takes `0..=launch_jitter_minutes` extra minutes (seeded).
     #[serde(default)]
@@ -102,7 +145,8 @@ pub struct Window {
 pub struct OnDemandSpec {
     /// On-demand price per instance-hour, in dollars.
     pub price_per_hour: f64,
-    /// Minutes from the group's launch until the instance serves ECS.
+    /// Minutes from the group's launch until the instance is running (InService); it
+    /// serves ECS `ecs_registration_minutes` later.
     pub launch_latency_minutes: u32,
     /// Each launch takes `0..=launch_jitter_minutes` extra minutes (seeded).
     #[serde(default)]
@@ -138,6 +182,26 @@ impl Scenario {
                 format!("expected 0 to {MAX_WARNING_MINUTES} minutes"),
             ));
         }
+        if self.metric_period_minutes == 0 || self.metric_period_minutes > MAX_DELAY_MINUTES {
+            return Err(err(
+                "metric_period_minutes",
+                format!("expected 1 to {MAX_DELAY_MINUTES} minutes"),
+            ));
+        }
+        for (v, path) in [
+            (self.metric_delay_minutes, "metric_delay_minutes"),
+            (self.ecs_registration_minutes, "ecs_registration_minutes"),
+            (
+                self.on_demand.launch_latency_minutes,
+                "on_demand.launch_latency_minutes",
+            ),
+            (
+                self.on_demand.launch_jitter_minutes,
+                "on_demand.launch_jitter_minutes",
+            ),
+        ] {
+            check_minutes(v, path)?;
+        }
         match self.demand.first() {
             None => return Err(err("demand", "expected at least one step")),
             Some(s) if s.from_minute != 0 => {
@@ -165,6 +229,14 @@ impl Scenario {
                 ));
             }
             check_price(p.price_per_hour, &format!("pools[{i}].price_per_hour"))?;
+            check_minutes(
+                p.launch_latency_minutes,
+                &format!("pools[{i}].launch_latency_minutes"),
+            )?;
+            check_minutes(
+                p.launch_jitter_minutes,
+                &format!("pools[{i}].launch_jitter_minutes"),
+            )?;
             for (j, w) in p.availability.iter().enumerate() {
                 if w.to_minute <= w.from_minute {
                     return Err(err(
@@ -238,6 +310,17 @@ impl PoolSpec {
     /// before. Minute 0 is never a loss (nothing runs before it).
     pub fn lost_at(&self, minute: u32) -> bool {
         minute > 0 && !self.available_at(minute) && self.available_at(minute - 1)
+    }
+}
+
+fn check_minutes(v: u32, path: &str) -> Result<(), ConfigError> {
+    if v <= MAX_DELAY_MINUTES {
+        Ok(())
+    } else {
+        Err(err(
+            path,
+            format!("expected 0 to {MAX_DELAY_MINUTES} minutes"),
+        ))
     }
 }
 

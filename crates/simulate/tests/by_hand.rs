@@ -16,10 +16,14 @@ on_demand:
 ";
 
 // Demand 4 units: target 4, two spot instances. The pool is lost in minutes 5-9; the
-// fleet relaunches at 10, serving from 12 (latency 2).
+// fleet relaunches at 10, running from 12 (latency 2). Metrics per minute and at once, and
+// registration without delay, so every figure follows from the rules alone.
 const SCENARIO: &str = "\
 duration_minutes: 20
 seed: 9
+metric_period_minutes: 1
+metric_delay_minutes: 0
+ecs_registration_minutes: 0
 demand: [{ from_minute: 0, units: 4 }]
 pools:
   - type: m6i.large
@@ -44,50 +48,65 @@ fn every_figure_as_worked_out_by_hand() {
         .remove(0)
         .config;
     let r = simulate(&config, &Scenario::from_yaml(SCENARIO).unwrap()).unwrap();
-    let fulfilled: Vec<u32> = r.policies[0]
-        .minutes
-        .iter()
-        .map(|m| m.spot_fulfilled)
-        .collect();
+    // FulfilledCapacity counts the relaunch at 10; ECS has the instances from 12.
+    let p = r.policy(PolicyName::SpotOnly).unwrap();
     assert_eq!(
-        fulfilled,
+        minute_by_minute(p, |m| m.spot_fulfilled),
+        [4, 4, 4, 4, 4, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4]
+    );
+    assert_eq!(
+        minute_by_minute(p, |m| m.spot_registered),
         [4, 4, 4, 4, 4, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4]
     );
-
-    // Spot: 2 instances in minutes 0-4 and 10-19: 30 instance-minutes at $0.001.
-    for p in &r.policies {
-        assert!((p.spot_cost - 0.03).abs() < 1e-9, "{p:?}");
-    }
-
     // Spot only: 4 units uncovered in minutes 5-11.
-    let p = r.policy(PolicyName::SpotOnly).unwrap();
     assert_eq!(p.uncovered_unit_minutes, 28);
 
+    // Spot: 2 instances in minutes 0-4 and 10-19: 30 instance-minutes at $0.001, in
+    // every world (the reservation stays at or above the target: no scale-in).
+    for p in &r.policies {
+        assert!((p.spot_cost - 0.03).abs() < 1e-9, "{p:?}");
+        assert_eq!(p.fleet_target_changes, 0);
+    }
+
     // Default: the run at minute 6 sees minute 5 short by 4 units and sets desired 2
-    // (serving from 9): minutes 5-8 uncovered. From minute 13 it sees the fleet whole and
-    // asks to scale in; refused at 13, 14, 15 (within 600 s of minute 6), done at 16.
-    // Instances alive in minutes 6-15: 20 instance-minutes at $0.002.
+    // (InService and registered from 9): minutes 5-8 uncovered. The scale-out activity
+    // ends at 9, so the 600 s cooldown runs to 19: the run at 11 sees the fleet whole
+    // (FulfilledCapacity is back at 10) and asks to scale in, refused 11-18, done at 19.
+    // Instances alive in minutes 6-18: 26 instance-minutes at $0.002.
     let p = r.policy(PolicyName::Default).unwrap();
     assert_eq!(p.uncovered_unit_minutes, 16);
-    assert_eq!(p.scale_ins_refused, 3);
-    assert!((p.on_demand_instance_hours - 20.0 / 60.0).abs() < 1e-3);
-    assert!((p.on_demand_cost - 0.04).abs() < 1e-9);
+    assert_eq!(p.scale_ins_refused, 8);
+    assert_eq!(p.peak_on_demand_instances, 2);
+    assert!((p.on_demand_cost - 0.052).abs() < 1e-9);
     assert_eq!(
         minute_by_minute(p, |m| m.on_demand_desired),
-        [0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0]
+        [0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0]
     );
     assert_eq!(
         minute_by_minute(p, |m| m.on_demand_running),
-        [0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0]
+        [0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0]
     );
+    // On-demand instances count in the reservation: 4 units on 8 registered.
+    assert_eq!(p.minutes[12].reservation_percent, Some(50));
 
     // 2017: same cover, but the 2700 s cooldown keeps both instances to the end.
     let p = r.policy(PolicyName::Design2017).unwrap();
     assert_eq!(p.uncovered_unit_minutes, 16);
-    assert_eq!(p.scale_ins_refused, 7);
+    assert_eq!(p.scale_ins_refused, 9);
     assert!((p.on_demand_cost - 0.056).abs() < 1e-9);
 
-    // Oracle: 2 instances launched at minute 2, serving 5-11, gone at 12: 7 + 3 minutes
+    // Reactive floor: sees minute 5 at once, sets desired 2 at 5 (registered from 8);
+    // cooldown from 8 to 18; it asks to scale in from 12 (spot registered again),
+    // refused 12-17.
+    let p = r.policy(PolicyName::ReactiveFloor).unwrap();
+    assert_eq!(p.uncovered_unit_minutes, 12);
+    assert_eq!(p.scale_ins_refused, 6);
+    assert_eq!(
+        minute_by_minute(p, |m| m.on_demand_desired),
+        [0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0]
+    );
+
+    // Oracle: 2 instances launched at minute 2, serving 5-11, gone at 12: 10 minutes
     // each, 20 instance-minutes, nothing uncovered.
     let p = r.policy(PolicyName::Oracle).unwrap();
     assert_eq!(p.uncovered_unit_minutes, 0);
@@ -103,7 +122,7 @@ fn warnings_as_worked_out_by_hand() {
     // Interruptions on. The pool is lost at minute 5, so at minute 3 both
     // running instances (weight 2 each) get a warning. The run at minute 3 is steady;
     // each warning then raises desired by ceil(2 / 2) = 1 at once: desired 2 at minute 3,
-    // serving from 6 (latency 3). Uncovered: 4 units in minute 5 only.
+    // InService and registered from 6 (latency 3). Uncovered: 4 units in minute 5 only.
     let config = spotcover_stack::load(&format!("{CONFIG}interruptions: {{ enabled: true }}\n"))
         .unwrap()
         .remove(0)
@@ -114,22 +133,20 @@ fn warnings_as_worked_out_by_hand() {
     assert_eq!(p.uncovered_unit_minutes, 4);
     assert_eq!(p.interruption_decisions.len(), 1, "{p:?}");
     assert_eq!(p.interruption_decisions["drain_and_cover"], 2);
-    let desired: Vec<u32> = p.minutes.iter().map(|m| m.on_demand_desired).collect();
-    // The runs at 4 and 5 still see the fleet whole and ask to scale in: refused, inside
-    // the 600 s cooldown the raise at 3 started. Runs 6-12 see the shortfall: steady.
-    // The run at 13 sees the fleet whole again (serving from 12), 600 s after the raise:
-    // the scale-in goes through.
+    // The cooldown runs from 6 (end of the activity) to 16. The runs at 4 and 5 still
+    // see the fleet whole and ask to scale in: refused. Runs 6-10 see the shortfall:
+    // steady. Runs 11-15 see the fleet whole again: refused; 16 goes through.
     assert_eq!(
-        desired,
-        [0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0]
+        minute_by_minute(p, |m| m.on_demand_desired),
+        [0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0]
     );
     assert_eq!(
         minute_by_minute(p, |m| m.on_demand_running),
-        [0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0]
+        [0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0]
     );
-    assert_eq!(p.scale_ins_refused, 2);
-    // Alive in minutes 3-12: 20 instance-minutes at $0.002.
-    assert!((p.on_demand_cost - 0.04).abs() < 1e-9);
+    assert_eq!(p.scale_ins_refused, 7);
+    // Alive in minutes 3-15: 26 instance-minutes at $0.002.
+    assert!((p.on_demand_cost - 0.052).abs() < 1e-9);
 
     // 2017 never acts on warnings: its figures are those without them.
     let p = r.policy(PolicyName::Design2017).unwrap();

@@ -112,3 +112,40 @@ fn warning_minutes_is_bounded() {
     assert!(e.starts_with("warning_minutes: expected 0 to 60"), "{e}");
     assert!(Scenario::from_yaml(&format!("warning_minutes: 60\n{FULL}")).is_ok());
 }
+
+#[test]
+fn signal_fields_are_optional_and_bounded() {
+    let s = Scenario::from_yaml(FULL).unwrap();
+    assert_eq!(
+        (
+            s.metric_period_minutes,
+            s.metric_delay_minutes,
+            s.ecs_registration_minutes
+        ),
+        (5, 3, 1)
+    );
+    let e = parse_err(&format!("metric_period_minutes: 0\n{FULL}"));
+    assert!(
+        e.starts_with("metric_period_minutes: expected 1 to 60"),
+        "{e}"
+    );
+    let e = parse_err(&format!("metric_delay_minutes: 61\n{FULL}"));
+    assert!(
+        e.starts_with("metric_delay_minutes: expected 0 to 60"),
+        "{e}"
+    );
+    let e = parse_err(&format!("ecs_registration_minutes: 61\n{FULL}"));
+    assert!(
+        e.starts_with("ecs_registration_minutes: expected 0 to 60"),
+        "{e}"
+    );
+    let e = parse_err(&FULL.replacen(
+        "launch_latency_minutes: 3",
+        "launch_latency_minutes: 4000000000",
+        1,
+    ));
+    assert!(
+        e.starts_with("pools[0].launch_latency_minutes: expected 0 to 60"),
+        "{e}"
+    );
+}

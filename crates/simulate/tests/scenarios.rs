@@ -20,6 +20,30 @@ const SCENARIOS: &[(&str, &str)] = &[
         "scale-out-during-outage",
         include_str!("../../../examples/scenarios/scale-out-during-outage.yaml"),
     ),
+    (
+        "calm-scale-outs",
+        include_str!("../../../examples/scenarios/calm-scale-outs.yaml"),
+    ),
+    (
+        "az-loss",
+        include_str!("../../../examples/scenarios/az-loss.yaml"),
+    ),
+    (
+        "slow-drain",
+        include_str!("../../../examples/scenarios/slow-drain.yaml"),
+    ),
+    (
+        "daily-peak",
+        include_str!("../../../examples/scenarios/daily-peak.yaml"),
+    ),
+    (
+        "blips",
+        include_str!("../../../examples/scenarios/blips.yaml"),
+    ),
+    (
+        "calm-day",
+        include_str!("../../../examples/scenarios/calm-day.yaml"),
+    ),
 ];
 
 fn quickstart() -> StackConfig {
@@ -49,7 +73,10 @@ fn snapshots() {
 fn every_policy_is_reported_in_order() {
     let r = run(SCENARIOS[0].1);
     let names: Vec<_> = r.policies.iter().map(|p| p.policy.as_str()).collect();
-    assert_eq!(names, ["spot-only", "2017", "default", "oracle"]);
+    assert_eq!(
+        names,
+        ["spot-only", "2017", "default", "reactive-floor", "oracle"]
+    );
 }
 
 #[test]
@@ -115,7 +142,8 @@ fn capacity_is_consistent_and_never_negative() {
                 assert!(m.on_demand_running <= m.on_demand_desired, "{name} {m:?}");
                 assert!(m.on_demand_desired <= config.on_demand.max_size, "{name}");
                 assert_eq!(m.on_demand_units, m.on_demand_running * w);
-                let covered = i64::from(m.spot_fulfilled) + i64::from(m.on_demand_units);
+                assert!(m.spot_registered <= m.spot_fulfilled, "{name} {m:?}");
+                let covered = i64::from(m.spot_registered) + i64::from(m.on_demand_units);
                 assert_eq!(
                     i64::from(m.uncovered),
                     (i64::from(m.demand) - covered).max(0),
@@ -157,14 +185,6 @@ fn the_seed_matters_where_there_is_jitter() {
 
 #[test]
 fn outage_needs_cover_and_the_reconciler_gives_it() {
-    for (name, text) in SCENARIOS {
-        let r = run(text);
-        let d = r.policy(PolicyName::Default).unwrap();
-        assert!(
-            d.uncovered_unit_minutes <= uncovered(&r, PolicyName::SpotOnly),
-            "{name}"
-        );
-    }
     let r = run(SCENARIOS[0].1);
     assert!(uncovered(&r, PolicyName::SpotOnly) > 0);
     assert!(r.policy(PolicyName::Default).unwrap().on_demand_cost > 0.0);
@@ -172,11 +192,44 @@ fn outage_needs_cover_and_the_reconciler_gives_it() {
 }
 
 #[test]
+fn on_demand_cover_lowers_the_reservation_and_the_fleet_scales_in_under_it() {
+    // One pool lost: the fleet refills from the others, but the 2017 policy buys cover
+    // while FulfilledCapacity is short; registered, the cover lowers the reservation,
+    // target tracking scales the fleet in, and when the cover goes, demand waits for
+    // spot to launch again: more uncovered than with no cover at all.
+    let r = run(SCENARIOS[1].1);
+    let (p, spot) = (
+        r.policy(PolicyName::Design2017).unwrap(),
+        r.policy(PolicyName::SpotOnly).unwrap(),
+    );
+    assert!(
+        p.fleet_target_changes > spot.fleet_target_changes,
+        "{}",
+        r.table()
+    );
+    assert!(
+        p.minutes.iter().any(|m| m.target < spot.minutes[0].target),
+        "the fleet is scaled in below its warm-start target"
+    );
+    assert!(
+        p.uncovered_unit_minutes > spot.uncovered_unit_minutes,
+        "{}",
+        r.table()
+    );
+}
+
+#[test]
 fn svg_has_one_panel_per_policy() {
     let svg = run(SCENARIOS[0].1).svg();
     assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);
     assert!(svg.trim_end().ends_with("</svg>"));
-    for p in ["spot-only:", "2017:", "default:", "oracle:"] {
+    for p in [
+        "spot-only:",
+        "2017:",
+        "default:",
+        "reactive-floor:",
+        "oracle:",
+    ] {
         assert!(svg.contains(p), "{p}");
     }
 }
@@ -280,5 +333,30 @@ fn scenarios_default_to_a_two_minute_warning() {
     for (name, text) in SCENARIOS {
         let s = Scenario::from_yaml(text).unwrap();
         assert_eq!(s.warning_minutes, 2, "{name}");
+    }
+}
+
+#[test]
+fn seed_2017_scenarios_fit_its_config_and_the_oracle_is_the_lower_bound() {
+    let config = spotcover_stack::load(include_str!("../../../examples/seed-2017.yaml"))
+        .unwrap()
+        .remove(0)
+        .config;
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/scenarios/seed-2017");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    // One per quickstart scenario.
+    assert_eq!(files.len(), SCENARIOS.len());
+    for f in files {
+        let s = Scenario::from_yaml(&std::fs::read_to_string(&f).unwrap()).unwrap();
+        let r = simulate(&config, &s).unwrap();
+        let o = uncovered(&r, PolicyName::Oracle);
+        for p in &r.policies {
+            assert!(o <= p.uncovered_unit_minutes, "{f:?} {}", p.policy.as_str());
+        }
     }
 }

@@ -54,6 +54,31 @@ pub struct AllowConfig {
     pub instance_types: Vec<String>,
 }
 
+/// Subnets the `Subnets` parameter holds when the config does not say: one per
+/// Availability Zone in a region with three, the most common case.
+pub const DEFAULT_SUBNET_COUNT: u32 = 3;
+
+impl StackConfig {
+    /// How many subnets the `Subnets` parameter holds: `network.subnet_count`, else the
+    /// length of a list given for it under `parameters`, else [`DEFAULT_SUBNET_COUNT`].
+    /// `None` when the subnets are literal ids.
+    pub fn subnet_parameter_count(&self) -> Option<u32> {
+        if self.network.subnets.is_some() {
+            return None;
+        }
+        let listed = match self.parameters.get("Subnets") {
+            Some(ParameterValue::List(items)) => u32::try_from(items.len()).ok(),
+            _ => None,
+        };
+        Some(
+            self.network
+                .subnet_count
+                .or(listed)
+                .unwrap_or(DEFAULT_SUBNET_COUNT),
+        )
+    }
+}
+
 /// A parameter value: a string, or a list for `List<...>` parameters.
 #[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(untagged)]
@@ -225,9 +250,15 @@ pub struct OnDemandConfig {
     /// The group's default cooldown. The reconciler honours it when scaling in only.
     #[serde(default = "default_cooldown")]
     pub cooldown_seconds: u32,
-    /// `template` (launch template, IMDSv2) or `configuration` (the 2017 form).
+    /// `template` (launch template, IMDSv2) or `configuration` (the 2017 form; accounts
+    /// created on or after 2024-10-01 cannot create launch configurations).
     #[serde(default)]
     pub launch: OnDemandLaunch,
+    /// How long an instance the group scales in may take to drain its ECS tasks before
+    /// it is terminated anyway: the `EC2_INSTANCE_TERMINATING` lifecycle hook's heartbeat
+    /// timeout, 30 to 7200 seconds. The reconciler lets it go as soon as no task runs.
+    #[serde(default = "default_drain_timeout")]
+    pub drain_timeout_seconds: u32,
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -256,6 +287,11 @@ pub struct ReconcilerConfig {
     /// Days to keep the reconciler's logs.
     #[serde(default = "default_log_retention")]
     pub log_retention_days: u32,
+    /// Reserved concurrency for the function. Unset by default: accounts with a low
+    /// concurrency quota refuse any reservation that leaves less than their minimum
+    /// unreserved, and the reconciler is safe when two runs overlap.
+    #[serde(default)]
+    pub reserved_concurrency: Option<u32>,
 }
 
 impl Default for ReconcilerConfig {
@@ -266,6 +302,7 @@ impl Default for ReconcilerConfig {
             memory_mb: default_memory(),
             architecture: LambdaArchitecture::default(),
             log_retention_days: default_log_retention(),
+            reserved_concurrency: None,
         }
     }
 }
@@ -299,9 +336,16 @@ impl LambdaArchitecture {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkConfig {
-    /// Subnet ids (`subnet-...`). Default: the `Subnets` parameter.
+    /// Subnet ids (`subnet-...`), at most one per Availability Zone. Default: the
+    /// `Subnets` parameter.
     #[serde(default)]
     pub subnets: Option<Vec<String>>,
+    /// How many subnets the `Subnets` parameter holds (1-16), when `subnets` is left
+    /// out: the fleet gets one launch override per instance type and subnet, picked
+    /// from the parameter by position, so the deploy must pass exactly this many.
+    /// Default: the length of `parameters.Subnets` when the config lists it, else 3.
+    #[serde(default)]
+    pub subnet_count: Option<u32>,
     /// Security group ids (`sg-...`). Default: the `SecurityGroups` parameter.
     #[serde(default)]
     pub security_groups: Option<Vec<String>>,
@@ -367,6 +411,9 @@ fn default_quiet_period() -> u32 {
 }
 fn default_memory() -> u32 {
     128
+}
+fn default_drain_timeout() -> u32 {
+    900
 }
 fn default_log_retention() -> u32 {
     30

@@ -57,9 +57,9 @@ fn a_name_is_checked_against_each_regions_template() {
 
 #[test]
 fn an_empty_list_is_refused() {
-    let e = the_problem("{Subnets: []}");
+    let e = the_problem("{SecurityGroups: []}");
     assert!(
-        e.starts_with("parameters.Subnets: expected at least one item"),
+        e.starts_with("parameters.SecurityGroups: expected at least one item"),
         "{e}"
     );
 }

@@ -93,21 +93,140 @@ fn fleet_is_maintain_with_weighted_overrides_on_the_launch_template() {
         .unwrap()
         .iter()
         .map(|o| {
-            assert_eq!(o["SubnetId"], json!({"Fn::Join": [",", r("Subnets")]}));
             (
                 o["InstanceType"].as_str().unwrap().to_owned(),
                 o["WeightedCapacity"].as_f64().unwrap(),
             )
         })
         .collect();
+    let per_type: Vec<(String, f64)> = vec![
+        ("m6i.large".into(), 2.0),
+        ("m6a.large".into(), 2.0),
+        ("m5.large".into(), 2.0),
+        ("m6i.xlarge".into(), 4.0),
+    ];
+    let expected: Vec<(String, f64)> = per_type
+        .iter()
+        .flat_map(|t| std::iter::repeat_n(t.clone(), 3))
+        .collect();
+    assert_eq!(weights, expected);
+}
+
+// Spot Fleet's LaunchTemplateOverrides.SubnetId is "the ID of the subnet in which to
+// launch the instances": one subnet (EC2 API reference, LaunchTemplateOverrides; AWS
+// reviewers called the comma-joined form invalid, aws/aws-rfdk pull request 513). Only
+// SpotFleetLaunchSpecification.SubnetId documents a comma-separated list.
+#[test]
+fn each_fleet_override_names_one_subnet_of_the_parameter() {
+    let doc = quickstart();
+    let cfg = &props(&doc, "SpotFleet")["SpotFleetRequestConfigData"];
+    let overrides = cfg["LaunchTemplateConfigs"][0]["Overrides"]
+        .as_array()
+        .unwrap();
+    assert_eq!(overrides.len(), 4 * 3, "one per instance type and subnet");
+    for (i, o) in overrides.iter().enumerate() {
+        let slot = u64::try_from(i % 3).unwrap();
+        assert_eq!(o["SubnetId"], json!({"Fn::Select": [slot, r("Subnets")]}));
+    }
+    assert!(
+        !doc.to_string().contains("Fn::Join"),
+        "no comma-joined subnets"
+    );
+    assert!(
+        doc["Parameters"]["Subnets"]["Description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Exactly 3 subnets"),
+    );
+}
+
+#[test]
+fn literal_subnets_give_one_override_each() {
+    let docs = synth(include_str!("../../../examples/multi-region.yaml"));
+    let (_, ap) = docs
+        .iter()
+        .find(|(r, _)| r.as_deref() == Some("ap-southeast-2"))
+        .unwrap();
+    let overrides = props(ap, "SpotFleet")["SpotFleetRequestConfigData"]["LaunchTemplateConfigs"]
+        [0]["Overrides"]
+        .as_array()
+        .unwrap();
+    let subnets: Vec<&Value> = overrides.iter().map(|o| &o["SubnetId"]).collect();
     assert_eq!(
-        weights,
-        vec![
-            ("m6i.large".into(), 2.0),
-            ("m6a.large".into(), 2.0),
-            ("m5.large".into(), 2.0),
-            ("m6i.xlarge".into(), 4.0)
+        subnets,
+        [
+            "subnet-0a1b2c3d4e5f60718",
+            "subnet-0b1c2d3e4f5061728",
+            "subnet-0a1b2c3d4e5f60718",
+            "subnet-0b1c2d3e4f5061728"
         ]
+    );
+}
+
+// EC2 API reference, SpotFleetRequestConfigData.ExcessCapacityTerminationPolicy: with
+// `noTermination` a lowered target leaves running instances alone; the reconciler
+// drains the surplus in ECS before it terminates it.
+#[test]
+fn a_lower_fleet_target_terminates_nothing_by_itself() {
+    for doc in [quickstart(), seed()] {
+        let cfg = &props(&doc, "SpotFleet")["SpotFleetRequestConfigData"];
+        assert_eq!(cfg["ExcessCapacityTerminationPolicy"], "NoTermination");
+    }
+}
+
+// EC2 user guide, "Monitor your EC2 Fleet or Spot Fleet using CloudWatch": "To ensure
+// accuracy, we recommend that you enable detailed monitoring when using these metrics."
+#[test]
+fn every_instance_has_detailed_monitoring() {
+    let doc = quickstart();
+    for (id, lt) in of_type(&doc, "AWS::EC2::LaunchTemplate") {
+        assert_eq!(
+            lt["Properties"]["LaunchTemplateData"]["Monitoring"],
+            json!({"Enabled": true}),
+            "{id}"
+        );
+    }
+    let seed = seed();
+    for spec in props(&seed, "SpotFleet")["SpotFleetRequestConfigData"]["LaunchSpecifications"]
+        .as_array()
+        .unwrap()
+    {
+        assert_eq!(spec["Monitoring"], json!({"Enabled": true}));
+    }
+}
+
+// EC2 API reference, SpotFleetRequestConfigData.TagSpecifications: instances are tagged
+// through the launch template (LaunchTemplateConfigs) or SpotFleetTagSpecification
+// (LaunchSpecifications), not the request's own TagSpecifications.
+#[test]
+fn spot_instances_carry_name_capacity_and_stack_tags() {
+    let name = json!({"Key": "Name", "Value": {"Fn::Sub": "${AWS::StackName}-spot"}});
+    let capacity = json!({"Key": "spotcover:capacity", "Value": "spot"});
+    let stack = json!({"Key": "spotcover:stack", "Value": r("AWS::StackName")});
+    let doc = quickstart();
+    let spec = &props(&doc, "LaunchTemplateX8664")["LaunchTemplateData"]["TagSpecifications"][0];
+    assert_eq!(spec["ResourceType"], "instance");
+    assert_eq!(spec["Tags"], json!([name, capacity, stack]));
+    let seed = seed();
+    let spec = &props(&seed, "SpotFleet")["SpotFleetRequestConfigData"]["LaunchSpecifications"][0]
+        ["TagSpecifications"][0];
+    assert_eq!(spec["ResourceType"], "instance");
+    assert_eq!(spec["Tags"], json!([name, capacity, stack]));
+}
+
+#[test]
+fn on_demand_instances_have_their_own_launch_template() {
+    let doc = quickstart();
+    let data = &props(&doc, "OnDemandLaunchTemplate")["LaunchTemplateData"];
+    let script = data["UserData"]["Fn::Base64"]["Fn::Sub"].as_str().unwrap();
+    assert!(
+        script.contains("\"spotcover.capacity\":\"on-demand\""),
+        "{script}"
+    );
+    assert!(!script.contains("SPOT_INSTANCE_DRAINING"));
+    assert_eq!(
+        data["TagSpecifications"][0]["Tags"][1],
+        json!({"Key": "spotcover:capacity", "Value": "on-demand"})
     );
 }
 
@@ -247,7 +366,7 @@ fn on_demand_group_is_0_200_with_a_45_minute_cooldown_on_the_launch_template() {
     );
     assert_eq!(
         mip["LaunchTemplate"]["LaunchTemplateSpecification"]["LaunchTemplateId"],
-        r("LaunchTemplateX8664")
+        r("OnDemandLaunchTemplate")
     );
     assert_eq!(
         mip["LaunchTemplate"]["Overrides"],
@@ -256,13 +375,13 @@ fn on_demand_group_is_0_200_with_a_45_minute_cooldown_on_the_launch_template() {
 }
 
 #[test]
-fn seed_form_uses_launch_specifications_and_a_launch_configuration() {
+fn seed_form_uses_launch_specifications_and_a_launch_template() {
     let doc = seed();
     let cfg = &props(&doc, "SpotFleet")["SpotFleetRequestConfigData"];
     assert_eq!(cfg["AllocationStrategy"], "diversified");
     assert!(cfg.get("LaunchTemplateConfigs").is_none());
     let specs = cfg["LaunchSpecifications"].as_array().unwrap();
-    assert_eq!(specs.len(), 3);
+    assert_eq!(specs.len(), 3 * 2, "one per instance type and subnet");
     for s in specs {
         assert_eq!(
             s["IamInstanceProfile"]["Arn"],
@@ -280,9 +399,10 @@ fn seed_form_uses_launch_specifications_and_a_launch_configuration() {
         );
     }
     let g = props(&doc, "OnDemandGroup");
+    assert!(g.get("LaunchConfigurationName").is_none());
     assert_eq!(
-        g["LaunchConfigurationName"],
-        r("OnDemandLaunchConfiguration")
+        g["MixedInstancesPolicy"]["LaunchTemplate"]["LaunchTemplateSpecification"]["LaunchTemplateId"],
+        r("OnDemandLaunchTemplate")
     );
     assert_eq!(
         (
@@ -292,6 +412,23 @@ fn seed_form_uses_launch_specifications_and_a_launch_configuration() {
             &g["Cooldown"]
         ),
         (&json!("0"), &json!("200"), &json!("0"), &json!("2700"))
+    );
+    // Only the on-demand side launches from a template in the 2017 form.
+    assert_eq!(of_type(&doc, "AWS::EC2::LaunchTemplate").len(), 1);
+}
+
+// EC2 Auto Scaling user guide, "Launch configurations": accounts created on or after
+// 2024-10-01 cannot create them, so no shipped example uses one; older accounts still
+// get one when the config asks.
+#[test]
+fn a_launch_configuration_is_written_only_when_asked() {
+    let yaml = include_str!("../../../examples/seed-2017.yaml")
+        .replace("on_demand:\n", "on_demand:\n  launch: configuration\n");
+    let doc = synth(&yaml).remove(0).1;
+    let g = props(&doc, "OnDemandGroup");
+    assert_eq!(
+        g["LaunchConfigurationName"],
+        r("OnDemandLaunchConfiguration")
     );
     let lc = resource(&doc, "OnDemandLaunchConfiguration");
     assert_eq!(lc["Properties"]["InstanceType"], "c5.xlarge");
@@ -308,9 +445,25 @@ fn seed_form_uses_launch_specifications_and_a_launch_configuration() {
         lc["Metadata"]["spotcover"]["why"]
             .as_str()
             .unwrap()
-            .contains("2017")
+            .contains("2024-10-01")
     );
     assert!(of_type(&doc, "AWS::EC2::LaunchTemplate").is_empty());
+}
+
+#[test]
+fn no_shipped_example_writes_a_launch_configuration() {
+    for example in [
+        include_str!("../../../examples/quickstart.yaml"),
+        include_str!("../../../examples/seed-2017.yaml"),
+        include_str!("../../../examples/multi-region.yaml"),
+    ] {
+        for (_, doc) in synth(example) {
+            assert!(
+                of_type(&doc, "AWS::AutoScaling::LaunchConfiguration").is_empty(),
+                "a shipped example must deploy in an account created after 2024-10-01"
+            );
+        }
+    }
 }
 
 #[test]
@@ -321,7 +474,6 @@ fn reconciler_runs_the_staged_asset_with_the_stack_in_its_environment() {
     assert_eq!(f["Handler"], "bootstrap");
     assert_eq!(f["Code"]["S3Bucket"], r("AssetBucket"));
     assert!(f["Code"]["S3Key"].as_str().unwrap().contains(SHA));
-    assert_eq!(f["ReservedConcurrentExecutions"], 1);
     assert_eq!(f["Role"], get_att("ReconcilerRole", "Arn"));
     assert_eq!(f["LoggingConfig"]["LogGroup"], r("ReconcilerLogGroup"));
     assert_eq!(
@@ -373,11 +525,32 @@ fn reconciler_role_is_least_privilege() {
                 }
                 "ecs:DescribeContainerInstances"
                 | "ecs:UpdateContainerInstancesState"
-                | "ecs:PutAttributes" => {
+                | "ecs:PutAttributes"
+                | "ecs:DeleteAttributes" => {
                     assert_eq!(
                         resources,
                         &json!([{"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:container-instance/${EcsCluster}/*"}])
                     )
+                }
+                "autoscaling:CompleteLifecycleAction" => assert_eq!(
+                    resources,
+                    &json!([{"Fn::Sub": "arn:${AWS::Partition}:autoscaling:${AWS::Region}:${AWS::AccountId}:autoScalingGroup:*:autoScalingGroupName/${OnDemandGroup}"}])
+                ),
+                // Service Authorization Reference, EC2: TerminateInstances takes the
+                // instance resource and the aws:ResourceTag/${TagKey} condition key.
+                "ec2:TerminateInstances" => {
+                    assert_eq!(
+                        resources,
+                        &json!([{"Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*"}])
+                    );
+                    assert_eq!(
+                        s["Condition"],
+                        json!({"StringEquals": {
+                            "aws:ResourceTag/spotcover:capacity": "spot",
+                            "aws:ResourceTag/spotcover:stack": r("AWS::StackName"),
+                        }}),
+                        "only this stack's spot instances"
+                    );
                 }
                 other => panic!("unexpected action {other}"),
             }
@@ -387,9 +560,12 @@ fn reconciler_role_is_least_privilege() {
     assert_eq!(
         actions,
         [
+            "autoscaling:CompleteLifecycleAction",
             "autoscaling:DescribeAutoScalingGroups",
             "autoscaling:SetDesiredCapacity",
             "cloudwatch:GetMetricData",
+            "ec2:TerminateInstances",
+            "ecs:DeleteAttributes",
             "ecs:DescribeContainerInstances",
             "ecs:ListContainerInstances",
             "ecs:PutAttributes",
@@ -441,14 +617,72 @@ fn interruptions_are_off_by_default() {
     let f = props(&doc, "ReconcilerFunction");
     assert!(
         f["Environment"]["Variables"]
-            .get("SPOTCOVER_CLUSTER")
+            .get("SPOTCOVER_DRAIN_ON_REBALANCE")
             .is_none()
     );
+}
+
+// Lambda developer guide, reserved concurrency: a reservation may not leave the account
+// less than its minimum unreserved concurrency ("... decreases account's
+// UnreservedConcurrentExecution below its minimum value of [10]" in low-quota
+// accounts), so none is reserved unless the config asks.
+#[test]
+fn reserved_concurrency_is_set_only_when_asked() {
+    let doc = quickstart();
     assert!(
-        !doc["Resources"]["ReconcilerRole"]
-            .to_string()
-            .contains("ecs:")
+        props(&doc, "ReconcilerFunction")
+            .get("ReservedConcurrentExecutions")
+            .is_none()
     );
+    let yaml = format!(
+        "{}\nreconciler:\n  reserved_concurrency: 2\n",
+        include_str!("../../../examples/quickstart.yaml")
+    );
+    let doc = synth(&yaml).remove(0).1;
+    assert_eq!(
+        props(&doc, "ReconcilerFunction")["ReservedConcurrentExecutions"],
+        2
+    );
+}
+
+// AutoScalingGroup LifecycleHookSpecification (CloudFormation reference) and
+// PutLifecycleHook (API reference): HeartbeatTimeout 30-7200 s, DefaultResult
+// CONTINUE|ABANDON. Every termination by the group waits in Terminating:Wait.
+#[test]
+fn the_group_holds_every_instance_it_terminates_until_drained() {
+    let doc = quickstart();
+    assert_eq!(
+        props(&doc, "OnDemandGroup")["LifecycleHookSpecificationList"],
+        json!([{
+            "DefaultResult": "CONTINUE",
+            "HeartbeatTimeout": 900,
+            "LifecycleHookName": "spotcover-drain",
+            "LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING",
+        }])
+    );
+}
+
+// EC2 Auto Scaling user guide, "Amazon EventBridge events": lifecycle actions come from
+// source aws.autoscaling as "EC2 Instance-terminate Lifecycle Action" with the group's
+// name in detail.AutoScalingGroupName.
+#[test]
+fn the_groups_lifecycle_actions_reach_the_function() {
+    let doc = quickstart();
+    let p = props(&doc, "DrainHookRule");
+    assert_eq!(
+        p["EventPattern"],
+        json!({
+            "source": ["aws.autoscaling"],
+            "detail-type": ["EC2 Instance-terminate Lifecycle Action"],
+            "detail": {"AutoScalingGroupName": [r("OnDemandGroup")]},
+        })
+    );
+    assert_eq!(
+        p["Targets"],
+        json!([{"Id": "reconciler", "Arn": get_att("ReconcilerFunction", "Arn")}])
+    );
+    let perm = props(&doc, "DrainHookRulePermission");
+    assert_eq!(perm["SourceArn"], get_att("DrainHookRule", "Arn"));
 }
 
 #[test]
@@ -496,6 +730,25 @@ fn pending_capacity_alarm_reaches_the_function_through_sns() {
     assert_eq!(perm["Principal"], "sns.amazonaws.com");
     assert_eq!(perm["SourceArn"], r("PendingCapacityTopic"));
     assert_eq!(perm["FunctionName"], get_att("ReconcilerFunction", "Arn"));
+}
+
+// AWS does not document whether AWS/EC2Spot metrics come per minute or per five. A
+// 5-minute period holds a datapoint either way, and CloudWatch evaluates an alarm every
+// minute even when its period is longer, over a window moved by one minute (CloudWatch
+// user guide, "Limits" for alarms), so one datapoint above 0 fires it within a minute.
+#[test]
+fn pending_capacity_alarm_fits_the_metrics_resolution() {
+    let doc = quickstart();
+    let alarm = props(&doc, "PendingCapacityAlarm");
+    assert_eq!(
+        (
+            &alarm["Period"],
+            &alarm["EvaluationPeriods"],
+            &alarm["DatapointsToAlarm"],
+            &alarm["Statistic"]
+        ),
+        (&json!(300), &json!(1), &json!(1), &json!("Maximum"))
+    );
 }
 
 #[test]
@@ -564,7 +817,11 @@ fn regions_override_only_what_they_name() {
     assert_eq!(props(us, "OnDemandGroup")["MaxSize"], "200");
     let overrides = &props(us, "SpotFleet")["SpotFleetRequestConfigData"]["LaunchTemplateConfigs"]
         [0]["Overrides"];
-    assert_eq!(overrides.as_array().unwrap().len(), 4);
+    assert_eq!(
+        overrides.as_array().unwrap().len(),
+        4 * 2,
+        "us-east-1's 4 types, each in its 2 subnets"
+    );
 }
 
 #[test]

@@ -13,6 +13,8 @@ pub struct AutoScalingGroup {
     pub desired_capacity: Option<String>,
     pub health_check_type: &'static str,
     pub launch_configuration_name: Option<Expr>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lifecycle_hook_specification_list: Vec<LifecycleHookSpecification>,
     pub max_size: String,
     pub min_size: String,
     pub mixed_instances_policy: Option<MixedInstancesPolicy>,
@@ -21,6 +23,19 @@ pub struct AutoScalingGroup {
     pub vpc_zone_identifier: Expr,
 }
 resource_type!(AutoScalingGroup, "AWS::AutoScaling::AutoScalingGroup");
+
+/// A lifecycle hook declared on the group itself.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LifecycleHookSpecification {
+    /// `CONTINUE` or `ABANDON`: what happens when the hook times out.
+    pub default_result: &'static str,
+    /// Seconds an instance waits for `CompleteLifecycleAction`, 30 to 7200.
+    pub heartbeat_timeout: u32,
+    pub lifecycle_hook_name: String,
+    /// `autoscaling:EC2_INSTANCE_LAUNCHING` or `autoscaling:EC2_INSTANCE_TERMINATING`.
+    pub lifecycle_transition: &'static str,
+}
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]

@@ -12,6 +12,7 @@ pub struct Alarm {
     pub statistic: &'static str,
     pub period: u32,
     pub evaluation_periods: u32,
+    pub datapoints_to_alarm: u32,
     pub threshold: f64,
     pub comparison_operator: &'static str,
     pub treat_missing_data: &'static str,

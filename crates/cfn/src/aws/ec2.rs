@@ -25,6 +25,7 @@ pub struct LaunchTemplateData {
     pub iam_instance_profile: IamInstanceProfileSpecification,
     pub image_id: Expr,
     pub metadata_options: MetadataOptions,
+    pub monitoring: Monitoring,
     pub security_group_ids: Expr,
     pub tag_specifications: Vec<TagSpecification>,
     pub user_data: Expr,
@@ -55,6 +56,14 @@ impl MetadataOptions {
     }
 }
 
+/// EC2 detailed monitoring (1-minute instance metrics); `LaunchTemplateData.Monitoring`
+/// and `SpotFleetLaunchSpecification.Monitoring` share this shape.
+#[derive(Clone, Copy, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Monitoring {
+    pub enabled: bool,
+}
+
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TagSpecification {
@@ -74,6 +83,7 @@ resource_type!(SpotFleet, "AWS::EC2::SpotFleet");
 #[serde(rename_all = "PascalCase")]
 pub struct SpotFleetRequestConfigData {
     pub allocation_strategy: String,
+    pub excess_capacity_termination_policy: ExcessCapacityTerminationPolicy,
     pub iam_fleet_role: Expr,
     pub instance_interruption_behavior: &'static str,
     #[serde(flatten)]
@@ -83,6 +93,15 @@ pub struct SpotFleetRequestConfigData {
     pub terminate_instances_with_expiration: bool,
     #[serde(rename = "Type")]
     pub kind: &'static str,
+}
+
+/// What the fleet does when its target falls below its fulfilled capacity.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub enum ExcessCapacityTerminationPolicy {
+    /// The fleet terminates instances to meet the new target.
+    Default,
+    /// The fleet keeps them; whoever lowered the target terminates them.
+    NoTermination,
 }
 
 /// How a Spot Fleet launches: `LaunchSpecifications` or `LaunchTemplateConfigs`, exactly
@@ -123,6 +142,7 @@ pub struct SpotFleetLaunchSpecification {
     pub iam_instance_profile: IamInstanceProfileSpecification,
     pub image_id: Expr,
     pub instance_type: String,
+    pub monitoring: Monitoring,
     pub security_groups: Vec<GroupIdentifier>,
     pub subnet_id: Expr,
     pub tag_specifications: Vec<SpotFleetTagSpecification>,

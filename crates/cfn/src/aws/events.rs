@@ -1,5 +1,6 @@
+use std::collections::BTreeMap;
+
 use serde::Serialize;
-use serde_json::Value;
 use serde_with::skip_serializing_none;
 
 use crate::{Expr, resource_type};
@@ -10,12 +11,40 @@ use crate::{Expr, resource_type};
 #[serde(rename_all = "PascalCase")]
 pub struct Rule {
     pub description: String,
-    pub event_pattern: Option<Value>,
+    pub event_pattern: Option<EventPattern>,
     pub schedule_expression: Option<String>,
     pub state: &'static str,
     pub targets: Vec<Target>,
 }
 resource_type!(Rule, "AWS::Events::Rule", RuleAttr { Arn });
+
+/// The events a rule matches: each field lists the values it accepts.
+#[derive(Clone, Debug, Serialize)]
+pub struct EventPattern {
+    pub source: Vec<String>,
+    #[serde(rename = "detail-type")]
+    pub detail_type: Vec<String>,
+    /// Fields of the event's `detail`, each with the values it may take.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub detail: BTreeMap<String, Vec<Expr>>,
+}
+
+impl EventPattern {
+    /// Events of one detail-type from one source.
+    pub fn new(source: &str, detail_type: &str) -> Self {
+        EventPattern {
+            source: vec![source.to_owned()],
+            detail_type: vec![detail_type.to_owned()],
+            detail: BTreeMap::new(),
+        }
+    }
+
+    /// Only events whose `detail.field` is `value`.
+    pub fn with_detail(mut self, field: &str, value: Expr) -> Self {
+        self.detail.entry(field.to_owned()).or_default().push(value);
+        self
+    }
+}
 
 #[skip_serializing_none]
 #[derive(Clone, Debug, Serialize)]

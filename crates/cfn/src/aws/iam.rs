@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use serde_with::skip_serializing_none;
 
@@ -58,6 +60,7 @@ impl PolicyDocument {
             }),
             action: vec!["sts:AssumeRole".into()],
             resource: None,
+            condition: None,
         }])
     }
 }
@@ -71,6 +74,7 @@ pub struct Statement {
     pub principal: Option<Principal>,
     pub action: Vec<String>,
     pub resource: Option<Vec<Expr>>,
+    pub condition: Option<Condition>,
 }
 
 impl Statement {
@@ -81,8 +85,26 @@ impl Statement {
             principal: None,
             action: actions.iter().map(|a| (*a).to_owned()).collect(),
             resource: Some(resources),
+            condition: None,
         }
     }
+
+    /// Only where each `key` equals its value (`StringEquals`, all must hold).
+    pub fn when_equal(mut self, pairs: &[(&str, Expr)]) -> Self {
+        let string_equals = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        self.condition = Some(Condition { string_equals });
+        self
+    }
+}
+
+/// A statement's `Condition` block: the operators spotcover uses.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Condition {
+    pub string_equals: BTreeMap<String, Expr>,
 }
 
 #[derive(Clone, Copy, Debug, Serialize)]

@@ -56,7 +56,8 @@ pub fn s(v: &Value) -> &str {
     v.as_str().unwrap_or_else(|| panic!("not a string: {v}"))
 }
 
-/// A VPC with two subnets and a security group, as a user's account would have.
+/// A VPC with three subnets (one per Availability Zone) and a security group, as a
+/// user's account would have.
 pub struct Network {
     pub subnets: Vec<String>,
     pub security_group: String,
@@ -65,20 +66,26 @@ pub struct Network {
 pub fn network(tag: &str) -> Network {
     let vpc = aws(&["ec2", "create-vpc", "--cidr-block", "10.0.0.0/16"]);
     let vpc = s(&vpc["Vpc"]["VpcId"]).to_owned();
-    let subnets = ["10.0.1.0/24", "10.0.2.0/24"]
-        .iter()
-        .map(|cidr| {
-            let sn = aws(&[
-                "ec2",
-                "create-subnet",
-                "--vpc-id",
-                &vpc,
-                "--cidr-block",
-                cidr,
-            ]);
-            s(&sn["Subnet"]["SubnetId"]).to_owned()
-        })
-        .collect();
+    let subnets = [
+        ("10.0.1.0/24", "us-east-1a"),
+        ("10.0.2.0/24", "us-east-1b"),
+        ("10.0.3.0/24", "us-east-1c"),
+    ]
+    .iter()
+    .map(|(cidr, zone)| {
+        let sn = aws(&[
+            "ec2",
+            "create-subnet",
+            "--vpc-id",
+            &vpc,
+            "--cidr-block",
+            cidr,
+            "--availability-zone",
+            zone,
+        ]);
+        s(&sn["Subnet"]["SubnetId"]).to_owned()
+    })
+    .collect();
     let sg = aws(&[
         "ec2",
         "create-security-group",
@@ -115,20 +122,26 @@ pub fn upload_asset(out: &Path, stack: &str) -> String {
 /// Uploads the asset and deploys a synth output dir's one template into a new network;
 /// returns the stack's physical resource ids by logical id.
 pub fn deploy(out: &Path, stack: &str) -> BTreeMap<String, String> {
+    deploy_into_network(out, stack).0
+}
+
+/// [`deploy`], also returning the network it deployed into.
+pub fn deploy_into_network(out: &Path, stack: &str) -> (BTreeMap<String, String>, Network) {
     let bucket = upload_asset(out, stack);
     let net = network(stack);
-    deploy_template(
+    let ids = deploy_template(
         out,
         0,
         stack,
         &[
             format!("AssetBucket={bucket}"),
-            // One subnet: the fleet joins the list with commas, as AWS documents for Spot
-            // Fleet, but moto looks the joined string up as one id.
-            format!("Subnets={}", net.subnets[0]),
+            // All three: the quickstart's Subnets parameter holds three (the default
+            // network.subnet_count), one fleet override per instance type and subnet.
+            format!("Subnets={}", net.subnets.join(",")),
             format!("SecurityGroups={}", net.security_group),
         ],
-    )
+    );
+    (ids, net)
 }
 
 /// `aws cloudformation deploy` of the out dir's `index`th template with these

@@ -1,6 +1,6 @@
 //! The ECS cluster, and what its container instances are made of: the AMI parameters,
-//! the instance role and profile, the launch templates (one per architecture, shared by
-//! spot and on-demand), their user data and tags.
+//! the instance role and profile, the launch templates (the fleet's, one per
+//! architecture; the on-demand group's), their user data, monitoring and tags.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,7 +14,7 @@ use super::ids;
 use super::network::Network;
 use crate::arch::Arch;
 use crate::config::{OnDemandLaunch, SpotLaunch, StackConfig};
-use crate::userdata::user_data;
+use crate::userdata::{Capacity, user_data};
 
 /// The cluster and the parts every instance is launched from.
 pub(crate) struct Cluster {
@@ -22,14 +22,17 @@ pub(crate) struct Cluster {
     pub profile: Handle<iam::InstanceProfile>,
     /// The ECS AMI parameter of each architecture in use.
     pub amis: BTreeMap<Arch, ParamHandle>,
-    /// Launch templates by architecture; empty when neither side launches from one.
+    /// The fleet's launch templates by architecture; empty for launch specifications.
     pub templates: BTreeMap<Arch, Handle<ec2::LaunchTemplate>>,
+    /// The on-demand group's launch template; `None` for a launch configuration.
+    pub on_demand_template: Option<Handle<ec2::LaunchTemplate>>,
 }
 
 impl Cluster {
-    /// User data that joins this cluster (and, on spot, drains on interruption).
-    pub fn user_data(&self, spot: bool) -> Expr {
-        user_data(self.cluster.r#ref(), spot)
+    /// User data that joins this cluster as `capacity` (spot also drains on
+    /// interruption).
+    pub fn user_data(&self, capacity: Capacity) -> Expr {
+        user_data(self.cluster.r#ref(), capacity)
     }
 
     /// The instance profile's ARN, as fleets and launch templates take it.
@@ -69,18 +72,29 @@ pub(crate) fn service_role(
 }
 
 /// `Name` (`<stack>-<capacity>`) and `spotcover:capacity` for an instance.
-pub(crate) fn instance_tags(capacity: &str) -> Vec<Tag> {
+pub(crate) fn instance_tags(capacity: Capacity) -> Vec<Tag> {
     vec![
         Tag::new(
             "Name",
             Sub::new()
                 .pseudo(Pseudo::StackName)
-                .lit(format!("-{capacity}"))
+                .lit(format!("-{}", capacity.as_str()))
                 .build(),
         ),
-        Tag::new("spotcover:capacity", capacity),
+        Tag::new("spotcover:capacity", capacity.as_str()),
     ]
 }
+
+/// The tag the reconciler's right to terminate is scoped by, with
+/// [`instance_tags`]' `spotcover:capacity`: `spotcover:stack` = the stack's name.
+pub(crate) fn stack_tag() -> Tag {
+    Tag::new("spotcover:stack", Expr::pseudo(Pseudo::StackName))
+}
+
+/// AWS recommends detailed monitoring for accurate Spot Fleet metrics (EC2 user guide,
+/// "Monitor your EC2 Fleet or Spot Fleet using CloudWatch"); on-demand instances get it
+/// too, so both sides report alike.
+pub(crate) const DETAILED_MONITORING: ec2::Monitoring = ec2::Monitoring { enabled: true };
 
 /// The architectures the config's instance types need.
 fn arches(c: &StackConfig) -> BTreeSet<Arch> {
@@ -144,41 +158,62 @@ pub(crate) fn add(t: &mut Template, c: &StackConfig) -> Result<Cluster, Template
         profile,
         amis,
         templates: BTreeMap::new(),
+        on_demand_template: None,
     })
 }
 
-/// Adds one launch template per architecture in use, when either side launches from
-/// one (spot and on-demand share them).
+/// Adds the fleet's launch templates (one per architecture of its instance types) and
+/// the on-demand group's, for the sides that launch from one. Spot and on-demand
+/// instances differ in user data and tags, so they never share one.
 pub(crate) fn add_launch_templates(
     t: &mut Template,
     c: &StackConfig,
     network: &Network,
     cluster: &mut Cluster,
 ) -> Result<(), TemplateError> {
-    let needed =
-        c.spot.launch == SpotLaunch::Template || c.on_demand.launch == OnDemandLaunch::Template;
-    if !needed {
-        return Ok(());
+    if c.spot.launch == SpotLaunch::Template {
+        let arches: BTreeSet<Arch> = c
+            .spot
+            .instance_types
+            .iter()
+            .map(|i| Arch::of(&i.instance_type))
+            .collect();
+        for arch in arches {
+            let lt = launch_template(network, cluster, arch, Capacity::Spot);
+            let lt = t.add(&format!("LaunchTemplate{}", arch.id_suffix()), lt)?;
+            cluster.templates.insert(arch, lt);
+        }
     }
-    let arches: Vec<Arch> = cluster.amis.keys().copied().collect();
-    for arch in arches {
-        let lt = t.add(
-            &format!("LaunchTemplate{}", arch.id_suffix()),
-            ec2::LaunchTemplate {
-                launch_template_data: ec2::LaunchTemplateData {
-                    iam_instance_profile: cluster.profile_arn(),
-                    image_id: cluster.amis[&arch].r#ref(),
-                    metadata_options: ec2::MetadataOptions::imdsv2_required(),
-                    security_group_ids: network.security_groups.clone(),
-                    tag_specifications: vec![ec2::TagSpecification {
-                        resource_type: "instance",
-                        tags: vec![Tag::new("spotcover:stack", Expr::pseudo(Pseudo::StackName))],
-                    }],
-                    user_data: cluster.user_data(true),
-                },
-            },
-        )?;
-        cluster.templates.insert(arch, lt);
+    if c.on_demand.launch == OnDemandLaunch::Template {
+        let arch = Arch::of(&c.on_demand.instance_types[0]);
+        let lt = launch_template(network, cluster, arch, Capacity::OnDemand);
+        cluster.on_demand_template = Some(t.add("OnDemandLaunchTemplate", lt)?);
     }
     Ok(())
+}
+
+/// IMDSv2, detailed monitoring, the instance profile, and user data and tags for
+/// `capacity`.
+fn launch_template(
+    network: &Network,
+    cluster: &Cluster,
+    arch: Arch,
+    capacity: Capacity,
+) -> ec2::LaunchTemplate {
+    let mut tags = instance_tags(capacity);
+    tags.push(stack_tag());
+    ec2::LaunchTemplate {
+        launch_template_data: ec2::LaunchTemplateData {
+            iam_instance_profile: cluster.profile_arn(),
+            image_id: cluster.amis[&arch].r#ref(),
+            metadata_options: ec2::MetadataOptions::imdsv2_required(),
+            monitoring: DETAILED_MONITORING,
+            security_group_ids: network.security_groups.clone(),
+            tag_specifications: vec![ec2::TagSpecification {
+                resource_type: "instance",
+                tags,
+            }],
+            user_data: cluster.user_data(capacity),
+        },
+    }
 }

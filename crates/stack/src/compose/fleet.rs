@@ -7,11 +7,12 @@ use spotcover_cfn::aws::ec2::{self, LaunchTemplateAttr};
 use spotcover_cfn::aws::iam::RoleAttr;
 use spotcover_cfn::{Expr, Handle, Pseudo, Sub, Template, TemplateError};
 
-use super::cluster::{Cluster, instance_tags, service_role};
+use super::cluster::{Cluster, DETAILED_MONITORING, instance_tags, service_role, stack_tag};
 use super::ids;
 use super::network::Network;
 use crate::arch::Arch;
 use crate::config::{SpotLaunch, StackConfig};
+use crate::userdata::Capacity;
 
 /// Adds the fleet's role. It stands before the launch templates in the template.
 pub(crate) fn add_role(
@@ -48,6 +49,10 @@ pub(crate) fn add(
         ec2::SpotFleet {
             spot_fleet_request_config_data: ec2::SpotFleetRequestConfigData {
                 allocation_strategy: spot.allocation_strategy.as_str().into(),
+                // A lower target must not terminate instances that run tasks: the
+                // reconciler drains the surplus in ECS, then terminates it.
+                excess_capacity_termination_policy:
+                    ec2::ExcessCapacityTerminationPolicy::NoTermination,
                 iam_fleet_role: role.get_att(RoleAttr::Arn),
                 instance_interruption_behavior: "terminate",
                 launch,
@@ -118,13 +123,17 @@ fn specifications(c: &StackConfig, network: &Network, cluster: &Cluster) -> ec2:
             iam_instance_profile: cluster.profile_arn(),
             image_id: cluster.amis[&Arch::of(&i.instance_type)].r#ref(),
             instance_type: i.instance_type.clone(),
+            monitoring: DETAILED_MONITORING,
             security_groups: groups.clone(),
             subnet_id: subnet.clone(),
             tag_specifications: vec![ec2::SpotFleetTagSpecification {
                 resource_type: "instance",
-                tags: instance_tags("spot"),
+                tags: instance_tags(Capacity::Spot)
+                    .into_iter()
+                    .chain([stack_tag()])
+                    .collect(),
             }],
-            user_data: cluster.user_data(true),
+            user_data: cluster.user_data(Capacity::Spot),
             weighted_capacity: f64::from(i.weight),
         })
         .collect();

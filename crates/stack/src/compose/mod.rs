@@ -8,9 +8,12 @@
 //! - `on_demand`: the on-demand Auto Scaling group;
 //! - `reconciler`: the Lambda, its role and its environment ([`reconciler_settings`]);
 //! - `triggers`: the schedule and the PendingCapacity alarm;
-//! - `interruptions`: EventBridge rules for interruption notices, and what draining needs.
+//! - `interruptions`: EventBridge rules for interruption notices;
+//! - `draining`: the group's drain hook rule, and the rights to drain in ECS, complete
+//!   the hook and terminate the fleet's drained surplus.
 
 mod cluster;
+mod draining;
 mod fleet;
 mod interruptions;
 mod network;
@@ -74,15 +77,16 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
     let group = on_demand::add(&mut t, c, &network, &cluster)?;
 
     let settings = reconciler_settings(c, fleet.r#ref(), group.r#ref(), cluster.cluster.r#ref());
-    let features: [&dyn Feature; 3] = [
+    let features: [&dyn Feature; 4] = [
         &triggers::Schedule {
             config: c,
             fleet: &fleet,
         },
-        &interruptions::Interruptions {
-            config: c,
+        &draining::Draining {
             cluster: &cluster.cluster,
+            group: group.r#ref(),
         },
+        &interruptions::Interruptions { config: c },
         &triggers::PendingCapacity { fleet: &fleet },
     ];
     let parts = reconciler::Parts {

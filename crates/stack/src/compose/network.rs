@@ -9,17 +9,23 @@ use crate::config::{SpotLaunch, StackConfig};
 pub(crate) struct Network {
     /// A list of subnet ids.
     pub subnets: Expr,
+    /// How many subnets the `Subnets` parameter holds; `None` for literal ids.
+    pub subnet_count: Option<u32>,
     /// A list of security group ids.
     pub security_groups: Expr,
 }
 
 impl Network {
-    /// One entry per subnet for fields that take comma-separated ids: a parameter list
-    /// is joined; literal ids get one entry each, which linters can check.
+    /// One entry per subnet, for the fleet's launch overrides and specifications: Spot
+    /// Fleet's `LaunchTemplateOverrides.SubnetId` takes one subnet (EC2 API reference),
+    /// so a parameter list is picked apart by position (`Fn::Select`); literal ids are
+    /// taken as they are.
     pub fn subnet_choices(&self) -> Vec<Expr> {
-        match &self.subnets {
-            Expr::List(ids) => ids.clone(),
-            list => vec![Expr::join(",", list.clone())],
+        match (&self.subnets, self.subnet_count) {
+            (Expr::List(ids), _) => ids.clone(),
+            (list, Some(n)) => (0..n).map(|i| Expr::select(i, list.clone())).collect(),
+            // `validate` refuses a parameter of unknown size.
+            (list, None) => vec![Expr::select(0, list.clone())],
         }
     }
 }
@@ -27,17 +33,21 @@ impl Network {
 /// Adds the parameters the config leaves open.
 pub(crate) fn add(t: &mut Template, c: &StackConfig) -> Result<Network, TemplateError> {
     let literal = |ids: &Vec<String>| Expr::List(ids.iter().map(|s| s.as_str().into()).collect());
+    let subnet_count = c.subnet_parameter_count();
     let subnets = match &c.network.subnets {
         Some(ids) => literal(ids),
-        None => t
-            .parameter(
+        None => {
+            let n = subnet_count.unwrap_or(1);
+            let description = format!(
+                "Exactly {n} subnet{} for the spot fleet and the on-demand group, at most one per Availability Zone (network.subnet_count)",
+                if n == 1 { "" } else { "s" }
+            );
+            t.parameter(
                 ids::SUBNETS,
-                Parameter::new(
-                    "List<AWS::EC2::Subnet::Id>",
-                    "Subnets for the spot fleet and the on-demand group",
-                ),
+                Parameter::new("List<AWS::EC2::Subnet::Id>", &description),
             )?
-            .r#ref(),
+            .r#ref()
+        }
     };
     let security_groups = match &c.network.security_groups {
         Some(ids) => literal(ids),
@@ -65,6 +75,7 @@ pub(crate) fn add(t: &mut Template, c: &StackConfig) -> Result<Network, Template
     };
     Ok(Network {
         subnets,
+        subnet_count,
         security_groups,
     })
 }

@@ -1,16 +1,23 @@
 //! The on-demand safety net: an Auto Scaling group the reconciler sizes, launched from
-//! the shared launch template or (the 2017 design) a launch configuration.
+//! its launch template or (the 2017 design) a launch configuration, with a lifecycle
+//! hook that holds every instance it scales in until the reconciler has drained it.
 
-use serde_json::json;
 use spotcover_cfn::aws::autoscaling as asg;
 use spotcover_cfn::aws::ec2::{self, LaunchTemplateAttr};
-use spotcover_cfn::{Expr, Handle, Options, Template, TemplateError};
+use spotcover_cfn::{
+    CfnLintConfig, CfnLintIgnore, Expr, Handle, Metadata, Options, Template, TemplateError, Why,
+};
 
 use super::cluster::{Cluster, instance_tags};
 use super::ids;
 use super::network::Network;
 use crate::arch::Arch;
 use crate::config::{OnDemandLaunch, StackConfig};
+use crate::userdata::Capacity;
+
+/// The name of the group's `EC2_INSTANCE_TERMINATING` hook; the reconciler completes
+/// its actions and refuses events of any other hook.
+pub const DRAIN_HOOK: &str = "spotcover-drain";
 
 /// Adds the group (and its launch configuration, when the config asks for one).
 pub(crate) fn add(
@@ -21,7 +28,7 @@ pub(crate) fn add(
 ) -> Result<Handle<asg::AutoScalingGroup>, TemplateError> {
     let od = &c.on_demand;
     let (launch_configuration_name, mixed_instances_policy) = match od.launch {
-        OnDemandLaunch::Template => (None, Some(mixed_instances(c, cluster))),
+        OnDemandLaunch::Template => (None, mixed_instances(c, cluster)),
         OnDemandLaunch::Configuration => (
             Some(add_launch_configuration(t, c, network, cluster)?),
             None,
@@ -34,10 +41,20 @@ pub(crate) fn add(
             desired_capacity: od.desired_capacity.map(|d| d.to_string()),
             health_check_type: "EC2",
             launch_configuration_name,
+            // Every way the group terminates (the reconciler lowering it, AZ rebalancing,
+            // health replacement) waits here; the reconciler drains the instance in ECS
+            // and completes the action when no task runs, or at the timeout.
+            // CONTINUE: a timed-out hook terminates, as the group asked.
+            lifecycle_hook_specification_list: vec![asg::LifecycleHookSpecification {
+                default_result: "CONTINUE",
+                heartbeat_timeout: od.drain_timeout_seconds,
+                lifecycle_hook_name: DRAIN_HOOK.into(),
+                lifecycle_transition: "autoscaling:EC2_INSTANCE_TERMINATING",
+            }],
             max_size: od.max_size.to_string(),
             min_size: od.min_size.to_string(),
             mixed_instances_policy,
-            tags: instance_tags("on-demand")
+            tags: instance_tags(Capacity::OnDemand)
                 .into_iter()
                 .map(|tag| asg::AsgTag {
                     key: tag.key,
@@ -50,12 +67,12 @@ pub(crate) fn add(
     )
 }
 
-/// All on-demand, in the config's order of instance types, on the architecture's
-/// launch template.
-fn mixed_instances(c: &StackConfig, cluster: &Cluster) -> asg::MixedInstancesPolicy {
+/// All on-demand, in the config's order of instance types, on the group's launch
+/// template.
+fn mixed_instances(c: &StackConfig, cluster: &Cluster) -> Option<asg::MixedInstancesPolicy> {
     let od = &c.on_demand;
-    let lt = &cluster.templates[&Arch::of(&od.instance_types[0])];
-    asg::MixedInstancesPolicy {
+    let lt = cluster.on_demand_template.as_ref()?;
+    Some(asg::MixedInstancesPolicy {
         instances_distribution: asg::InstancesDistribution {
             on_demand_allocation_strategy: "prioritized",
             on_demand_base_capacity: 0,
@@ -74,7 +91,7 @@ fn mixed_instances(c: &StackConfig, cluster: &Cluster) -> asg::MixedInstancesPol
                 })
                 .collect(),
         },
-    }
+    })
 }
 
 /// The 2017 design's launch configuration; returns its name.
@@ -93,15 +110,20 @@ fn add_launch_configuration(
             instance_type: od.instance_types[0].clone(),
             metadata_options: ec2::MetadataOptions::imdsv2_required(),
             security_groups: network.security_groups.clone(),
-            user_data: cluster.user_data(false),
+            user_data: cluster.user_data(Capacity::OnDemand),
         },
         Options {
-            metadata: Some(json!({
-                "spotcover": {
-                    "why": "The 2017 design's launch configuration, chosen in the config (on_demand.launch: configuration). AWS no longer adds instance types to launch configurations; prefer `launch: template`."
-                },
-                "cfn-lint": {"config": {"ignore_checks": ["W3697"]}}
-            })),
+            metadata: Some(Metadata {
+                why: Some(Why {
+                    why: "The 2017 design's launch configuration, chosen in the config (on_demand.launch: configuration). Accounts created on or after 2024-10-01 cannot create one, and AWS adds no new instance types to them; prefer `launch: template`.".into(),
+                }),
+                cfn_lint: Some(CfnLintConfig {
+                    config: CfnLintIgnore {
+                        ignore_checks: vec!["W3697"],
+                    },
+                }),
+                checkov: None,
+            }),
             ..Options::default()
         },
     )?;

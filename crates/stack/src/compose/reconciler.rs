@@ -8,12 +8,12 @@ use spotcover_cfn::aws::iam::{self, PolicyDocument, RoleAttr, Statement};
 use spotcover_cfn::aws::lambda::{self, FunctionAttr};
 use spotcover_cfn::aws::logs::{self, LogGroupAttr};
 use spotcover_cfn::{
-    Expr, Handle, Options, ParamHandle, Parameter, Pseudo, Template, TemplateError,
+    Expr, Handle, Metadata, Options, ParamHandle, Parameter, Pseudo, Template, TemplateError,
 };
 use spotcover_reconciler_core::settings::Settings;
 
 use super::cluster::{partition, service_role};
-use super::{Asset, ids, interruptions};
+use super::{Asset, draining, ids, interruptions};
 use crate::config::StackConfig;
 
 /// A part of the stack that needs the reconciler: what its role must allow, and what
@@ -45,7 +45,8 @@ pub fn settings<V>(c: &StackConfig, fleet: V, group: V, cluster: V) -> Settings<
         spot_weights: Vec::new(),
         drain_on_rebalance: None,
     };
-    interruptions::settings(c, cluster, &mut s);
+    draining::settings(c, cluster, &mut s);
+    interruptions::settings(c, &mut s);
     s
 }
 
@@ -105,6 +106,10 @@ pub(crate) fn add(
         Options {
             deletion_policy: Some("Delete"),
             update_replace_policy: Some("Delete"),
+            metadata: Some(Metadata::default().skip_checkov(
+                "CKV_AWS_158",
+                "The reconciler logs its decisions and AWS ids, no secrets; CloudWatch Logs encrypts at rest with its own key. A customer-managed key would need a key policy for logs.<region>.amazonaws.com and costs a key per stack.",
+            )),
             ..Options::default()
         },
     )?;
@@ -131,7 +136,7 @@ pub(crate) fn add(
         .into_iter()
         .map(|(name, value)| (name.to_owned(), value))
         .collect();
-    let function = t.add(
+    let function = t.add_with(
         ids::RECONCILER,
         lambda::Function {
             description: Some(
@@ -148,11 +153,16 @@ pub(crate) fn add(
                 log_group: log_group.r#ref(),
             }),
             memory_size: c.reconciler.memory_mb,
-            // One run at a time: two could race on the group's desired capacity.
-            reserved_concurrent_executions: Some(1),
+            // None by default: low-quota accounts refuse any reservation that leaves
+            // less than their minimum unreserved, and overlapping runs are safe.
+            reserved_concurrent_executions: c.reconciler.reserved_concurrency,
             role: role.get_att(RoleAttr::Arn),
             runtime: "provided.al2023".into(),
             timeout: 30,
+        },
+        Options {
+            metadata: Some(function_checkov_skips(c)),
+            ..Options::default()
         },
     )?;
     for feature in features {
@@ -161,16 +171,45 @@ pub(crate) fn add(
     Ok(function)
 }
 
-/// Logs, observing the fleet and the group, and sizing the group.
-fn own_statements(log_group: &Handle<logs::LogGroup>, group: Expr) -> Vec<Statement> {
-    let group_arn = partition()
+/// Why the function is exempt from checkov's checks that do not fit it.
+fn function_checkov_skips(c: &StackConfig) -> Metadata {
+    let skips = if c.reconciler.reserved_concurrency.is_none() {
+        Metadata::default().skip_checkov(
+            "CKV_AWS_115",
+            "No reserved concurrency unless the config asks (reconciler.reserved_concurrency): accounts with a low concurrency quota refuse any reservation that leaves less than their minimum unreserved, and overlapping runs are safe.",
+        )
+    } else {
+        Metadata::default()
+    };
+    skips
+        .skip_checkov(
+            "CKV_AWS_116",
+            "Every invocation is asynchronous and superseded by the next scheduled run a minute later; a dead-letter queue would hold stale events nobody replays.",
+        )
+        .skip_checkov(
+            "CKV_AWS_117",
+            "The function calls only AWS APIs; inside a VPC it would need a NAT gateway or five interface endpoints, and would fail when they do.",
+        )
+        .skip_checkov(
+            "CKV_AWS_173",
+            "The environment holds resource names and numbers, no secrets; Lambda encrypts it at rest with an AWS-managed key.",
+        )
+}
+
+/// The on-demand group's ARN, as IAM takes it for Auto Scaling actions on one group.
+pub(crate) fn group_arn(group: Expr) -> Expr {
+    partition()
         .lit(":autoscaling:")
         .pseudo(Pseudo::Region)
         .lit(":")
         .pseudo(Pseudo::AccountId)
         .lit(":autoScalingGroup:*:autoScalingGroupName/")
         .expr(group)
-        .build();
+        .build()
+}
+
+/// Logs, observing the fleet and the group, and sizing the group.
+fn own_statements(log_group: &Handle<logs::LogGroup>, group: Expr) -> Vec<Statement> {
     vec![
         Statement::allow(
             "WriteOwnLogs",
@@ -189,7 +228,7 @@ fn own_statements(log_group: &Handle<logs::LogGroup>, group: Expr) -> Vec<Statem
         Statement::allow(
             "SizeTheOnDemandGroup",
             &["autoscaling:SetDesiredCapacity"],
-            vec![group_arn],
+            vec![group_arn(group)],
         ),
     ]
 }

@@ -11,7 +11,7 @@ mod validate;
 use crate::config::StackConfig;
 pub use crate::error::ConfigError;
 pub use parse::parse;
-pub use validate::{check_instance_type, validate};
+pub use validate::{check_instance_type, validate, warnings};
 
 /// The config as it applies to one template: the base, or one region's merge.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +19,8 @@ pub struct Resolved {
     /// `None` for a region-neutral template.
     pub region: Option<String>,
     pub config: StackConfig,
+    /// Valid choices that fail in some accounts ([`warnings`]), located like errors.
+    pub warnings: Vec<ConfigError>,
 }
 
 /// Parses and checks a config. Every problem found is returned, not only the first.
@@ -30,14 +32,17 @@ pub fn load(text: &str) -> Result<Vec<Resolved>, Vec<ConfigError>> {
     if base.regions.is_empty() {
         out.push(Resolved {
             region: None,
+            warnings: warnings(&base, ""),
             config: base,
         });
     } else {
         for (region, merged) in regions::expand(text, &base).map_err(|e| vec![e])? {
             match merged {
                 Ok(config) => {
-                    errors.extend(checks(&config, &regions::prefix(&region)));
+                    let prefix = regions::prefix(&region);
+                    errors.extend(checks(&config, &prefix));
                     out.push(Resolved {
+                        warnings: warnings(&config, &prefix),
                         region: Some(region),
                         config,
                     });

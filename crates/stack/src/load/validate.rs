@@ -4,8 +4,23 @@ use std::collections::BTreeSet;
 
 use super::parse::join_path;
 use crate::arch::Arch;
-use crate::config::{OnDemandLaunch, StackConfig};
+use crate::config::{OnDemandLaunch, ParameterValue, StackConfig};
 use crate::error::ConfigError;
+
+/// Valid, but worth saying: choices that fail in some accounts. `prefix` as for
+/// [`validate`].
+pub fn warnings(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
+    let mut out = Vec::new();
+    if c.on_demand.launch == OnDemandLaunch::Configuration {
+        // EC2 Auto Scaling user guide, "Launch configurations": accounts created on or
+        // after 2024-10-01 cannot create launch configurations by any method.
+        out.push(ConfigError::at(
+            join_path(prefix, "on_demand.launch"),
+            "a launch configuration cannot be created in AWS accounts created on or after 2024-10-01 (by any method, CloudFormation included), and gets no instance types newer than 2023; use `launch: template` unless this account is older",
+        ));
+    }
+    out
+}
 
 /// Checks that the types cannot express. `prefix` locates a region's merged config.
 pub fn validate(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
@@ -165,6 +180,17 @@ fn on_demand(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
             format!("{d} is outside {}..={}", od.min_size, od.max_size),
         );
     }
+    if !(30..=7200).contains(&od.drain_timeout_seconds) {
+        // PutLifecycleHook (EC2 Auto Scaling API reference): HeartbeatTimeout is 30 to
+        // 7200 seconds.
+        err(
+            "on_demand.drain_timeout_seconds",
+            format!(
+                "expected 30 to 7200 seconds (a lifecycle hook's timeout), found {}",
+                od.drain_timeout_seconds
+            ),
+        );
+    }
 }
 
 /// Schedule, memory, quiet period and log retention as AWS takes them.
@@ -197,6 +223,12 @@ fn reconciler(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
             ),
         );
     }
+    if r.reserved_concurrency == Some(0) {
+        err(
+            "reconciler.reserved_concurrency",
+            "expected at least 1 (0 stops the function from ever running); leave it out to reserve none".into(),
+        );
+    }
 }
 
 /// Subnet and security group ids, when given.
@@ -212,6 +244,18 @@ fn network(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
     if c.network.subnets.as_ref().is_some_and(Vec::is_empty) {
         err("network.subnets", "expected at least one subnet".into());
     }
+    let mut seen = BTreeSet::new();
+    for (i, s) in c.network.subnets.iter().flatten().enumerate() {
+        if !seen.insert(s) {
+            err(
+                &format!("network.subnets[{i}]"),
+                format!(
+                    "{s} is listed twice; give each subnet once, at most one per Availability Zone"
+                ),
+            );
+        }
+    }
+    subnet_count(c, err);
     for (i, s) in c.network.security_groups.iter().flatten().enumerate() {
         if !is_aws_id(s, "sg-") {
             err(
@@ -229,6 +273,54 @@ fn network(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
             "network.security_groups",
             "expected at least one security group".into(),
         );
+    }
+}
+
+/// With the `Subnets` parameter, the fleet needs to know how many subnets it will hold:
+/// Spot Fleet's launch template overrides take one subnet each (EC2 API reference,
+/// `LaunchTemplateOverrides.SubnetId`), so the template picks them by position.
+fn subnet_count(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
+    const MAX: u32 = 16;
+    // The base of a multi-region config writes no template; each region's merge says.
+    if !c.regions.is_empty() {
+        return;
+    }
+    let n = &c.network;
+    let listed = match c.parameters.get("Subnets") {
+        Some(ParameterValue::List(items)) => Some(items.len()),
+        _ => None,
+    };
+    match (&n.subnets, n.subnet_count) {
+        (Some(_), Some(_)) => err(
+            "network.subnet_count",
+            "give either `subnets` (literal ids) or `subnet_count` (the size of the Subnets parameter), not both".into(),
+        ),
+        (Some(_), None) => {}
+        (None, Some(count)) => {
+            if !(1..=MAX).contains(&count) {
+                err(
+                    "network.subnet_count",
+                    format!("expected 1 to {MAX} subnets (one per Availability Zone), found {count}"),
+                );
+            }
+            if let Some(len) = listed
+                && u32::try_from(len).ok() != Some(count)
+            {
+                err(
+                    "network.subnet_count",
+                    format!("is {count}, but parameters.Subnets lists {len} subnets; make them agree"),
+                );
+            }
+        }
+        (None, None) => match listed {
+            Some(len) if (1..=MAX as usize).contains(&len) => {}
+            Some(len) => err(
+                "parameters.Subnets",
+                format!("expected 1 to {MAX} subnets (one per Availability Zone), found {len}"),
+            ),
+            // DEFAULT_SUBNET_COUNT, written in the parameter's description.
+            None => {}
+        },
     }
 }
 

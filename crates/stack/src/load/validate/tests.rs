@@ -161,7 +161,10 @@ fn log_retention_is_a_cloudwatch_period() {
 
 #[test]
 fn subnet_ids_are_well_formed() {
-    let e = the_problem(|c| c.network.subnets = Some(vec!["subnet-xyz".into()]));
+    let e = the_problem(|c| {
+        c.network.subnets = Some(vec!["subnet-xyz".into()]);
+        c.network.subnet_count = None;
+    });
     assert!(
         e.starts_with("network.subnets[0]: \"subnet-xyz\" is not a subnet id"),
         "{e}"
@@ -227,4 +230,123 @@ fn policy_arns() {
     assert!(check_policy_arn("arn:aws:iam::12345:policy/x").is_err());
     assert!(check_policy_arn("arn:aws:s3:::bucket").is_err());
     assert!(check_policy_arn("Boundary").is_err());
+}
+
+fn literal_subnets(c: &mut StackConfig, ids: &[&str]) {
+    c.network.subnets = Some(ids.iter().map(|s| (*s).to_owned()).collect());
+    c.network.subnet_count = None;
+}
+
+// Spot Fleet launches one instance pool per (type, subnet) and takes at most one
+// subnet per Availability Zone (AWS CLI `request-spot-fleet` examples); a subnet listed
+// twice is never what was meant.
+#[test]
+fn a_subnet_is_listed_once() {
+    let e = the_problem(|c| literal_subnets(c, &["subnet-0123abcd", "subnet-0123abcd"]));
+    assert!(
+        e.starts_with("network.subnets[1]: subnet-0123abcd is listed twice"),
+        "{e}"
+    );
+}
+
+// Spot Fleet's `LaunchTemplateOverrides.SubnetId` takes one subnet (EC2 API reference),
+// so the template needs to know how many to pick from the Subnets parameter.
+#[test]
+fn a_subnets_parameter_of_unsaid_size_holds_three() {
+    let c = quickstart();
+    assert_eq!(c.network.subnet_count, None);
+    assert_eq!(validate(&c, ""), Vec::new());
+    assert_eq!(c.subnet_parameter_count(), Some(3));
+}
+
+#[test]
+fn the_subnets_parameter_size_comes_from_the_listed_parameter() {
+    let mut c = quickstart();
+    c.parameters.insert(
+        "Subnets".into(),
+        ParameterValue::List(vec!["subnet-0123abcd".into(), "subnet-0123abce".into()]),
+    );
+    assert_eq!(validate(&c, ""), Vec::new());
+    assert_eq!(c.subnet_parameter_count(), Some(2));
+}
+
+#[test]
+fn subnet_count_agrees_with_the_listed_parameter() {
+    let e = the_problem(|c| {
+        c.network.subnet_count = Some(2);
+        c.parameters.insert(
+            "Subnets".into(),
+            ParameterValue::List(vec!["subnet-0123abcd".into()]),
+        );
+    });
+    assert!(
+        e.starts_with("network.subnet_count: is 2, but parameters.Subnets lists 1"),
+        "{e}"
+    );
+}
+
+#[test]
+fn subnet_count_and_literal_subnets_exclude_each_other() {
+    let e = the_problem(|c| {
+        c.network.subnets = Some(vec!["subnet-0123abcd".into()]);
+        c.network.subnet_count = Some(1);
+    });
+    assert!(
+        e.starts_with("network.subnet_count: give either `subnets`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn subnet_count_is_one_to_sixteen() {
+    for n in [0, 17] {
+        let e = the_problem(|c| c.network.subnet_count = Some(n));
+        assert!(
+            e.starts_with("network.subnet_count: expected 1 to 16"),
+            "{e}"
+        );
+    }
+}
+
+// PutLifecycleHook (EC2 Auto Scaling API reference): HeartbeatTimeout is 30 to 7200.
+#[test]
+fn drain_timeout_is_a_lifecycle_hook_timeout() {
+    for s in [29, 7201] {
+        let e = the_problem(|c| c.on_demand.drain_timeout_seconds = s);
+        assert!(
+            e.starts_with("on_demand.drain_timeout_seconds: expected 30 to 7200"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn reserved_concurrency_is_at_least_one() {
+    let e = the_problem(|c| c.reconciler.reserved_concurrency = Some(0));
+    assert!(
+        e.starts_with("reconciler.reserved_concurrency: expected at least 1"),
+        "{e}"
+    );
+}
+
+// EC2 Auto Scaling user guide, "Launch configurations": accounts created on or after
+// October 1, 2024 cannot create launch configurations by any method.
+#[test]
+fn a_launch_configuration_is_valid_with_a_warning() {
+    let mut c = quickstart();
+    c.on_demand.launch = OnDemandLaunch::Configuration;
+    assert_eq!(validate(&c, ""), Vec::new());
+    let w = warnings(&c, "");
+    assert_eq!(w.len(), 1);
+    assert!(
+        w[0].to_string()
+            .contains("accounts created on or after 2024-10-01"),
+        "{}",
+        w[0]
+    );
+}
+
+#[test]
+fn the_quickstart_has_no_warning() {
+    assert_eq!(warnings(&quickstart(), ""), Vec::new());
 }

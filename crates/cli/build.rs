@@ -1,0 +1,119 @@
+//! The reconciler zips spotcover ships, one per Lambda architecture, embedded in the binary
+//! with their SHA-256 computed here, so that synth only copies bytes.
+//!
+//! - From a published package: the zips travel in the package (`reconciler/<arch>.zip`,
+//!   put there by `tools/package`) and are used as they are; no toolchain for musl needed.
+//! - From this repository: the reconciler's sources are beside this crate, and the zips
+//!   are built from them with the pinned toolchain into `<target>/reconciler`, a target
+//!   directory of their own (a nested cargo cannot share the one this build holds locked).
+//!   Zips lying in `reconciler/` are ignored here: the sources win, so nothing stale ships.
+
+#[path = "src/lambda_build.rs"]
+#[allow(dead_code)]
+mod lambda_build;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+fn main() {
+    if let Err(e) = run() {
+        // Cargo shows a build script's stderr on failure.
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR")?);
+    let out_dir = PathBuf::from(env("OUT_DIR")?);
+    let checkout = manifest_dir.join("../..");
+    let mut code = String::new();
+    let mut version = env("CARGO_PKG_VERSION")?;
+    for (arch, target) in lambda_build::ARCHES {
+        let zip = if lambda_build::is_source_tree(&checkout) {
+            let root = checkout
+                .canonicalize()
+                .map_err(|e| format!("{}: {e}", checkout.display()))?;
+            build(&root, arch, target, &out_dir)?
+        } else {
+            let packaged = manifest_dir.join("reconciler").join(format!("{arch}.zip"));
+            println!("cargo::rerun-if-changed={}", packaged.display());
+            std::fs::read(&packaged).map_err(|e| {
+                format!(
+                    "{}: {e}: a spotcover package carries its reconciler zips; a checkout builds them",
+                    packaged.display()
+                )
+            })?
+        };
+        let sha256 = lambda_build::sha256_hex(&zip);
+        let file = out_dir.join(format!("reconciler-{arch}.zip"));
+        write_if_changed(&file, &zip)?;
+        writeln!(
+            code,
+            "    Shipped {{ arch: {arch:?}, sha256: {sha256:?}, zip: include_bytes!({:?}) }},",
+            file.display()
+        )
+        .unwrap();
+        write!(version, "\nreconciler {arch} {sha256}").unwrap();
+    }
+    let code = format!(
+        "/// `spotcover --version`: the package version and the shipped zips' SHA-256.\n\
+         pub const VERSION: &str = {version:?};\n\
+         /// The shipped reconciler zips, x86_64 then arm64.\n\
+         pub static SHIPPED: [Shipped; 2] = [\n{code}];\n"
+    );
+    write_if_changed(&out_dir.join("shipped.rs"), code.as_bytes())
+}
+
+/// Builds and zips `bootstrap`; the zip is cached beside the binary, keyed by its hash
+/// (zipping 4 MB in an unoptimized build script takes seconds).
+fn build(root: &Path, arch: &str, target: &str, out_dir: &Path) -> Result<Vec<u8>, String> {
+    let target_dir = reconciler_target_dir(out_dir)?;
+    let binary = lambda_build::build_bootstrap(root, target, &target_dir)?;
+    for path in lambda_build::sources_read(&binary, root) {
+        println!("cargo::rerun-if-changed={}", path.display());
+    }
+    for path in ["Cargo.toml", "Cargo.lock", "rust-toolchain.toml"] {
+        println!("cargo::rerun-if-changed={}", root.join(path).display());
+    }
+    if let Ok(crates) = std::fs::read_dir(root.join("crates")) {
+        for c in crates.flatten() {
+            println!(
+                "cargo::rerun-if-changed={}",
+                c.path().join("Cargo.toml").display()
+            );
+        }
+    }
+    let bytes = std::fs::read(&binary).map_err(|e| format!("{}: {e}", binary.display()))?;
+    let key = lambda_build::sha256_hex(&bytes);
+    let cached = binary.with_file_name(format!("bootstrap-{arch}-{key}.zip"));
+    if let Ok(zip) = std::fs::read(&cached) {
+        return Ok(zip);
+    }
+    let zip = lambda_build::zip_bootstrap(&bytes)?;
+    std::fs::write(&cached, &zip).map_err(|e| format!("{}: {e}", cached.display()))?;
+    Ok(zip)
+}
+
+/// `<target dir>/reconciler`: OUT_DIR is `<target dir>/[<triple>/]<profile>/build/<pkg>/out`.
+/// Shared by every profile of the outer build, and by `spotcover reconciler build`.
+fn reconciler_target_dir(out_dir: &Path) -> Result<PathBuf, String> {
+    out_dir
+        .ancestors()
+        .find(|p| p.file_name().is_some_and(|n| n == "build"))
+        .and_then(|build| build.parent()?.parent())
+        .map(|t| t.join("reconciler"))
+        .ok_or_else(|| format!("no target directory above {}", out_dir.display()))
+}
+
+fn env(key: &str) -> Result<String, String> {
+    std::env::var(key).map_err(|_| format!("{key} is not set"))
+}
+
+/// Keeps mtimes (and so cargo's freshness) when nothing changed.
+fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
+    std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+}

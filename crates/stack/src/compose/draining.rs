@@ -1,0 +1,132 @@
+//! Draining before any scale-in spotcover controls, so no running task is killed: the
+//! on-demand group's lifecycle hook (declared with the group, `on_demand::DRAIN_HOOK`)
+//! reaches the reconciler through an EventBridge rule, and the fleet, which keeps its
+//! surplus (`NoTermination`), has it drained and terminated by the reconciler. This
+//! module owns the rule, the reconciler's rights to drain in ECS, to complete the hook
+//! and to terminate drained spot instances, and the settings the Lambda needs for it.
+
+use spotcover_cfn::aws::ecs::{self, ClusterAttr};
+use spotcover_cfn::aws::events::{self, EventPattern, RuleAttr};
+use spotcover_cfn::aws::iam::Statement;
+use spotcover_cfn::aws::lambda::{self, FunctionAttr};
+use spotcover_cfn::{Expr, Handle, Pseudo, Template, TemplateError};
+use spotcover_reconciler_core::settings::Settings;
+
+use super::cluster::partition;
+use super::reconciler::{Feature, group_arn, permit};
+use crate::config::StackConfig;
+use crate::userdata::Capacity;
+
+/// Tells the reconciler the cluster it drains in and the fleet's weights (to size the
+/// surplus it drains).
+pub(crate) fn settings<V>(c: &StackConfig, cluster: V, s: &mut Settings<V>) {
+    s.cluster = Some(cluster);
+    s.spot_weights = c
+        .spot
+        .instance_types
+        .iter()
+        .map(|i| (i.instance_type.clone(), i.weight))
+        .collect();
+}
+
+/// The feature, for the cluster it drains in and the group whose hook it completes.
+pub(crate) struct Draining<'a> {
+    pub cluster: &'a Handle<ecs::Cluster>,
+    /// The on-demand group's name.
+    pub group: Expr,
+}
+
+impl Feature for Draining<'_> {
+    /// Resource forms from the Service Authorization Reference: ECS
+    /// `ListContainerInstances` takes the cluster, the container-instance actions
+    /// `container-instance/CLUSTER/*`; Auto Scaling `CompleteLifecycleAction` the group;
+    /// EC2 `TerminateInstances` takes `instance/*` and the `aws:ResourceTag/${TagKey}`
+    /// condition key, so the reconciler can terminate only this stack's spot instances.
+    fn statements(&self) -> Vec<Statement> {
+        let arn = |service: &str| {
+            partition()
+                .lit(format!(":{service}:"))
+                .pseudo(Pseudo::Region)
+                .lit(":")
+                .pseudo(Pseudo::AccountId)
+        };
+        vec![
+            Statement::allow(
+                "FindContainerInstances",
+                &["ecs:ListContainerInstances"],
+                vec![self.cluster.get_att(ClusterAttr::Arn)],
+            ),
+            Statement::allow(
+                "DrainThisClustersInstances",
+                &[
+                    "ecs:DescribeContainerInstances",
+                    "ecs:UpdateContainerInstancesState",
+                    // Marks (covered, hook deadline, surplus), so repeated and overlapping
+                    // runs change nothing twice; removed when done.
+                    "ecs:PutAttributes",
+                    "ecs:DeleteAttributes",
+                ],
+                vec![
+                    arn("ecs")
+                        .lit(":container-instance/")
+                        .expr(self.cluster.r#ref())
+                        .lit("/*")
+                        .build(),
+                ],
+            ),
+            Statement::allow(
+                "LetDrainedOnDemandInstancesGo",
+                &["autoscaling:CompleteLifecycleAction"],
+                vec![group_arn(self.group.clone())],
+            ),
+            Statement::allow(
+                "TerminateDrainedSpotSurplus",
+                &["ec2:TerminateInstances"],
+                vec![arn("ec2").lit(":instance/*").build()],
+            )
+            .when_equal(&[
+                (
+                    "aws:ResourceTag/spotcover:capacity",
+                    Capacity::Spot.as_str().into(),
+                ),
+                (
+                    "aws:ResourceTag/spotcover:stack",
+                    Expr::pseudo(Pseudo::StackName),
+                ),
+            ]),
+        ]
+    }
+
+    /// The group's terminating lifecycle actions, for this group only.
+    fn triggers(
+        &self,
+        t: &mut Template,
+        function: &Handle<lambda::Function>,
+    ) -> Result<(), TemplateError> {
+        let rule = t.add(
+            "DrainHookRule",
+            events::Rule {
+                description: "Tells the reconciler an on-demand instance waits to be drained"
+                    .into(),
+                event_pattern: Some(
+                    EventPattern::new("aws.autoscaling", "EC2 Instance-terminate Lifecycle Action")
+                        .with_detail("AutoScalingGroupName", self.group.clone()),
+                ),
+                schedule_expression: None,
+                state: "ENABLED",
+                targets: vec![events::Target {
+                    id: "reconciler".into(),
+                    arn: function.get_att(FunctionAttr::Arn),
+                    input: None,
+                }],
+            },
+        )?;
+        permit(
+            t,
+            "DrainHookRulePermission",
+            function,
+            "events.amazonaws.com",
+            rule.get_att(RuleAttr::Arn),
+        )
+    }
+}
