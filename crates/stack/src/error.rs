@@ -33,7 +33,7 @@ impl ConfigError {
 }
 
 /// `path: message`, or only `message` for the whole document; any word over
-/// [`MAX_WORD`] characters (a pasted value, a huge key) elided.
+/// `MAX_WORD` (80) characters (a pasted value, a huge key) elided.
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if !self.path.is_empty() {
@@ -46,7 +46,7 @@ impl fmt::Display for ConfigError {
 /// Longest word a message shows whole.
 pub const MAX_WORD: usize = 80;
 
-/// `text` with every whitespace-separated word longer than [`MAX_WORD`] characters cut to
+/// `text` with every whitespace-separated word longer than `MAX_WORD` (80) characters cut to
 /// its start, an ellipsis and its length, so that a 50 MB value never fills a terminal.
 pub fn elide(text: &str) -> String {
     if text
