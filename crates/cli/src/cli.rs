@@ -19,6 +19,7 @@ use spotcover_stack::diff::Templates;
 use spotcover_stack::{ConfigError, Format, Resolved};
 
 use crate::asset::{self, Asset};
+use crate::input::{read_text, refuse_overwriting_inputs, warn};
 use crate::synth;
 
 #[derive(Debug, Parser)]
@@ -198,6 +199,13 @@ pub struct ZipArg {
 
 fn parse_zip_arg(s: &str) -> Result<ZipArg, String> {
     let arch = |name: &str| parse_arch(name).ok();
+    // A file that exists is a path, whatever its name (`a=b.zip`).
+    if Path::new(s).exists() {
+        return Ok(ZipArg {
+            arch: None,
+            path: s.into(),
+        });
+    }
     match s.split_once('=') {
         Some((name, path)) if arch(name).is_some() => Ok(ZipArg {
             arch: arch(name),
@@ -246,12 +254,12 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(code) => code,
         Err(Failure::Config(file, errors)) => {
             for e in errors {
-                eprintln!("spotcover: {}", e.in_file(file.display()));
+                warn(&format!("spotcover: {}", e.in_file(file.display())));
             }
             ExitCode::from(2)
         }
         Err(Failure::Other(e)) => {
-            eprintln!("spotcover: {e:#}");
+            warn(&format!("spotcover: {e:#}"));
             ExitCode::from(2)
         }
     }
@@ -261,22 +269,23 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::Synth(args) => {
             let resolved = load(&args.config)?;
-            warn(&args.config, &resolved);
+            print_warnings(&args.config, &resolved);
+            warn_unused_zips(&[&resolved], &args.reconciler_zip);
             let assets = assets(&resolved, &args.reconciler_zip)?;
             let files = synth::render_all(&resolved, &assets, args.format.into())
                 .map_err(|e| synth_failure(e, &args.config))?;
             if args.check {
                 let problems = synth::check_out_dir(&args.out, &files)?;
                 for (path, what) in &problems {
-                    eprintln!("spotcover: {} {what}", path.display());
+                    warn(&format!("spotcover: {} {what}", path.display()));
                 }
                 if !problems.is_empty() {
-                    eprintln!(
+                    warn(&format!(
                         "spotcover: {} is out of date: run `spotcover synth {} --out {}`",
                         args.out.display(),
                         args.config.display(),
                         args.out.display()
-                    );
+                    ));
                     return Ok(ExitCode::from(1));
                 }
                 emit(&format!("{}: up to date\n", args.out.display()))?;
@@ -317,8 +326,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Simulate(args) => {
             let resolved = load(&args.config)?;
             let chosen = pick_region(&resolved, args.region.as_deref(), &args.config)?;
-            let text = std::fs::read_to_string(&args.scenario)
-                .with_context(|| format!("reading scenario {}", args.scenario.display()))?;
+            let text = read_text(&args.scenario, "scenario")?;
             let scenario_error = |e: ConfigError| Failure::Config(args.scenario.clone(), vec![e]);
             let scenario =
                 spotcover_simulate::Scenario::from_yaml(&text).map_err(scenario_error)?;
@@ -328,9 +336,10 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
                 let stem = args.scenario.file_stem().unwrap_or_default();
                 PathBuf::from(stem).with_extension("svg")
             });
+            refuse_overwriting_inputs(&chart, &[&args.config, &args.scenario])?;
             std::fs::write(&chart, report.svg())
                 .with_context(|| format!("writing the chart {}", chart.display()))?;
-            eprintln!("spotcover: chart written to {}", chart.display());
+            warn(&format!("spotcover: chart written to {}", chart.display()));
             emit(&match args.format {
                 SimulateFormat::Table => report.table(),
                 SimulateFormat::Json => {
@@ -392,7 +401,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Validate { config } => {
             let resolved = load(&config)?;
-            warn(&config, &resolved);
+            print_warnings(&config, &resolved);
             let regions: Vec<_> = resolved
                 .iter()
                 .filter_map(|r| r.region.as_deref())
@@ -455,10 +464,14 @@ fn side(path: &Path, zips: &[ZipArg]) -> Result<Templates, Failure> {
             .to_owned()
     };
     let read_template = |p: &Path| -> Result<Value, Failure> {
-        let text =
-            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-        let doc: Value = serde_saphyr::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{}: not a YAML or JSON template: {e}", p.display()))?;
+        let text = read_text(p, "template")?;
+        let doc = spotcover_stack::template_text::parse_template(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: not a YAML or JSON template: {}",
+                p.display(),
+                spotcover_stack::elide(&e)
+            )
+        })?;
         Ok(doc)
     };
     if path.is_dir() {
@@ -486,7 +499,20 @@ fn side(path: &Path, zips: &[ZipArg]) -> Result<Templates, Failure> {
         return Ok(out);
     }
     let doc = read_template(path)?;
-    if doc.get("Resources").is_some() {
+    let is_json = path.extension().is_some_and(|e| e == "json");
+    let is_config = doc.get("stack").is_some() && doc.get("Resources").is_none();
+    if !is_config || is_json {
+        if let Err(why) = spotcover_stack::template_text::check_template(&doc) {
+            return Err(Failure::Other(anyhow::anyhow!(
+                "{}: not a CloudFormation template: {why}{}",
+                path.display(),
+                if is_json {
+                    ""
+                } else {
+                    " (or a spotcover config, with `stack:`)"
+                }
+            )));
+        }
         let name = path
             .file_name()
             .unwrap_or_default()
@@ -500,8 +526,28 @@ fn side(path: &Path, zips: &[ZipArg]) -> Result<Templates, Failure> {
     Ok(composed.into_iter().map(|t| (t.name, t.doc)).collect())
 }
 
+/// A `--reconciler-zip ARCH=PATH` for an architecture no template uses would be ignored:
+/// say so, so that a typo in the config or the flag does not go unnoticed.
+fn warn_unused_zips(configs: &[&[Resolved]], zips: &[ZipArg]) {
+    for z in zips {
+        let Some(arch) = z.arch else { continue };
+        let used = configs
+            .iter()
+            .flat_map(|c| c.iter())
+            .any(|r| r.config.reconciler.architecture == arch);
+        if !used && configs.iter().any(|c| !c.is_empty()) {
+            warn(&format!(
+                "spotcover: warning: --reconciler-zip {}={} is not used: no reconciler in the config runs on {}",
+                arch.as_str(),
+                z.path.display(),
+                arch.as_str()
+            ));
+        }
+    }
+}
+
 /// Prints what is valid but fails in some accounts; it changes no exit status.
-fn warn(path: &Path, resolved: &[Resolved]) {
+fn print_warnings(path: &Path, resolved: &[Resolved]) {
     use std::io::Write;
     let mut stderr = std::io::stderr().lock();
     for w in resolved.iter().flat_map(|r| &r.warnings) {
@@ -511,13 +557,11 @@ fn warn(path: &Path, resolved: &[Resolved]) {
 }
 
 fn load(path: &Path) -> Result<Vec<Resolved>, Failure> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading config {}", path.display()))?;
-    // Files the config names (`instances.user_data.file`) are relative to it.
+    let text = read_text(path, "config")?;
+    // Files the config names (`instances.user_data.file`) are relative to it, and read
+    // with the same size cap.
     let dir = path.parent().unwrap_or(Path::new("")).to_owned();
-    let read = |name: &str| {
-        std::fs::read_to_string(dir.join(name)).map_err(|e| format!("cannot read {name}: {e}"))
-    };
+    let read = |name: &str| read_text(&dir.join(name), "user data").map_err(|e| format!("{e:#}"));
     spotcover_stack::load_with(&text, &read)
         .map_err(|errors| Failure::Config(path.to_owned(), errors))
 }

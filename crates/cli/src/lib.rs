@@ -2,6 +2,7 @@
 
 pub mod asset;
 pub mod cli;
+pub mod input;
 // Shared with build.rs, which uses all of it.
 #[allow(dead_code)]
 mod lambda_build;

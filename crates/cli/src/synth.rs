@@ -284,28 +284,67 @@ pub fn write_out_dir(out: &Path, files: &[OutFile]) -> anyhow::Result<()> {
     swapped
 }
 
+/// Puts `staged` in place of `out`. Concurrent synths into one `--out` each succeed, and
+/// `out` is always one run's complete output: every step is a rename of a whole
+/// directory, each run moves the current output aside into its own uniquely named
+/// directory, and a run that finds `out` gone, or taken again by another run, tries again.
 fn swap_in(staged: &Path, out: &Path, parent: &Path) -> anyhow::Result<()> {
-    if !out.exists() {
-        return std::fs::rename(staged, out)
-            .with_context(|| format!("moving the new output to {}", out.display()));
+    const ATTEMPTS: usize = 10_000;
+    for _ in 0..ATTEMPTS {
+        match std::fs::rename(staged, out) {
+            Ok(()) => return Ok(()),
+            Err(e) if occupied(&e) => {}
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("moving the new output to {}", out.display()));
+            }
+        }
+        // The current output goes into a temporary directory, deleted with it.
+        let old = tempfile::Builder::new()
+            .prefix(".spotcover-old-")
+            .tempdir_in(parent)?;
+        match std::fs::rename(out, old.path().join("out")) {
+            Ok(()) => {}
+            // Another run moved it aside first: try again.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("moving the previous {} aside", out.display()));
+            }
+        }
+        match std::fs::rename(staged, out) {
+            Ok(()) => return Ok(()),
+            // Another run's complete output took the place: replace it in turn.
+            Err(e) if occupied(&e) => continue,
+            Err(e) => {
+                std::fs::rename(old.path().join("out"), out).ok();
+                return Err(e)
+                    .with_context(|| format!("moving the new output to {}", out.display()));
+            }
+        }
     }
-    // The old output goes into a temporary directory, deleted with it.
-    let old = tempfile::Builder::new()
-        .prefix(".spotcover-old-")
-        .tempdir_in(parent)?;
-    let old_out = old.path().join("out");
-    std::fs::rename(out, &old_out)
-        .with_context(|| format!("moving the previous {} aside", out.display()))?;
-    if let Err(e) = std::fs::rename(staged, out) {
-        std::fs::rename(&old_out, out).ok();
-        return Err(e).with_context(|| format!("moving the new output to {}", out.display()));
-    }
-    Ok(())
+    bail!(
+        "moving the new output to {}: other runs kept replacing it",
+        out.display()
+    )
+}
+
+/// `rename` failed because the target is a directory that is not empty.
+fn occupied(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::DirectoryNotEmpty | std::io::ErrorKind::AlreadyExists
+    )
 }
 
 fn is_replaceable(out: &Path) -> anyhow::Result<bool> {
     if !out.is_dir() {
-        return Ok(false);
+        // Gone since `exists()`: a concurrent synth is swapping it.
+        return Ok(!out.exists());
     }
-    Ok(out.join("manifest.json").is_file() || std::fs::read_dir(out)?.next().is_none())
+    match std::fs::read_dir(out) {
+        Ok(mut entries) => Ok(out.join("manifest.json").is_file() || entries.next().is_none()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(e.into()),
+    }
 }

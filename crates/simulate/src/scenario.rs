@@ -202,6 +202,7 @@ impl Scenario {
         ] {
             check_minutes(v, path)?;
         }
+        self.check_numbers()?;
         match self.demand.first() {
             None => return Err(err("demand", "expected at least one step")),
             Some(s) if s.from_minute != 0 => {
@@ -248,6 +249,62 @@ impl Scenario {
         }
         check_price(self.on_demand.price_per_hour, "on_demand.price_per_hour")?;
         Ok(())
+    }
+
+    /// Numbers the simulator adds, multiplies or allocates by: minutes within the
+    /// scenario, demand within what a fleet and a group can hold, and at most one demand
+    /// step or availability window per minute, so no sum wraps and no allocation grows
+    /// with a number the user wrote.
+    fn check_numbers(&self) -> Result<(), ConfigError> {
+        let minutes = |v: u32, path: String| {
+            if v <= self.duration_minutes {
+                Ok(())
+            } else {
+                Err(err(
+                    path,
+                    format!(
+                        "expected a minute from 0 to duration_minutes ({}), found {v}",
+                        self.duration_minutes
+                    ),
+                ))
+            }
+        };
+        let per_minute = |n: usize, path: &str| {
+            if n <= self.duration_minutes as usize {
+                Ok(())
+            } else {
+                Err(err(
+                    path,
+                    format!(
+                        "expected at most one entry per minute ({}), found {n}",
+                        self.duration_minutes
+                    ),
+                ))
+            }
+        };
+        per_minute(self.demand.len(), "demand")?;
+        for (i, step) in self.demand.iter().enumerate() {
+            minutes(step.from_minute, format!("demand[{i}].from_minute"))?;
+            if step.units > MAX_DEMAND_UNITS {
+                return Err(err(
+                    format!("demand[{i}].units"),
+                    format!(
+                        "expected at most {MAX_DEMAND_UNITS} units, found {}",
+                        step.units
+                    ),
+                ));
+            }
+        }
+        for (i, p) in self.pools.iter().enumerate() {
+            per_minute(p.availability.len(), &format!("pools[{i}].availability"))?;
+            for (j, w) in p.availability.iter().enumerate() {
+                let at = format!("pools[{i}].availability[{j}]");
+                minutes(w.from_minute, format!("{at}.from_minute"))?;
+                minutes(w.to_minute, format!("{at}.to_minute"))?;
+            }
+            check_price_bound(p.price_per_hour, &format!("pools[{i}].price_per_hour"))?;
+        }
+        check_price_bound(self.on_demand.price_per_hour, "on_demand.price_per_hour")
     }
 
     /// Checks that the pools are exactly the config's spot instance types.
@@ -320,6 +377,26 @@ fn check_minutes(v: u32, path: &str) -> Result<(), ConfigError> {
         Err(err(
             path,
             format!("expected 0 to {MAX_DELAY_MINUTES} minutes"),
+        ))
+    }
+}
+
+/// Most demand a scenario may ask for: ten full Spot Fleets (10,000 units each, the
+/// target capacity per fleet,
+/// <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/fleet-quotas.html>).
+pub const MAX_DEMAND_UNITS: u32 = 100_000;
+
+/// Highest price per instance-hour accepted, dollars: far above any EC2 price, low
+/// enough that a week of costs stays an exact sum.
+pub const MAX_PRICE_PER_HOUR: f64 = 1_000.0;
+
+fn check_price_bound(p: f64, path: &str) -> Result<(), ConfigError> {
+    if p <= MAX_PRICE_PER_HOUR || !p.is_finite() {
+        Ok(()) // non-finite prices are refused by check_price
+    } else {
+        Err(err(
+            path,
+            format!("expected at most {MAX_PRICE_PER_HOUR} dollars per hour, found {p}"),
         ))
     }
 }

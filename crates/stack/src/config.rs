@@ -51,6 +51,22 @@ pub struct StackConfig {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, serde_json::Map<String, serde_json::Value>>")]
     pub regions: BTreeMap<String, serde_json::Value>,
+    /// Regions and instance types newer than the lists spotcover ships (generated from
+    /// botocore's data, see `tools/update-aws-lists`): accepted as if they were listed.
+    #[serde(default)]
+    pub allow: AllowConfig,
+}
+
+/// Names AWS added after the lists spotcover ships; each is accepted as written.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AllowConfig {
+    /// Region names such as `xx-newregion-1`.
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// Instance types such as `m99i.large`.
+    #[serde(default)]
+    pub instance_types: Vec<String>,
 }
 
 /// Subnets the `Subnets` parameter holds when the config does not say: one per

@@ -11,6 +11,7 @@
 )]
 
 pub mod arch;
+pub mod aws;
 pub mod compose;
 pub mod config;
 pub mod diff;
@@ -18,11 +19,12 @@ mod error;
 pub mod graph;
 pub mod load;
 pub mod overrides;
+pub mod template_text;
 mod userdata;
 
 pub use compose::{Asset, compose};
 pub use config::StackConfig;
-pub use error::ConfigError;
+pub use error::{ConfigError, elide};
 pub use load::{Resolved, load, load_with};
 
 /// How a template is written out.
@@ -62,7 +64,9 @@ pub fn render(doc: &serde_json::Value, format: Format) -> String {
 
 /// The JSON Schema of the config file, as `spotcover schema` prints it.
 pub fn config_schema() -> String {
-    let schema = schemars::schema_for!(StackConfig);
+    let mut schema =
+        serde_json::to_value(schemars::schema_for!(StackConfig)).expect("a schema is JSON");
+    load::bounds::apply_to_schema(&mut schema);
     let mut s = serde_json::to_string_pretty(&schema).expect("a schema always renders");
     s.push('\n');
     s

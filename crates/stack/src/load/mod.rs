@@ -1,7 +1,10 @@
 //! Reading a config: parse (with line, column and key path on failure, [`parse`]),
 //! expand regions (`regions`), then check what types alone cannot ([`validate`]).
 
+pub mod bounds;
 mod knobs;
+mod known;
+mod parameters;
 mod parse;
 mod regions;
 mod validate;
@@ -39,7 +42,8 @@ pub fn load(text: &str) -> Result<Vec<Resolved>, Vec<ConfigError>> {
 pub fn load_with(text: &str, read: ReadFile<'_>) -> Result<Vec<Resolved>, Vec<ConfigError>> {
     let mut base: StackConfig = parse(text).map_err(|e| vec![e])?;
     let mut errors = read_files(&mut base, "", read);
-    errors.extend(check(&base, ""));
+    errors.extend(checks(&base, ""));
+    errors.extend(known::regions(&base));
     let mut out = Vec::new();
     if base.regions.is_empty() {
         out.push(Resolved {
@@ -53,7 +57,7 @@ pub fn load_with(text: &str, read: ReadFile<'_>) -> Result<Vec<Resolved>, Vec<Co
                 Ok(mut config) => {
                     let prefix = regions::prefix(&region);
                     errors.extend(read_files(&mut config, &prefix, read));
-                    errors.extend(check(&config, &prefix));
+                    errors.extend(checks(&config, &prefix));
                     out.push(Resolved {
                         warnings: all_warnings(&config, &prefix),
                         region: Some(region),
@@ -67,13 +71,25 @@ pub fn load_with(text: &str, read: ReadFile<'_>) -> Result<Vec<Resolved>, Vec<Co
     if errors.is_empty() {
         Ok(out)
     } else {
+        if let Some(positions) = parse::Positions::of(text) {
+            for e in errors.iter_mut().filter(|e| e.location.is_none()) {
+                e.location = positions.written(&e.path);
+            }
+        }
         Err(errors)
     }
 }
 
-fn check(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
+/// Every check of one config (the base, or a region's merge).
+fn checks(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
     let mut errors = validate(c, prefix);
     errors.extend(knobs::validate(c, prefix));
+    errors.extend(bounds::check(c, prefix));
+    errors.extend(known::instance_types(c, prefix));
+    if errors.is_empty() {
+        // Against the template this config composes, which needs a valid config.
+        errors.extend(parameters::check(c, prefix));
+    }
     errors
 }
 

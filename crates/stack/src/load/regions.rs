@@ -24,11 +24,16 @@ pub(super) fn expand(text: &str, base: &StackConfig) -> Result<Vec<Region>, Conf
     Ok(base
         .regions
         .iter()
-        .map(|(region, overrides)| (region.clone(), merged(&raw, region, overrides)))
+        .map(|(region, overrides)| (region.clone(), merged(&raw, region, overrides, text)))
         .collect())
 }
 
-fn merged(raw: &Value, region: &str, overrides: &Value) -> Result<StackConfig, ConfigError> {
+fn merged(
+    raw: &Value,
+    region: &str,
+    overrides: &Value,
+    text: &str,
+) -> Result<StackConfig, ConfigError> {
     let prefix = prefix(region);
     if !is_region_name(region) {
         return Err(ConfigError::at(
@@ -42,7 +47,7 @@ fn merged(raw: &Value, region: &str, overrides: &Value) -> Result<StackConfig, C
         Value::Null => {}
         _ => return Err(ConfigError::at(prefix, "expected a mapping of overrides")),
     }
-    parse::from_value(merged, &prefix)
+    parse::from_value(merged, &prefix, text)
 }
 
 fn merge(base: &mut Value, over: &Value) {
@@ -61,7 +66,7 @@ fn merge(base: &mut Value, over: &Value) {
     }
 }
 
-fn is_region_name(s: &str) -> bool {
+pub(super) fn is_region_name(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() >= 3
         && parts[0].len() == 2

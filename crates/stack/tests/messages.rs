@@ -1,0 +1,70 @@
+//! What a problem says: the user's words, not the YAML or JSON library's, with the same
+//! wording and a line and column whether it is in the base or in a region's overrides.
+
+use spotcover_stack::{ConfigError, load};
+
+const QUICKSTART: &str = include_str!("../../../examples/quickstart.yaml");
+
+fn the_error(text: &str) -> ConfigError {
+    let mut errors = load(text).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    errors.remove(0)
+}
+
+#[test]
+fn an_empty_or_comment_only_file_says_what_is_expected() {
+    for text in ["", "# nothing here\n"] {
+        let e = the_error(text);
+        assert!(e.message.contains("empty or holds only comments"), "{e}");
+    }
+}
+
+#[test]
+fn a_duplicate_key_says_which_and_to_keep_one() {
+    let e = the_error(&format!("{QUICKSTART}stack: again\n"));
+    assert_eq!(
+        e.message,
+        "`stack` is given twice: expected each key once; keep one"
+    );
+    assert!(e.location.is_some());
+}
+
+#[test]
+fn a_parameter_of_the_wrong_shape_says_string_or_list() {
+    let e = the_error(&format!("{QUICKSTART}parameters: {{A: [1, {{b: 2}}]}}\n"));
+    assert_eq!(
+        e.to_string(),
+        "parameters.A: expected a string, or a list of strings"
+    );
+}
+
+#[test]
+fn a_region_override_keeps_line_column_and_wording() {
+    let base = the_error(&QUICKSTART.replace("weight: 2\n", "weight: lots\n"));
+    let region = the_error(&format!(
+        "{QUICKSTART}regions:\n  us-east-1:\n    on_demand: {{weight: lots}}\n"
+    ));
+    assert_eq!(region.message, base.message);
+    assert_eq!(region.path, "regions.us-east-1.on_demand.weight");
+    let line = QUICKSTART.lines().count() as u64 + 3;
+    assert_eq!(region.location, Some((line, 25)));
+}
+
+#[test]
+fn a_quoted_number_is_a_string_as_the_schema_reads_it() {
+    let e = the_error(&QUICKSTART.replace("weight: 2\n", "weight: \"2\"\n"));
+    assert_eq!(e.path, "on_demand.weight");
+    assert!(e.message.contains("write the number without quotes"), "{e}");
+    assert!(e.location.is_some());
+}
+
+#[test]
+fn yes_is_not_a_boolean_as_the_schema_reads_it() {
+    let e = the_error(&format!(
+        "{QUICKSTART}cluster: {{container_insights: yes}}\n"
+    ));
+    assert_eq!(
+        e.to_string(),
+        "cluster.container_insights: expected true or false"
+    );
+}
