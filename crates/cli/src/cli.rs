@@ -561,7 +561,10 @@ fn load(path: &Path) -> Result<Vec<Resolved>, Failure> {
     // Files the config names (`instances.user_data.file`) are relative to it, and read
     // with the same size cap.
     let dir = path.parent().unwrap_or(Path::new("")).to_owned();
-    let read = |name: &str| read_text(&dir.join(name), "user data").map_err(|e| format!("{e:#}"));
+    let read = |name: &str| {
+        read_text(&dir.join(name), "user data")
+            .map_err(|e| format!("cannot read {name}: {}", e.root_cause()))
+    };
     spotcover_stack::load_with(&text, &read)
         .map_err(|errors| Failure::Config(path.to_owned(), errors))
 }

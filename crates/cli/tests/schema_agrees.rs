@@ -143,6 +143,7 @@ fn the_schema_and_the_loader_accept_and_refuse_the_same_documents() {
             "quickstart",
             "seed-2017",
             "multi-region",
+            "production",
             "true for a boolean",
             "weight 999",
             "a list parameter",
