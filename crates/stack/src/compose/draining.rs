@@ -6,16 +6,15 @@
 //! and to terminate drained spot instances, and the settings the Lambda needs for it.
 
 use spotcover_cfn::aws::ecs::{self, ClusterAttr};
-use spotcover_cfn::aws::events::{self, EventPattern, RuleAttr};
+use spotcover_cfn::aws::events::EventPattern;
 use spotcover_cfn::aws::iam::Statement;
-use spotcover_cfn::aws::lambda::{self, FunctionAttr};
+use spotcover_cfn::aws::lambda;
 use spotcover_cfn::{Expr, Handle, Pseudo, Template, TemplateError};
 use spotcover_reconciler_core::settings::Settings;
 
 use super::cluster::partition;
 use super::on_demand::DRAIN_HOOK;
-use super::reconciler::{Feature, group_arn, permit};
-use super::tags;
+use super::reconciler::{Feature, event_rule, group_arn};
 use crate::config::StackConfig;
 use crate::userdata::Capacity;
 
@@ -109,31 +108,14 @@ impl Feature for Draining<'_> {
         t: &mut Template,
         function: &Handle<lambda::Function>,
     ) -> Result<(), TemplateError> {
-        let rule = t.add(
-            "DrainHookRule",
-            events::Rule {
-                description: "Tells the reconciler an on-demand instance waits to be drained"
-                    .into(),
-                event_pattern: Some(
-                    EventPattern::new("aws.autoscaling", "EC2 Instance-terminate Lifecycle Action")
-                        .with_detail("AutoScalingGroupName", self.group.clone()),
-                ),
-                schedule_expression: None,
-                state: "ENABLED",
-                tags: tags::user(self.config),
-                targets: vec![events::Target {
-                    id: "reconciler".into(),
-                    arn: function.get_att(FunctionAttr::Arn),
-                    input: None,
-                }],
-            },
-        )?;
-        permit(
+        event_rule(
             t,
-            "DrainHookRulePermission",
+            self.config,
+            "DrainHookRule",
+            "Tells the reconciler an on-demand instance waits to be drained",
+            EventPattern::new("aws.autoscaling", "EC2 Instance-terminate Lifecycle Action")
+                .with_detail("AutoScalingGroupName", self.group.clone()),
             function,
-            "events.amazonaws.com",
-            rule.get_att(RuleAttr::Arn),
         )
     }
 }

@@ -4,13 +4,12 @@
 //! and their permissions and the rebalance switch; the ECS rights to drain are
 //! `draining`'s, which every stack has.
 
-use spotcover_cfn::aws::events::{self, EventPattern, RuleAttr};
-use spotcover_cfn::aws::lambda::{self, FunctionAttr};
+use spotcover_cfn::aws::events::EventPattern;
+use spotcover_cfn::aws::lambda;
 use spotcover_cfn::{Handle, Template, TemplateError};
 use spotcover_reconciler_core::settings::Settings;
 
-use super::reconciler::{Feature, permit};
-use super::tags;
+use super::reconciler::{Feature, event_rule};
 use crate::config::StackConfig;
 
 /// Tells the reconciler whether to act on rebalance recommendations too.
@@ -48,27 +47,13 @@ impl Feature for Interruptions<'_> {
                 "Tells the reconciler a spot instance is at elevated risk",
             ),
         ] {
-            let rule = t.add(
-                id,
-                events::Rule {
-                    description: description.into(),
-                    event_pattern: Some(EventPattern::new("aws.ec2", detail_type)),
-                    schedule_expression: None,
-                    state: "ENABLED",
-                    tags: tags::user(self.config),
-                    targets: vec![events::Target {
-                        id: "reconciler".into(),
-                        arn: function.get_att(FunctionAttr::Arn),
-                        input: None,
-                    }],
-                },
-            )?;
-            permit(
+            event_rule(
                 t,
-                &format!("{id}Permission"),
+                self.config,
+                id,
+                description,
+                EventPattern::new("aws.ec2", detail_type),
                 function,
-                "events.amazonaws.com",
-                rule.get_att(RuleAttr::Arn),
             )?;
         }
         Ok(())

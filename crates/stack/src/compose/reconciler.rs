@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use spotcover_cfn::aws::events::{self, EventPattern, RuleAttr};
 use spotcover_cfn::aws::iam::{self, PolicyDocument, RoleAttr, Statement};
 use spotcover_cfn::aws::lambda::{self, FunctionAttr};
 use spotcover_cfn::aws::logs::{self, LogGroupAttr};
@@ -82,6 +83,40 @@ pub(crate) fn permit(
         },
     )?;
     Ok(())
+}
+
+/// An EventBridge rule that passes each event `pattern` matches to the function, and
+/// the permission (`<id>Permission`) that lets EventBridge invoke it for this rule only.
+pub(crate) fn event_rule(
+    t: &mut Template,
+    c: &StackConfig,
+    id: &str,
+    description: &str,
+    pattern: EventPattern,
+    function: &Handle<lambda::Function>,
+) -> Result<(), TemplateError> {
+    let rule = t.add(
+        id,
+        events::Rule {
+            description: description.into(),
+            event_pattern: Some(pattern),
+            schedule_expression: None,
+            state: "ENABLED",
+            tags: tags::user(c),
+            targets: vec![events::Target {
+                id: "reconciler".into(),
+                arn: function.get_att(FunctionAttr::Arn),
+                input: None,
+            }],
+        },
+    )?;
+    permit(
+        t,
+        &format!("{id}Permission"),
+        function,
+        "events.amazonaws.com",
+        rule.get_att(RuleAttr::Arn),
+    )
 }
 
 /// What the function is built from.
