@@ -78,8 +78,7 @@ fn parse(args: &[String]) -> Result<Option<Once>, String> {
 }
 
 async fn sdk() -> SdkApi {
-    let conf = spotcover_reconciler::sdk::config_loader().load().await;
-    SdkApi::from_conf(&conf)
+    SdkApi::from_conf(&spotcover_reconciler::sdk::lambda_config())
 }
 
 async fn run_lambda() -> ExitCode {

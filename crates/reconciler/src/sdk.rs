@@ -43,13 +43,59 @@ pub fn config_loader() -> aws_config::ConfigLoader {
     aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https_client())
 }
 
+/// A non-empty environment variable.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The Lambda's config, from the environment only: `AWS_REGION` (or `AWS_DEFAULT_REGION`),
+/// the role's credentials as Lambda sets them (`AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), `AWS_ENDPOINT_URL` and
+/// `AWS_MAX_ATTEMPTS`, with [`https_client`]. Not [`config_loader`]: aws-config's default
+/// chain (profiles, SSO, web identity, IMDS) links `aws-sdk-sts` into the zip for
+/// providers a Lambda never uses, and the zip has a 2,000,000-byte budget.
+pub fn lambda_config() -> aws_config::SdkConfig {
+    use aws_config::environment::credentials::EnvironmentVariableCredentialsProvider;
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    let attempts = env("AWS_MAX_ATTEMPTS")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(3);
+    let mut b = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .credentials_provider(SharedCredentialsProvider::new(
+            EnvironmentVariableCredentialsProvider::new(),
+        ))
+        .http_client(https_client())
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(attempts));
+    if let Some(region) = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")) {
+        b = b.region(aws_config::Region::new(region));
+    }
+    if let Some(url) = env("AWS_ENDPOINT_URL") {
+        b = b.endpoint_url(url);
+    }
+    b.build()
+}
+
 impl SdkApi {
-    /// Clients from a shared config (endpoints from `AWS_ENDPOINT_URL*` are in it).
+    /// Clients from a shared config, each with its service's `AWS_ENDPOINT_URL_<SERVICE>`
+    /// when set (aws-config's loader puts these in the config; [`lambda_config`] does not).
     pub fn from_conf(conf: &aws_config::SdkConfig) -> Self {
+        let autoscaling = match env("AWS_ENDPOINT_URL_AUTO_SCALING") {
+            Some(url) => asg::config::Builder::from(conf).endpoint_url(url).build(),
+            None => asg::config::Builder::from(conf).build(),
+        };
+        let cloudwatch = match env("AWS_ENDPOINT_URL_CLOUDWATCH") {
+            Some(url) => cw::config::Builder::from(conf).endpoint_url(url).build(),
+            None => cw::config::Builder::from(conf).build(),
+        };
+        let ecs = match env("AWS_ENDPOINT_URL_ECS") {
+            Some(url) => ecs::config::Builder::from(conf).endpoint_url(url).build(),
+            None => ecs::config::Builder::from(conf).build(),
+        };
         Self {
-            autoscaling: asg::Client::new(conf),
-            cloudwatch: cw::Client::new(conf),
-            ecs: ecs::Client::new(conf),
+            autoscaling: asg::Client::from_conf(autoscaling),
+            cloudwatch: cw::Client::from_conf(cloudwatch),
+            ecs: ecs::Client::from_conf(ecs),
             ec2: crate::drain::ec2::Ec2Query::from_conf(conf),
         }
     }
