@@ -341,25 +341,8 @@ impl ClusterApi for SdkApi {
         cluster: &str,
         ec2_instance_id: &str,
     ) -> Result<Vec<String>, ApiError> {
-        const OP: &str = "ListContainerInstances";
-        let mut arns = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let out = self
-                .ecs
-                .list_container_instances()
-                .cluster(cluster)
-                .filter(format!("ec2InstanceId == {ec2_instance_id}"))
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| classify("ecs", OP, &e))?;
-            arns.extend(out.container_instance_arns().iter().cloned());
-            match out.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => return Ok(arns),
-            }
-        }
+        // The drain's listing, with the filter: one pagination loop for both.
+        crate::drain::DrainApi::list_member_arns(self, cluster, Some(ec2_instance_id)).await
     }
 
     async fn describe_container_instances(
