@@ -11,11 +11,11 @@ use spotcover_cfn::aws::logs::{self, LogGroupAttr};
 use spotcover_cfn::{
     Expr, Handle, Metadata, Options, ParamHandle, Parameter, Pseudo, Template, TemplateError,
 };
-use spotcover_reconciler_core::settings::Settings;
+use spotcover_reconciler_core::settings::{DemandSettings, Settings};
 
 use super::cluster::{partition, service_role};
 use super::{Asset, draining, ids, interruptions, tags};
-use crate::config::StackConfig;
+use crate::config::{CoverPolicy, StackConfig};
 
 /// A part of the stack that needs the reconciler: what its role must allow, and what
 /// invokes it. Adding one is a module and an entry in [`super::compose`]'s list.
@@ -47,10 +47,28 @@ pub fn settings<V: From<String>>(c: &StackConfig, fleet: V, group: V, cluster: V
         drain_on_rebalance: None,
         lifecycle_hook: None,
         hook_timeout_secs: None,
+        demand: demand_settings(c),
     };
     draining::settings(c, cluster, &mut s);
     interruptions::settings(c, &mut s);
     s
+}
+
+/// The `demand` policy's values from the config; `None` under the `2017` policy. The
+/// fleet's bounds and headroom are `spot.autoscaling`'s, which the `2017` policy gives
+/// to Application Auto Scaling instead.
+fn demand_settings(c: &StackConfig) -> Option<DemandSettings> {
+    let a = &c.spot.autoscaling;
+    let r = &c.reconciler;
+    (r.policy == CoverPolicy::Demand).then(|| DemandSettings {
+        target_percent: a.target_percent,
+        fleet_min: a.min_capacity,
+        fleet_max: a.max_capacity.max(a.min_capacity),
+        fleet_hold_secs: u64::from(a.scale_in_cooldown_seconds),
+        launch_grace_secs: u64::from(r.launch_grace_seconds),
+        hold_secs: u64::from(r.hold_seconds),
+        max_hold_secs: u64::from(r.max_hold_seconds.max(r.hold_seconds)),
+    })
 }
 
 /// Adds the parameter naming the bucket the reconciler's code is uploaded to.

@@ -214,6 +214,33 @@ fn reconciler(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
             ),
         );
     }
+    if r.launch_grace_seconds > 3600 {
+        err(
+            "reconciler.launch_grace_seconds",
+            format!(
+                "expected 0 to 3600 (an hour), found {}",
+                r.launch_grace_seconds
+            ),
+        );
+    }
+    if !(60..=86_400).contains(&r.hold_seconds) {
+        err(
+            "reconciler.hold_seconds",
+            format!(
+                "expected 60 to 86400 (a minute to a day), found {}",
+                r.hold_seconds
+            ),
+        );
+    }
+    if r.max_hold_seconds > 86_400 || r.max_hold_seconds < r.hold_seconds {
+        err(
+            "reconciler.max_hold_seconds",
+            format!(
+                "expected reconciler.hold_seconds ({}) to 86400, found {}",
+                r.hold_seconds, r.max_hold_seconds
+            ),
+        );
+    }
     if !LOG_RETENTION_DAYS.contains(&r.log_retention_days) {
         err(
             "reconciler.log_retention_days",
