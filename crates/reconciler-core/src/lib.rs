@@ -93,6 +93,7 @@
 use serde::Serialize;
 
 pub mod drain;
+pub mod fleet_events;
 mod interruption;
 pub mod need;
 pub mod settings;

@@ -169,7 +169,7 @@ pub(crate) fn add(
             ..Options::default()
         },
     )?;
-    let statements = own_statements(&log_group, parts.group)
+    let statements = own_statements(c, &log_group, parts.group)
         .into_iter()
         .chain(features.iter().flat_map(|f| f.statements()))
         .collect();
@@ -265,8 +265,21 @@ pub(crate) fn group_arn(group: Expr) -> Expr {
         .build()
 }
 
-/// Logs, observing the fleet and the group, and sizing the group.
-fn own_statements(log_group: &Handle<logs::LogGroup>, group: Expr) -> Vec<Statement> {
+/// Logs, observing the fleet and the group, and sizing the group. The fleet's
+/// CloudWatch metrics are read under the `2017` policy only; the `demand` policy
+/// describes the fleet itself (its rights are in `demand.rs`).
+fn own_statements(
+    c: &StackConfig,
+    log_group: &Handle<logs::LogGroup>,
+    group: Expr,
+) -> Vec<Statement> {
+    let observe: &[&str] = match c.reconciler.policy {
+        CoverPolicy::Design2017 => &[
+            "cloudwatch:GetMetricData",
+            "autoscaling:DescribeAutoScalingGroups",
+        ],
+        CoverPolicy::Demand => &["autoscaling:DescribeAutoScalingGroups"],
+    };
     vec![
         Statement::allow(
             "WriteOwnLogs",
@@ -274,14 +287,7 @@ fn own_statements(log_group: &Handle<logs::LogGroup>, group: Expr) -> Vec<Statem
             vec![log_group.get_att(LogGroupAttr::Arn)],
         ),
         // Neither action supports resource-level permissions.
-        Statement::allow(
-            "ObserveFleetAndGroup",
-            &[
-                "cloudwatch:GetMetricData",
-                "autoscaling:DescribeAutoScalingGroups",
-            ],
-            vec!["*".into()],
-        ),
+        Statement::allow("ObserveFleetAndGroup", observe, vec!["*".into()]),
         Statement::allow(
             "SizeTheOnDemandGroup",
             &["autoscaling:SetDesiredCapacity"],
