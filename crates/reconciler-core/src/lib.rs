@@ -92,6 +92,7 @@
 
 use serde::Serialize;
 
+pub mod demand;
 pub mod drain;
 pub mod fleet_events;
 mod interruption;

@@ -42,6 +42,7 @@
 
 use serde::Serialize;
 
+use crate::demand::{Resources, UnitSize};
 use crate::{Action, EpochSeconds, GroupState};
 
 /// How long a fleet error event keeps the fleet from being trusted to deliver.
@@ -116,6 +117,8 @@ pub struct NeedState {
     pub losses: u32,
     /// When the last cover episode began.
     pub last_loss_at: Option<EpochSeconds>,
+    /// The fleet unit's size last observed, for runs that see no instance.
+    pub unit: Option<UnitSize>,
 }
 
 /// Why: the machine-readable reason of a [`NeedDecision`].
@@ -344,8 +347,11 @@ impl NeedState {
     /// seconds, held values `value@epoch`. Well under the 256 characters of a tag value.
     pub fn to_tag(&self) -> String {
         let opt = |v: Option<EpochSeconds>| v.map_or("-".to_owned(), |t| t.to_string());
+        let unit = self.unit.map_or("-".to_owned(), |UnitSize(u)| {
+            format!("{}/{}", u.cpu, u.memory)
+        });
         format!(
-            "v1 short={} err={} cover={}@{} demand={}@{} losses={} loss={}",
+            "v1 short={} err={} cover={}@{} demand={}@{} losses={} loss={} unit={unit}",
             opt(self.short_since),
             opt(self.fleet_error_at),
             self.cover.value,
@@ -394,6 +400,14 @@ fn parse_tag(s: &str) -> Option<NeedState> {
             "demand" => st.demand = held(v)?,
             "losses" => st.losses = v.parse().ok()?,
             "loss" => st.last_loss_at = opt(v)?,
+            "unit" if v == "-" => st.unit = None,
+            "unit" => {
+                let (cpu, memory) = v.split_once('/')?;
+                st.unit = Some(UnitSize(Resources {
+                    cpu: cpu.parse().ok()?,
+                    memory: memory.parse().ok()?,
+                }));
+            }
             _ => {}
         }
     }

@@ -262,6 +262,12 @@ fn the_state_tag_fits_a_tag_value() {
         },
         losses: u32::MAX,
         last_loss_at: Some(i64::MIN),
+        unit: Some(spotcover_reconciler_core::demand::UnitSize(
+            spotcover_reconciler_core::demand::Resources {
+                cpu: u64::MAX,
+                memory: u64::MAX,
+            },
+        )),
     };
     assert!(st.to_tag().len() <= 256);
 }
@@ -350,7 +356,10 @@ proptest! {
     }
 
     #[test]
-    fn the_state_tag_reads_back(s in any::<(Option<i64>, Option<i64>, u32, i64, u32, i64, u32, Option<i64>)>()) {
+    fn the_state_tag_reads_back(
+        s in any::<(Option<i64>, Option<i64>, u32, i64, u32, i64, u32, Option<i64>)>(),
+        unit in proptest::option::of((1u64.., 1u64..)),
+    ) {
         let st = NeedState {
             short_since: s.0,
             fleet_error_at: s.1,
@@ -358,6 +367,9 @@ proptest! {
             demand: Held { value: s.4, at: s.5 },
             losses: s.6,
             last_loss_at: s.7,
+            unit: unit.map(|(cpu, memory)| spotcover_reconciler_core::demand::UnitSize(
+                spotcover_reconciler_core::demand::Resources { cpu, memory },
+            )),
         };
         prop_assert_eq!(NeedState::from_tag(Some(&st.to_tag())), st);
     }

@@ -124,3 +124,60 @@ fn on_demand_never_exceeds_one_and_a_half_demand_plus_one_instance() {
         }
     }
 }
+
+/// The fleet target under the demand policy is a function of demand alone: whatever
+/// the cover does and however many tasks wait, it is never above what the largest
+/// demand of the run asks for, and it only ever falls after demand fell.
+#[test]
+fn the_fleet_target_follows_demand_and_nothing_else() {
+    for (cfg, name, r) in runs() {
+        let c = config(cfg);
+        let a = &c.spot.autoscaling;
+        let for_demand = |d: u32| {
+            let t = (u64::from(d) * 100).div_ceil(u64::from(a.target_percent));
+            (t as u32).clamp(a.min_capacity, a.max_capacity)
+        };
+        let p = r.policy(PolicyName::Default).unwrap();
+        let peak = p.minutes.iter().map(|m| m.demand).max().unwrap();
+        for w in p.minutes.windows(2) {
+            let (before, now) = (&w[0], &w[1]);
+            assert!(
+                now.target <= for_demand(peak),
+                "{cfg} {name} {}",
+                now.minute
+            );
+            if now.target < before.target {
+                let earlier = p.minutes[..now.minute as usize]
+                    .iter()
+                    .map(|m| m.demand)
+                    .max()
+                    .unwrap();
+                assert!(
+                    now.demand < earlier,
+                    "{cfg} {name} minute {}: target fell with no fall in demand",
+                    now.minute
+                );
+            }
+        }
+    }
+}
+
+/// Stable: on the calm scenarios (no pool lost), the target changes at most twice per
+/// change of demand (once at the change, once more when a lower level outlasts the
+/// fleet hold).
+#[test]
+fn on_calm_days_the_target_moves_only_with_demand() {
+    for (cfg, name, r) in runs().into_iter().filter(|(_, n, _)| n.starts_with("calm")) {
+        let p = r.policy(PolicyName::Default).unwrap();
+        let steps = p
+            .minutes
+            .windows(2)
+            .filter(|w| w[0].demand != w[1].demand)
+            .count() as u32;
+        assert!(
+            p.fleet_target_changes <= 2 * steps,
+            "{cfg} {name}: {} target changes for {steps} demand steps",
+            p.fleet_target_changes
+        );
+    }
+}

@@ -501,7 +501,7 @@ fn reconciler_runs_the_staged_asset_with_the_stack_in_its_environment() {
             "SPOTCOVER_FLEET_TARGET_PERCENT": "75",
             "SPOTCOVER_FLEET_MIN": "2",
             "SPOTCOVER_FLEET_MAX": "40",
-            "SPOTCOVER_FLEET_HOLD_SECONDS": "300",
+            "SPOTCOVER_FLEET_HOLD_SECONDS": "1200",
             "SPOTCOVER_LAUNCH_GRACE_SECONDS": "300",
             "SPOTCOVER_HOLD_SECONDS": "600",
             "SPOTCOVER_MAX_HOLD_SECONDS": "3600",

@@ -54,6 +54,11 @@ pub fn settings<V: From<String>>(c: &StackConfig, fleet: V, group: V, cluster: V
     s
 }
 
+/// Seconds of the 15 one-minute datapoints target tracking waits for before it scales
+/// in (the "AlarmLow" alarm Application Auto Scaling creates; shared reference
+/// aws-real-world.md).
+const FLEET_SCALE_IN_DATAPOINTS_SECS: u64 = 15 * 60;
+
 /// The `demand` policy's values from the config; `None` under the `2017` policy. The
 /// fleet's bounds and headroom are `spot.autoscaling`'s, which the `2017` policy gives
 /// to Application Auto Scaling instead.
@@ -64,7 +69,9 @@ fn demand_settings(c: &StackConfig) -> Option<DemandSettings> {
         target_percent: a.target_percent,
         fleet_min: a.min_capacity,
         fleet_max: a.max_capacity.max(a.min_capacity),
-        fleet_hold_secs: u64::from(a.scale_in_cooldown_seconds),
+        // No sooner than target tracking would give spot back: 15 minutes of lower
+        // demand (its scale-in alarm's datapoints), then the scale-in cooldown.
+        fleet_hold_secs: FLEET_SCALE_IN_DATAPOINTS_SECS + u64::from(a.scale_in_cooldown_seconds),
         launch_grace_secs: u64::from(r.launch_grace_seconds),
         hold_secs: u64::from(r.hold_seconds),
         max_hold_secs: u64::from(r.max_hold_seconds.max(r.hold_seconds)),
