@@ -69,7 +69,10 @@ fn totals(runs: &[Report]) -> String {
             .iter()
             .map(|r| r.policy(p).unwrap().uncovered_unit_minutes)
             .sum();
-        let cost: f64 = runs.iter().map(|r| r.policy(p).unwrap().on_demand_cost).sum();
+        let cost: f64 = runs
+            .iter()
+            .map(|r| r.policy(p).unwrap().on_demand_cost)
+            .sum();
         let worse = |than: PolicyName| {
             runs.iter()
                 .filter(|r| {
@@ -127,7 +130,11 @@ fn sweep() -> String {
         ));
         let unc: u64 = runs
             .iter()
-            .map(|r| r.policy(PolicyName::Default).unwrap().uncovered_unit_minutes)
+            .map(|r| {
+                r.policy(PolicyName::Default)
+                    .unwrap()
+                    .uncovered_unit_minutes
+            })
             .sum();
         let cost: f64 = runs
             .iter()
@@ -154,9 +161,15 @@ fn sweep() -> String {
 /// charts it names.
 fn generated(readme: &str) -> (String, Vec<(PathBuf, String)>) {
     let quick = reports(&config("quickstart.yaml", ""), "examples/scenarios");
-    let seed = reports(&config("seed-2017.yaml", ""), "examples/scenarios/seed-2017");
+    let seed = reports(
+        &config("seed-2017.yaml", ""),
+        "examples/scenarios/seed-2017",
+    );
     let mut blocks: Vec<(String, String)> = vec![
-        ("totals".into(), totals(&[quick.clone(), seed.clone()].concat())),
+        (
+            "totals".into(),
+            totals(&[quick.clone(), seed.clone()].concat()),
+        ),
         ("seed-2017".into(), compact(&seed)),
         ("sweep".into(), sweep()),
     ];
