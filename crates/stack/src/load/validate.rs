@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use super::parse::join_path;
 use crate::arch::Arch;
-use crate::config::{OnDemandLaunch, ParameterValue, StackConfig};
+use crate::config::{CoverPolicy, OnDemandLaunch, ParameterValue, StackConfig};
 use crate::error::ConfigError;
 
 /// Valid, but worth saying: choices that fail in some accounts. `prefix` as for
@@ -19,8 +19,19 @@ pub fn warnings(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
             "a launch configuration cannot be created in AWS accounts created on or after 2024-10-01 (by any method, CloudFormation included), and gets no instance types newer than 2023; use `launch: template` unless this account is older",
         ));
     }
+    if c.reconciler.policy == CoverPolicy::Demand
+        && c.reconciler.quiet_period_seconds != DEFAULT_QUIET_PERIOD_SECS
+    {
+        out.push(ConfigError::at(
+            join_path(prefix, "reconciler.quiet_period_seconds"),
+            "the quiet period is read by the `2017` policy only; under the default `demand` policy it changes nothing (set `reconciler.policy: \"2017\"`, or leave it out)",
+        ));
+    }
     out
 }
+
+/// The config's default quiet period (the 2017 design's).
+const DEFAULT_QUIET_PERIOD_SECS: u32 = 600;
 
 /// Checks that the types cannot express. `prefix` locates a region's merged config.
 pub fn validate(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
