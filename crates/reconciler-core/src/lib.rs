@@ -93,10 +93,13 @@
 use serde::Serialize;
 
 pub mod drain;
+pub mod ecs;
+pub mod events;
 mod interruption;
 pub mod settings;
 mod shortfall;
 
+pub use ecs::{CapacityKind, ContainerInstance, CoverMark, InstanceStatus, Resources, SurplusMark};
 pub use interruption::*;
 pub use shortfall::*;
 
