@@ -21,99 +21,28 @@
 //!   claimant failed before raising;
 //! - a final mark: already covered, nothing to do.
 //!
-//! A claim is not a final mark: [`is_final`] is what the core's "covered" means.
+//! The values are [`CoverMark`]'s; a claim is not a final mark. The pure parts (the
+//! group seen from a claim's base, never lowering the group) are the core's
+//! [`claim_base_group`](spotcover_reconciler_core::claim_base_group) and
+//! [`raise_only`](spotcover_reconciler_core::raise_only).
 
-use spotcover_reconciler_core::{Action, GroupState};
+use spotcover_reconciler_core::CoverMark;
 
-use crate::api::{ApiError, ClusterApi};
+use crate::adapters::Ecs;
+use crate::error::ApiError;
 
-/// Prefix of a claim's value.
-pub const CLAIM_PREFIX: &str = "claim-";
-
-/// The claim's value for a cover from `base`.
-pub fn claim_value(base: u32) -> String {
-    format!("{CLAIM_PREFIX}{base}")
-}
-
-/// The base of a claim, if `value` is one.
-pub fn parse_claim(value: &str) -> Option<u32> {
-    value.strip_prefix(CLAIM_PREFIX)?.parse().ok()
-}
-
-/// True iff the `spotcover.covered` value says the cover is complete.
-pub fn is_final(value: Option<&str>) -> bool {
-    value.is_some_and(|v| parse_claim(v).is_none())
-}
-
-/// What the second read of the container instance found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Recheck {
-    /// No claim, no mark.
-    Free,
-    /// Another handler claimed the cover from this desired capacity.
-    Claimed(u32),
-    /// Covered meanwhile.
-    Covered,
-}
-
-/// Reads the container instance's `spotcover.covered` attribute again.
-pub async fn recheck<A: ClusterApi>(
+/// Reads the container instance's [`CoverMark`] again.
+pub(crate) async fn recheck<A: Ecs>(
     api: &A,
     cluster: &str,
     arn: &str,
-) -> Result<Recheck, ApiError> {
+) -> Result<CoverMark, ApiError> {
     let all = api
         .describe_container_instances(cluster, &[arn.to_owned()])
         .await?;
-    let value = all
+    Ok(all
         .into_iter()
         .find(|c| c.arn == arn)
-        .and_then(|c| c.covered);
-    Ok(match value.as_deref() {
-        None => Recheck::Free,
-        Some(v) => parse_claim(v).map_or(Recheck::Covered, Recheck::Claimed),
-    })
-}
-
-/// The group as the decision should see it: desired = the claim's base, if any.
-pub fn base_group(g: &GroupState, claim: Option<u32>) -> GroupState {
-    GroupState {
-        desired: claim.unwrap_or(g.desired),
-        ..*g
-    }
-}
-
-/// Never lower the group from a notice: a raise to at most what it already
-/// has is no call at all.
-pub fn at_least(action: Action, current: u32) -> Action {
-    match action {
-        Action::SetDesired { desired, .. } if desired <= current => Action::None,
-        a => a,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn claims_round_trip_and_are_not_final() {
-        assert_eq!(parse_claim(&claim_value(7)), Some(7));
-        assert_eq!(parse_claim("1800000000"), None);
-        assert!(!is_final(Some("claim-3")));
-        assert!(is_final(Some("1800000000")));
-        assert!(!is_final(None));
-    }
-
-    #[test]
-    fn a_notice_never_lowers_the_group() {
-        let set = |d| Action::SetDesired {
-            desired: d,
-            honor_cooldown: false,
-        };
-        assert_eq!(at_least(set(3), 3), Action::None);
-        assert_eq!(at_least(set(3), 5), Action::None);
-        assert_eq!(at_least(set(4), 3), set(4));
-        assert_eq!(at_least(Action::None, 3), Action::None);
-    }
+        .map(|c| c.cover)
+        .unwrap_or_default())
 }

@@ -3,32 +3,35 @@
 //! [`DrainReport`].
 
 use spotcover_reconciler_core::drain::{
-    CAPACITY_SPOT, CompleteReason, HOOK_DEADLINE_ATTRIBUTE, HookStep, Member, Pick,
-    SURPLUS_ATTRIBUTE, SurplusBasis, SurplusPlan, hook_step,
+    CompleteReason, HOOK_DEADLINE_ATTRIBUTE, HookStep, Pick, SURPLUS_ATTRIBUTE, SurplusBasis,
+    SurplusPlan, hook_deadline, hook_step,
 };
-use spotcover_reconciler_core::{EpochSeconds, InstanceStatus};
+use spotcover_reconciler_core::{
+    Action, COVERED_ATTRIBUTE, CapacityKind, ContainerInstance, CoverMark, EpochSeconds,
+    InstanceStatus, InterruptionDecision, SurplusMark,
+};
 
-use super::api::{Completion, DrainApi};
-use super::report::{DrainReport, InstanceReport, Step, Why};
-use crate::Error;
+use crate::adapters::{Aws, Completion};
+use crate::error::{ApiError, Error};
+use crate::report::{DrainReport, InstanceReport, Step, Why};
 
 /// The state of one invocation's drain work.
-pub(super) struct Run<'a, A> {
-    pub(super) api: &'a A,
-    pub(super) cluster: &'a str,
-    pub(super) group: &'a str,
-    pub(super) now: EpochSeconds,
-    pub(super) dry_run: bool,
-    pub(super) calls: u32,
-    pub(super) report: DrainReport,
-    pub(super) error: Option<Error>,
+pub(crate) struct Run<'a, A> {
+    pub(crate) api: &'a A,
+    pub(crate) cluster: &'a str,
+    pub(crate) group: &'a str,
+    pub(crate) now: EpochSeconds,
+    pub(crate) dry_run: bool,
+    pub(crate) calls: u32,
+    pub(crate) report: DrainReport,
+    pub(crate) error: Option<Error>,
 }
 
-pub(super) fn entry(m: &Member, step: Step, why: Why, message: String) -> InstanceReport {
+fn entry(m: &ContainerInstance, step: Step, why: Why, message: String) -> InstanceReport {
     InstanceReport {
         instance_id: m.ec2_instance_id.clone(),
         container_instance: m.arn.clone(),
-        capacity: m.capacity.clone(),
+        capacity: m.capacity,
         step,
         why,
         message,
@@ -39,22 +42,17 @@ pub(super) fn entry(m: &Member, step: Step, why: Why, message: String) -> Instan
     }
 }
 
-fn pick_member(p: &Pick, status: InstanceStatus) -> Member {
-    Member {
-        arn: p.arn.clone(),
-        ec2_instance_id: p.ec2_instance_id.clone(),
+fn pick_member(p: &Pick, status: InstanceStatus) -> ContainerInstance {
+    ContainerInstance {
         status,
         running_tasks: p.tasks,
-        pending_tasks: 0,
-        instance_type: None,
-        capacity: Some(CAPACITY_SPOT.to_owned()),
-        hook_deadline: None,
-        surplus_mark: None,
+        capacity: CapacityKind::Spot,
+        ..ContainerInstance::new(p.arn.clone(), p.ec2_instance_id.clone())
     }
 }
 
-impl<A: DrainApi> Run<'_, A> {
-    pub(super) fn fail(&mut self, e: crate::ApiError) -> String {
+impl<A: Aws> Run<'_, A> {
+    pub(crate) fn fail(&mut self, e: ApiError) -> String {
         let msg = e.to_string();
         if self.error.is_none() {
             self.error = Some(Error::Api(e));
@@ -73,14 +71,14 @@ impl<A: DrainApi> Run<'_, A> {
     /// Drives one container instance the hook holds: drain if ACTIVE, then
     /// complete if empty or due; `delete_mark`: remove the deadline attribute
     /// after completing.
-    pub(super) async fn hook_member(
+    pub(crate) async fn hook_member(
         &mut self,
         hook: &str,
-        m: Member,
+        m: ContainerInstance,
         deadline: EpochSeconds,
         margin: u64,
         delete_mark: bool,
-    ) -> Option<Member> {
+    ) -> Option<ContainerInstance> {
         let mut m = m;
         let mut step = hook_step(&m, deadline, margin, self.now);
         if step == HookStep::Drain {
@@ -90,10 +88,10 @@ impl<A: DrainApi> Run<'_, A> {
                 return Some(m);
             }
             self.calls += 1;
-            match self.api.set_member_status(self.cluster, &m.arn, true).await {
+            match self.api.set_status(self.cluster, &m.arn, true).await {
                 Ok(after) => {
                     self.push(e, Ok(()));
-                    m = after.unwrap_or(Member {
+                    m = after.unwrap_or(ContainerInstance {
                         status: InstanceStatus::Draining,
                         ..m
                     });
@@ -134,7 +132,7 @@ impl<A: DrainApi> Run<'_, A> {
                     self.calls += 1;
                     if let Err(err) = self
                         .api
-                        .delete_member_attribute(self.cluster, &m.arn, HOOK_DEADLINE_ATTRIBUTE)
+                        .delete_attribute(self.cluster, &m.arn, HOOK_DEADLINE_ATTRIBUTE)
                         .await
                     {
                         self.fail(err);
@@ -145,9 +143,178 @@ impl<A: DrainApi> Run<'_, A> {
         Some(m)
     }
 
+    /// Drives an instance the hook holds, as its lifecycle event would: drain it, complete
+    /// the action when it is empty or due, and else record `deadline` (when known and not
+    /// recorded yet) for the scheduled runs.
+    pub(crate) async fn hold(
+        &mut self,
+        hook: &str,
+        m: ContainerInstance,
+        deadline: Option<EpochSeconds>,
+        margin: u64,
+    ) {
+        let marked = m.hook_deadline.is_some();
+        let after = self
+            .hook_member(
+                hook,
+                m,
+                deadline.unwrap_or(EpochSeconds::MAX),
+                margin,
+                marked,
+            )
+            .await;
+        // Not completed (tasks still run, or the completion failed): record the deadline.
+        let completed = self
+            .report
+            .instances
+            .last()
+            .is_some_and(|i| i.step == Step::CompleteLifecycleAction && i.error.is_none());
+        if let (Some(m), Some(deadline)) = (after, deadline)
+            && !marked
+            && !completed
+            && !self.dry_run
+        {
+            self.calls += 1;
+            if let Err(e) = self
+                .api
+                .put_attribute(
+                    self.cluster,
+                    &m.arn,
+                    HOOK_DEADLINE_ATTRIBUTE,
+                    &deadline.to_string(),
+                )
+                .await
+            {
+                self.fail(e);
+            }
+        }
+    }
+
+    /// An instance the group holds in `Terminating:Wait` whose container instance carries
+    /// no deadline: its lifecycle event was lost, or is still on its way. Handled as the
+    /// event would be; the deadline is counted from a heartbeat sent now (which restarts
+    /// the hook's timeout), since the run cannot know when the wait began. When the
+    /// heartbeat fails, the instance is still drained and completed once empty, but no
+    /// deadline is recorded (the next run sends the heartbeat again).
+    pub(crate) async fn hold_unmarked(
+        &mut self,
+        hook: &str,
+        m: ContainerInstance,
+        timeout_secs: u64,
+        margin: u64,
+    ) {
+        let Some(id) = m.ec2_instance_id.clone() else {
+            return;
+        };
+        let deadline = if self.dry_run {
+            None
+        } else {
+            self.calls += 1;
+            match self
+                .api
+                .record_lifecycle_heartbeat(self.group, hook, &id)
+                .await
+            {
+                Ok(Completion::Completed) => Some(hook_deadline(&m, timeout_secs, self.now)),
+                // Completed meanwhile (another run, or the timeout): nothing held.
+                Ok(Completion::NoActiveAction) => return,
+                Err(e) => {
+                    self.fail(e);
+                    None
+                }
+            }
+        };
+        self.hold(hook, m, deadline, margin).await;
+    }
+
+    /// Completes the lifecycle action of an instance with no container instance in the
+    /// cluster (it never joined, or already left): nothing to drain.
+    pub(crate) async fn complete_not_in_cluster(&mut self, hook: &str, instance_id: &str) {
+        let m = ContainerInstance {
+            status: InstanceStatus::Other,
+            capacity: CapacityKind::OnDemand,
+            ..ContainerInstance::new(String::new(), Some(instance_id.to_owned()))
+        };
+        let mut e = entry(
+            &m,
+            Step::CompleteLifecycleAction,
+            Why::NotInCluster,
+            "not in cluster".into(),
+        );
+        e.tasks = None;
+        self.complete(hook, e).await;
+    }
+
+    /// Carries out the decision about a cover a notice claimed and never confirmed: drain
+    /// if ACTIVE, raise the group, then the final mark (not after a failed drain),
+    /// stopping at a failed raise.
+    /// Returns the group's desired capacity when raised.
+    pub(crate) async fn finish_cover(
+        &mut self,
+        group: &str,
+        m: &ContainerInstance,
+        d: &InterruptionDecision,
+    ) -> Option<u32> {
+        if !d.acts() {
+            return None;
+        }
+        let message = match (d.action, d.cover) {
+            (Action::SetDesired { desired, .. }, Some(n)) => {
+                format!("claimed cover of {n} on-demand instances, desired {desired}")
+            }
+            _ => "claimed cover already in place".to_owned(),
+        };
+        let e = entry(m, Step::FinishCover, Why::ClaimedCover, message);
+        if self.dry_run {
+            self.push(e, Ok(()));
+            return None;
+        }
+        // As the notice's handler: a failed drain holds back only the final mark.
+        let mut drain_error = None;
+        if d.drain {
+            self.calls += 1;
+            if let Err(err) = self.api.set_status(self.cluster, &m.arn, true).await {
+                drain_error = Some(self.fail(err));
+            }
+        }
+        let mut raised = None;
+        if let Action::SetDesired {
+            desired,
+            honor_cooldown,
+        } = d.action
+        {
+            self.calls += 1;
+            if let Err(err) = self.api.set_desired(group, desired, honor_cooldown).await {
+                let msg = self.fail(err);
+                self.push(e, Err(msg));
+                return None;
+            }
+            raised = Some(desired);
+        }
+        if let Some(msg) = drain_error {
+            self.push(e, Err(msg));
+        } else if d.mark_covered {
+            self.calls += 1;
+            let r = self
+                .api
+                .put_attribute(
+                    self.cluster,
+                    &m.arn,
+                    COVERED_ATTRIBUTE,
+                    &CoverMark::covered_value(self.now),
+                )
+                .await
+                .map_err(|err| self.fail(err));
+            self.push(e, r);
+        } else {
+            self.push(e, Ok(()));
+        }
+        raised
+    }
+
     /// Completes the lifecycle action; true iff it is done (by this call or
     /// an earlier one).
-    pub(super) async fn complete(&mut self, hook: &str, mut e: InstanceReport) -> bool {
+    pub(crate) async fn complete(&mut self, hook: &str, mut e: InstanceReport) -> bool {
         let Some(id) = e.instance_id.clone() else {
             e.error = Some("the container instance names no EC2 instance".into());
             self.report.instances.push(e);
@@ -179,7 +346,7 @@ impl<A: DrainApi> Run<'_, A> {
     /// Applies a surplus plan, in the order that never strands an instance
     /// DRAINING without a mark: mark before draining, reactivate before
     /// removing the mark.
-    pub(super) async fn surplus(&mut self, plan: &SurplusPlan) {
+    pub(crate) async fn surplus(&mut self, plan: &SurplusPlan) {
         let units = format!(
             "fleet surplus {} of {} units",
             plan.surplus_units, plan.registered_units
@@ -217,11 +384,11 @@ impl<A: DrainApi> Run<'_, A> {
                 self.calls += 1;
                 if let Err(err) = self
                     .api
-                    .put_member_attribute(
+                    .put_attribute(
                         self.cluster,
                         &p.arn,
                         SURPLUS_ATTRIBUTE,
-                        &self.now.to_string(),
+                        &SurplusMark::value(self.now),
                     )
                     .await
                 {
@@ -233,7 +400,7 @@ impl<A: DrainApi> Run<'_, A> {
             self.calls += 1;
             let r = self
                 .api
-                .set_member_status(self.cluster, &p.arn, true)
+                .set_status(self.cluster, &p.arn, true)
                 .await
                 .map(|_| ())
                 .map_err(|err| self.fail(err));
@@ -247,6 +414,31 @@ impl<A: DrainApi> Run<'_, A> {
             let msg = format!("draining, {} tasks still running ({units})", p.tasks);
             self.push(entry(&m, Step::Wait, Why::FleetSurplus, msg), Ok(()));
         }
+        for p in &plan.adopt {
+            let m = pick_member(p, InstanceStatus::Draining);
+            let e = entry(
+                &m,
+                Step::Adopt,
+                Why::LostMark,
+                format!("draining without a mark, adopted ({units})"),
+            );
+            if self.dry_run {
+                self.push(e, Ok(()));
+                continue;
+            }
+            self.calls += 1;
+            let r = self
+                .api
+                .put_attribute(
+                    self.cluster,
+                    &p.arn,
+                    SURPLUS_ATTRIBUTE,
+                    &SurplusMark::adopted_value(self.now),
+                )
+                .await
+                .map_err(|err| self.fail(err));
+            self.push(e, r);
+        }
         for p in &plan.reactivate {
             let m = pick_member(p, InstanceStatus::Draining);
             let msg = match plan.basis {
@@ -259,11 +451,7 @@ impl<A: DrainApi> Run<'_, A> {
                 continue;
             }
             self.calls += 1;
-            if let Err(err) = self
-                .api
-                .set_member_status(self.cluster, &p.arn, false)
-                .await
-            {
+            if let Err(err) = self.api.set_status(self.cluster, &p.arn, false).await {
                 let msg = self.fail(err);
                 self.push(e, Err(msg));
                 continue;
@@ -271,7 +459,7 @@ impl<A: DrainApi> Run<'_, A> {
             self.calls += 1;
             let r = self
                 .api
-                .delete_member_attribute(self.cluster, &p.arn, SURPLUS_ATTRIBUTE)
+                .delete_attribute(self.cluster, &p.arn, SURPLUS_ATTRIBUTE)
                 .await
                 .map_err(|err| self.fail(err));
             self.push(e, r);
