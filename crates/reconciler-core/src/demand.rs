@@ -6,7 +6,7 @@
 //! scaling"): what the tasks reserve on the instances they run on, plus what the tasks
 //! that could not be placed would reserve, against what the instances register.
 //!
-//! - **Placed:** per container instance, `registeredResources - remainingResources`
+//! - **Placed:** per container instance (ACTIVE or DRAINING: the cluster's), `registeredResources - remainingResources`
 //!   (CPU units and memory MiB): what its tasks reserve (DescribeContainerInstances).
 //!   Standalone tasks count too.
 //! - **Waiting:** per service, `desiredCount - runningCount - pendingCount` tasks that
@@ -21,35 +21,7 @@
 
 use serde::Serialize;
 
-/// CPU units (1024 per vCPU) and memory MiB.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Resources {
-    pub cpu: u64,
-    pub memory: u64,
-}
-
-/// Which purchase option a container instance is, from the `spotcover.capacity`
-/// attribute the user data sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Purchase {
-    Spot,
-    OnDemand,
-    /// No attribute: not an instance spotcover launched (it still serves tasks).
-    Other,
-}
-
-/// A container instance as the demand policy reads it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Supply {
-    pub purchase: Purchase,
-    /// ACTIVE (takes tasks); false: DRAINING or on its way out.
-    pub active: bool,
-    /// Fleet units the instance counts for (its type's weight; the on-demand weight).
-    pub weight: u32,
-    pub registered: Resources,
-    pub remaining: Resources,
-}
+use crate::ecs::{CapacityKind, ContainerInstance, InstanceStatus, Resources};
 
 /// A service as DescribeServices shows it, with its task size when known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -73,33 +45,41 @@ impl ServiceNeed {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct UnitSize(pub Resources);
 
+/// A container instance with the fleet units it counts for (its type's weight, or the
+/// on-demand weight).
+#[derive(Debug, Clone, Copy)]
+pub struct Weighted<'a> {
+    pub instance: &'a ContainerInstance,
+    pub weight: u32,
+}
+
 impl UnitSize {
     /// One vCPU and 2 GiB: an m-family instance's unit at weight = vCPUs. Used only
     /// until an instance has registered once.
     pub const FALLBACK: UnitSize = UnitSize(Resources {
-        cpu: 1024,
-        memory: 2048,
+        cpu_units: 1024,
+        memory_mib: 2048,
     });
 
     /// The smallest `registered / weight` among `supply`, per resource; `None` when
     /// nothing is registered.
-    pub fn observed(supply: &[Supply]) -> Option<UnitSize> {
-        let mut cpu = None::<u64>;
-        let mut memory = None::<u64>;
+    pub fn observed(supply: &[Weighted]) -> Option<UnitSize> {
+        let mut cpu = None::<u32>;
+        let mut memory = None::<u32>;
         for s in supply.iter().filter(|s| s.weight > 0) {
-            let w = u64::from(s.weight);
-            if s.registered.cpu > 0 {
-                let c = s.registered.cpu / w;
+            let r = s.instance.registered;
+            if r.cpu_units > 0 {
+                let c = r.cpu_units / s.weight;
                 cpu = Some(cpu.map_or(c, |x| x.min(c)));
             }
-            if s.registered.memory > 0 {
-                let m = s.registered.memory / w;
+            if r.memory_mib > 0 {
+                let m = r.memory_mib / s.weight;
                 memory = Some(memory.map_or(m, |x| x.min(m)));
             }
         }
         Some(UnitSize(Resources {
-            cpu: cpu?.max(1),
-            memory: memory?.max(1),
+            cpu_units: cpu?.max(1),
+            memory_mib: memory?.max(1),
         }))
     }
 }
@@ -121,37 +101,52 @@ fn to_u32(x: u64) -> u32 {
 }
 
 /// The cluster's demand and spot supply in units (see the module docs).
-pub fn units(supply: &[Supply], services: &[ServiceNeed], last_unit: Option<UnitSize>) -> Units {
+pub fn units(supply: &[Weighted], services: &[ServiceNeed], last_unit: Option<UnitSize>) -> Units {
+    // The cluster's instances: ACTIVE, or DRAINING with tasks still on them.
+    let live: Vec<Weighted> = supply
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.instance.status,
+                InstanceStatus::Active | InstanceStatus::Draining
+            )
+        })
+        .copied()
+        .collect();
+    let supply = &live[..];
     let unit = UnitSize::observed(supply)
         .or(last_unit)
         .unwrap_or(UnitSize::FALLBACK);
-    let mut need = Resources::default();
-    let mut largest_task = Resources::default();
+    let (mut cpu, mut memory) = (0u64, 0u64);
     for s in supply {
-        need.cpu += s.registered.cpu.saturating_sub(s.remaining.cpu);
-        need.memory += s.registered.memory.saturating_sub(s.remaining.memory);
+        let (r, left) = (s.instance.registered, s.instance.remaining);
+        cpu += u64::from(r.cpu_units.saturating_sub(left.cpu_units));
+        memory += u64::from(r.memory_mib.saturating_sub(left.memory_mib));
     }
-    for t in services.iter().filter_map(|s| s.task) {
-        largest_task.cpu = largest_task.cpu.max(t.cpu);
-        largest_task.memory = largest_task.memory.max(t.memory);
-    }
+    let largest = services
+        .iter()
+        .filter_map(|s| s.task)
+        .fold(Resources::default(), |a, t| Resources {
+            cpu_units: a.cpu_units.max(t.cpu_units),
+            memory_mib: a.memory_mib.max(t.memory_mib),
+        });
     let mut waiting_tasks = 0u32;
     for s in services {
         let n = s.waiting();
         waiting_tasks = waiting_tasks.saturating_add(n);
-        let task = s.task.unwrap_or(largest_task);
-        need.cpu += u64::from(n) * task.cpu;
-        need.memory += u64::from(n) * task.memory;
+        let task = s.task.unwrap_or(largest);
+        cpu += u64::from(n) * u64::from(task.cpu_units);
+        memory += u64::from(n) * u64::from(task.memory_mib);
     }
     let UnitSize(u) = unit;
-    let demand = need
-        .cpu
-        .div_ceil(u.cpu.max(1))
-        .max(need.memory.div_ceil(u.memory.max(1)));
+    let demand = cpu
+        .div_ceil(u64::from(u.cpu_units.max(1)))
+        .max(memory.div_ceil(u64::from(u.memory_mib.max(1))));
     let spot = |active: bool| {
         supply
             .iter()
-            .filter(|s| s.purchase == Purchase::Spot && s.active == active)
+            .filter(|s| s.instance.capacity == CapacityKind::Spot)
+            .filter(|s| (s.instance.status == InstanceStatus::Active) == active)
             .map(|s| u64::from(s.weight))
             .sum::<u64>()
     };

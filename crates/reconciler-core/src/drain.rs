@@ -24,26 +24,16 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::{EpochSeconds, InstanceStatus, round_down, seconds_after, seconds_before};
+use crate::{
+    ContainerInstance, CoverMark, EpochSeconds, InstanceStatus, round_down, seconds_after,
+    seconds_before,
+};
 
-/// ECS attribute on a container instance of the on-demand group whose
-/// termination is held by the lifecycle hook: the epoch second by which the
-/// reconciler completes the lifecycle action at the latest (the hook's
-/// heartbeat timeout after the reconciler first saw the instance).
-pub const HOOK_DEADLINE_ATTRIBUTE: &str = "spotcover.hook-deadline";
-/// ECS attribute on a spot container instance the reconciler drains as fleet
-/// surplus: the epoch second it was marked.
-pub const SURPLUS_ATTRIBUTE: &str = "spotcover.surplus";
-/// ECS attribute (set by the instance's user data through
-/// `ECS_INSTANCE_ATTRIBUTES`) that says which capacity an instance is:
-/// [`CAPACITY_SPOT`] or [`CAPACITY_ON_DEMAND`].
-pub const CAPACITY_ATTRIBUTE: &str = "spotcover.capacity";
-/// [`CAPACITY_ATTRIBUTE`] value of the fleet's instances.
-pub const CAPACITY_SPOT: &str = "spot";
-/// [`CAPACITY_ATTRIBUTE`] value of the on-demand group's instances.
-pub const CAPACITY_ON_DEMAND: &str = "on-demand";
-/// ECS's own attribute with the EC2 instance type.
-pub const INSTANCE_TYPE_ATTRIBUTE: &str = "ecs.instance-type";
+pub use crate::events::attributes::{
+    CAPACITY as CAPACITY_ATTRIBUTE, CAPACITY_ON_DEMAND, CAPACITY_SPOT,
+    HOOK_DEADLINE as HOOK_DEADLINE_ATTRIBUTE, INSTANCE_TYPE as INSTANCE_TYPE_ATTRIBUTE,
+    SURPLUS as SURPLUS_ATTRIBUTE,
+};
 
 /// Default heartbeat timeout of the lifecycle hook, seconds (Auto Scaling's
 /// own default is 3600; the template's is 900).
@@ -58,46 +48,6 @@ pub const HOOK_SAFETY_MARGIN_SECS: u64 = 60;
 /// half the timeout when that is shorter.
 pub fn hook_margin_secs(timeout_secs: u64) -> u64 {
     HOOK_SAFETY_MARGIN_SECS.min(timeout_secs / 2)
-}
-
-/// One container instance of the cluster, as the drain decisions see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Member {
-    pub arn: String,
-    pub ec2_instance_id: Option<String>,
-    pub status: InstanceStatus,
-    /// ECS `runningTasksCount`.
-    pub running_tasks: u32,
-    /// ECS `pendingTasksCount`.
-    pub pending_tasks: u32,
-    /// The `ecs.instance-type` attribute.
-    pub instance_type: Option<String>,
-    /// The [`CAPACITY_ATTRIBUTE`] value.
-    pub capacity: Option<String>,
-    /// The [`HOOK_DEADLINE_ATTRIBUTE`] value, as written.
-    pub hook_deadline: Option<String>,
-    /// The [`SURPLUS_ATTRIBUTE`] value, as written.
-    pub surplus_mark: Option<String>,
-}
-
-impl Member {
-    /// Running plus pending tasks: an instance is empty only when both are 0.
-    pub fn tasks(&self) -> u32 {
-        self.running_tasks.saturating_add(self.pending_tasks)
-    }
-
-    /// True iff the [`CAPACITY_ATTRIBUTE`] says spot.
-    pub fn is_spot(&self) -> bool {
-        self.capacity.as_deref() == Some(CAPACITY_SPOT)
-    }
-
-    /// The hook deadline, if the attribute is present; an unreadable value
-    /// counts as already passed (the hook would not wait longer either).
-    pub fn deadline(&self) -> Option<EpochSeconds> {
-        self.hook_deadline
-            .as_deref()
-            .map(|v| v.trim().parse().unwrap_or(EpochSeconds::MIN))
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -131,7 +81,7 @@ pub enum HookStep {
 }
 
 /// The next step for a container instance whose termination the hook holds,
-/// with its deadline (see [`Member::deadline`]). Rules, first match wins:
+/// with its deadline (see [`ContainerInstance::hook_deadline`]). Rules, first match wins:
 ///
 /// 1. ACTIVE: [`HookStep::Drain`] (never complete an instance that could
 ///    still receive tasks: the caller drains, then asks again);
@@ -142,7 +92,7 @@ pub enum HookStep {
 /// A member of another status (DEREGISTERING, REGISTERING, ...) is treated as
 /// draining: it gets no new tasks from the scheduler either.
 pub fn hook_step(
-    m: &Member,
+    m: &ContainerInstance,
     deadline: EpochSeconds,
     margin_secs: u64,
     now: EpochSeconds,
@@ -170,8 +120,8 @@ pub fn hook_step(
 /// The deadline to record when the hook's event arrives at `now`: the one
 /// already recorded (a repeated event, or an overlapping run, never extends
 /// it), else `now + timeout`.
-pub fn hook_deadline(m: &Member, timeout_secs: u64, now: EpochSeconds) -> EpochSeconds {
-    m.deadline()
+pub fn hook_deadline(m: &ContainerInstance, timeout_secs: u64, now: EpochSeconds) -> EpochSeconds {
+    m.hook_deadline
         .unwrap_or_else(|| seconds_after(now, timeout_secs))
 }
 
@@ -191,7 +141,7 @@ pub struct Pick {
 }
 
 impl Pick {
-    fn of(m: &Member, weight: u32) -> Self {
+    fn of(m: &ContainerInstance, weight: u32) -> Self {
         Self {
             arn: m.arn.clone(),
             ec2_instance_id: m.ec2_instance_id.clone(),
@@ -231,7 +181,16 @@ pub struct SurplusPlan {
     pub drain: Vec<Pick>,
     /// Marked but no longer surplus: set ACTIVE, then remove the mark.
     pub reactivate: Vec<Pick>,
+    /// Found DRAINING with no mark at all (a mark whose write was lost, or a drain
+    /// whose reactivation was): put an adopted mark, so later runs finish them like
+    /// the marked ones.
+    pub adopt: Vec<Pick>,
 }
+
+/// How long an adopted mark keeps its instance from being given back: longer than a
+/// spot interruption's two-minute warning, so an instance the ECS agent drained for an
+/// interruption whose notice was lost is gone before it could be reactivated.
+pub const ADOPTION_GRACE_SECS: u64 = 300;
 
 impl SurplusPlan {
     /// True iff the plan calls for any change.
@@ -239,7 +198,8 @@ impl SurplusPlan {
         !(self.terminate.is_empty()
             && self.redrain.is_empty()
             && self.drain.is_empty()
-            && self.reactivate.is_empty())
+            && self.reactivate.is_empty()
+            && self.adopt.is_empty())
     }
 }
 
@@ -266,22 +226,29 @@ impl SurplusPlan {
 ///   ACTIVE is drained again.
 /// - Then unmarked ACTIVE spot instances, fewest tasks first (then the
 ///   heavier, then by ARN), are picked while their weight fits in what is left.
+/// - A spot instance DRAINING with no surplus mark and no cover mark (not an
+///   interruption the reconciler handled) is adopted: it gets an adopted mark, and is
+///   finished like a marked one from the next run on (terminated once empty if the
+///   surplus holds it, else given back). An adopted mark younger than
+///   [`ADOPTION_GRACE_SECS`] is never given back (the instance may be leaving on a
+///   spot interruption whose notice was lost).
 ///
 /// So the units kept and picked never exceed the surplus, and only a DRAINING
 /// instance with no running or pending task is ever terminated.
 pub fn plan_surplus(
     weights: &BTreeMap<String, u32>,
     fleet: Option<(f64, f64)>,
-    members: &[Member],
+    members: &[ContainerInstance],
+    now: EpochSeconds,
 ) -> SurplusPlan {
-    let weight_of = |m: &Member| {
+    let weight_of = |m: &ContainerInstance| {
         m.instance_type
             .as_deref()
             .and_then(|t| weights.get(t))
             .copied()
             .filter(|w| *w > 0)
     };
-    let spot: Vec<(&Member, u32)> = members
+    let spot: Vec<(&ContainerInstance, u32)> = members
         .iter()
         .filter(|m| {
             m.is_spot() && matches!(m.status, InstanceStatus::Active | InstanceStatus::Draining)
@@ -315,16 +282,17 @@ pub fn plan_surplus(
         redrain: Vec::new(),
         drain: Vec::new(),
         reactivate: Vec::new(),
+        adopt: Vec::new(),
     };
 
-    let order = |a: &(&Member, u32), b: &(&Member, u32)| {
+    let order = |a: &(&ContainerInstance, u32), b: &(&ContainerInstance, u32)| {
         (a.0.tasks(), std::cmp::Reverse(a.1), &a.0.arn).cmp(&(
             b.0.tasks(),
             std::cmp::Reverse(b.1),
             &b.0.arn,
         ))
     };
-    let mut marked: Vec<(&Member, u32)> = spot
+    let mut marked: Vec<(&ContainerInstance, u32)> = spot
         .iter()
         .copied()
         .filter(|(m, _)| m.surplus_mark.is_some())
@@ -341,11 +309,16 @@ pub fn plan_surplus(
                 _ => {}
             }
             plan.keep.push(pick);
+        } else if m
+            .surplus_mark
+            .is_some_and(|k| k.adopted && now < seconds_after(k.at, ADOPTION_GRACE_SECS))
+        {
+            // Too young to give back: left as it is.
         } else {
             plan.reactivate.push(pick);
         }
     }
-    let mut candidates: Vec<(&Member, u32)> = spot
+    let mut candidates: Vec<(&ContainerInstance, u32)> = spot
         .iter()
         .copied()
         .filter(|(m, _)| m.surplus_mark.is_none() && m.status == InstanceStatus::Active)
@@ -357,5 +330,14 @@ pub fn plan_surplus(
             plan.drain.push(Pick::of(m, w));
         }
     }
+    plan.adopt = spot
+        .iter()
+        .filter(|(m, _)| {
+            m.status == InstanceStatus::Draining
+                && m.surplus_mark.is_none()
+                && m.cover == CoverMark::None
+        })
+        .map(|(m, w)| Pick::of(m, *w))
+        .collect();
     plan
 }

@@ -3,12 +3,12 @@
 
 use serde::Serialize;
 
-use crate::{Action, Bound, GroupState, Policy};
+use crate::{Action, Bound, ContainerInstance, GroupState, InstanceStatus, Policy};
 
 /// Name of the ECS custom attribute the reconciler puts on a container
 /// instance once it has covered it; its presence makes a repeated (or
 /// retried) notice for the same instance a no-op.
-pub const COVERED_ATTRIBUTE: &str = "spotcover.covered";
+pub const COVERED_ATTRIBUTE: &str = crate::events::attributes::COVERED;
 
 /// The EventBridge notice being handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -37,37 +37,6 @@ impl InterruptionPolicy {
             Notice::RebalanceRecommendation => self.drain_on_rebalance,
         }
     }
-}
-
-/// ECS status of a container instance, as far as the decision cares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InstanceStatus {
-    Active,
-    Draining,
-    /// `REGISTERING`, `DEREGISTERING`, `INACTIVE`, `REGISTRATION_FAILED`, ...
-    Other,
-}
-
-impl InstanceStatus {
-    /// From ECS's `status` string.
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "ACTIVE" => InstanceStatus::Active,
-            "DRAINING" => InstanceStatus::Draining,
-            _ => InstanceStatus::Other,
-        }
-    }
-}
-
-/// The container instance of the interrupted EC2 instance in this stack's cluster.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ContainerInstance {
-    pub status: InstanceStatus,
-    /// The `ecs.instance-type` attribute, when present.
-    pub instance_type: Option<String>,
-    /// The [`COVERED_ATTRIBUTE`] is present: this instance was covered before.
-    pub covered: bool,
 }
 
 /// Where the interrupted instance's weight came from.
@@ -178,7 +147,7 @@ pub fn instance_weight(
 /// 1. a rebalance recommendation while [`InterruptionPolicy::drain_on_rebalance`]
 ///    is off: nothing, [`InterruptionReason::RebalanceIgnored`];
 /// 2. no container instance: nothing, [`InterruptionReason::NotThisCluster`];
-/// 3. already covered ([`ContainerInstance::covered`]): nothing,
+/// 3. already covered ([`ContainerInstance::cover`]): nothing,
 ///    [`InterruptionReason::AlreadyCovered`] — a repeated or retried notice
 ///    changes nothing;
 /// 4. status neither ACTIVE nor DRAINING: nothing, [`InterruptionReason::NotActive`];
@@ -208,13 +177,13 @@ pub fn decide_interruption(
     let Some(ci) = instance else {
         return InterruptionDecision::nothing(R::NotThisCluster);
     };
-    if ci.covered {
+    if ci.cover.is_covered() {
         return InterruptionDecision::nothing(R::AlreadyCovered);
     }
     let drain = match ci.status {
         InstanceStatus::Active => true,
         InstanceStatus::Draining => false,
-        InstanceStatus::Other => return InterruptionDecision::nothing(R::NotActive),
+        _ => return InterruptionDecision::nothing(R::NotActive),
     };
     let mut d = InterruptionDecision::nothing(if drain {
         R::DrainAndCover
@@ -248,5 +217,52 @@ pub fn decide_interruption(
             honor_cooldown: false,
         };
     }
+    d
+}
+
+/// The group as the interruption decision should see it when a claim was found: desired
+/// = the claim's base (the desired capacity before the cover), so every handler of the
+/// same notice sets the same absolute capacity.
+pub fn claim_base_group(g: &GroupState, claim: Option<u32>) -> GroupState {
+    GroupState {
+        desired: claim.unwrap_or(g.desired),
+        ..*g
+    }
+}
+
+/// Never lower the group from a notice: a raise to at most what it already has is no
+/// call at all.
+pub fn raise_only(action: Action, current: u32) -> Action {
+    match action {
+        Action::SetDesired { desired, .. } if desired <= current => Action::None,
+        a => a,
+    }
+}
+
+/// What the scheduled run does about a cover a notice claimed (`spotcover.covered =
+/// claim-<base>`) and never confirmed (its raise or its final mark failed on every
+/// delivery): the decision the notice's handler would make from the claim's base (drain
+/// if still ACTIVE, desired `base + n` clamped, the final mark), never lowering the
+/// group below `group.desired`. Every handler of the claim sets the same absolute
+/// capacity, so finishing it twice, or racing a late delivery, covers once.
+pub fn finish_claimed_cover(
+    policy: &Policy,
+    ip: &InterruptionPolicy,
+    instance: &ContainerInstance,
+    base: u32,
+    group: &GroupState,
+) -> InterruptionDecision {
+    let unclaimed = ContainerInstance {
+        cover: crate::CoverMark::None,
+        ..instance.clone()
+    };
+    let mut d = decide_interruption(
+        policy,
+        ip,
+        Notice::InterruptionWarning,
+        Some(&unclaimed),
+        Some(&claim_base_group(group, Some(base))),
+    );
+    d.action = raise_only(d.action, group.desired);
     d
 }

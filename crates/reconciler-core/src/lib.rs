@@ -94,12 +94,14 @@ use serde::Serialize;
 
 pub mod demand;
 pub mod drain;
-pub mod fleet_events;
+pub mod ecs;
+pub mod events;
 mod interruption;
 pub mod need;
 pub mod settings;
 mod shortfall;
 
+pub use ecs::{CapacityKind, ContainerInstance, CoverMark, InstanceStatus, Resources, SurplusMark};
 pub use interruption::*;
 pub use shortfall::*;
 

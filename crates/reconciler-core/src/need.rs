@@ -42,7 +42,8 @@
 
 use serde::Serialize;
 
-use crate::demand::{Resources, UnitSize};
+use crate::demand::UnitSize;
+use crate::ecs::Resources;
 use crate::{Action, EpochSeconds, GroupState};
 
 /// How long a fleet error event keeps the fleet from being trusted to deliver.
@@ -348,7 +349,7 @@ impl NeedState {
     pub fn to_tag(&self) -> String {
         let opt = |v: Option<EpochSeconds>| v.map_or("-".to_owned(), |t| t.to_string());
         let unit = self.unit.map_or("-".to_owned(), |UnitSize(u)| {
-            format!("{}/{}", u.cpu, u.memory)
+            format!("{}/{}", u.cpu_units, u.memory_mib)
         });
         format!(
             "v1 short={} err={} cover={}@{} demand={}@{} losses={} loss={} unit={unit}",
@@ -404,8 +405,8 @@ fn parse_tag(s: &str) -> Option<NeedState> {
             "unit" => {
                 let (cpu, memory) = v.split_once('/')?;
                 st.unit = Some(UnitSize(Resources {
-                    cpu: cpu.parse().ok()?,
-                    memory: memory.parse().ok()?,
+                    cpu_units: cpu.parse().ok()?,
+                    memory_mib: memory.parse().ok()?,
                 }));
             }
             _ => {}

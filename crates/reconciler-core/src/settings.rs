@@ -83,6 +83,20 @@ impl Default for DemandSettings {
     }
 }
 
+/// The reconciler function's timeout, seconds: the template's `Timeout`, and what a run
+/// the Lambda does not give a deadline for (`bootstrap --once`) budgets.
+pub const FUNCTION_TIMEOUT_SECS: u32 = 30;
+
+/// What a run keeps of its time, after its last AWS call, to write its log line and
+/// answer, milliseconds.
+pub const ANSWER_RESERVE_MS: u64 = 2_000;
+
+/// The time a run's AWS calls may take together, milliseconds, when `remaining_ms` are
+/// left before the function's timeout: all of it but [`ANSWER_RESERVE_MS`].
+pub fn call_budget_ms(remaining_ms: u64) -> u64 {
+    remaining_ms.saturating_sub(ANSWER_RESERVE_MS)
+}
+
 /// Extra look-back beyond `max(quiet, stale_after)`: one 5-minute metric period, so the
 /// datapoint just before the quiet period is seen.
 pub const METRICS_WINDOW_MARGIN_SECS: u64 = 300;

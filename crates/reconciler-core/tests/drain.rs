@@ -6,6 +6,16 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use spotcover_reconciler_core::InstanceStatus::{self, Active, Draining, Other};
 use spotcover_reconciler_core::drain::*;
+use spotcover_reconciler_core::{
+    CapacityKind, ContainerInstance as Member, CoverMark, SurplusMark,
+};
+
+fn mark() -> Option<SurplusMark> {
+    Some(SurplusMark {
+        at: 1,
+        adopted: false,
+    })
+}
 
 const NOW: i64 = 1_800_000_000;
 
@@ -17,9 +27,8 @@ fn member(arn: &str, status: InstanceStatus, running: u32, pending: u32) -> Memb
         running_tasks: running,
         pending_tasks: pending,
         instance_type: Some("m6i.large".into()),
-        capacity: Some(CAPACITY_ON_DEMAND.into()),
-        hook_deadline: None,
-        surplus_mark: None,
+        capacity: CapacityKind::OnDemand,
+        ..Member::default()
     }
 }
 
@@ -134,15 +143,15 @@ fn hook_margin_is_sixty_seconds_or_half_a_short_timeout() {
 fn hook_deadline_is_recorded_once_and_never_extended() {
     let mut m = member("a", Active, 1, 0);
     assert_eq!(hook_deadline(&m, 900, NOW), NOW + 900);
-    m.hook_deadline = Some((NOW - 100).to_string());
+    m.hook_deadline = Some(NOW - 100);
     assert_eq!(hook_deadline(&m, 900, NOW), NOW - 100);
 }
 
 #[test]
 fn unreadable_hook_deadline_counts_as_passed() {
     let mut m = member("a", Draining, 1, 0);
-    m.hook_deadline = Some("soon".into());
-    let d = m.deadline().unwrap();
+    m.set_attribute(HOOK_DEADLINE_ATTRIBUTE, Some("soon"));
+    let d = m.hook_deadline.unwrap();
     assert_eq!(hook_step(&m, d, 60, NOW), complete(CompleteReason::Timeout));
 }
 
@@ -158,9 +167,27 @@ fn weights() -> BTreeMap<String, u32> {
 fn spot(arn: &str, ty: &str, status: InstanceStatus, tasks: u32, marked: bool) -> Member {
     Member {
         instance_type: Some(ty.into()),
-        capacity: Some(CAPACITY_SPOT.into()),
-        surplus_mark: marked.then(|| NOW.to_string()),
+        capacity: CapacityKind::Spot,
+        surplus_mark: marked.then_some(SurplusMark {
+            at: NOW,
+            adopted: false,
+        }),
         ..member(arn, status, tasks, 0)
+    }
+}
+
+/// Drained and covered by its interruption notice.
+fn interrupted(tasks: u32) -> Member {
+    Member {
+        cover: CoverMark::Covered,
+        ..spot("interrupted", "m6i.large", Draining, tasks, false)
+    }
+}
+
+fn adopted(arn: &str, tasks: u32, at: i64) -> Member {
+    Member {
+        surplus_mark: Some(SurplusMark { at, adopted: true }),
+        ..spot(arn, "m6i.large", Draining, tasks, false)
     }
 }
 
@@ -171,7 +198,7 @@ fn arns(p: &[Pick]) -> Vec<&str> {
 #[test]
 fn no_surplus_no_action() {
     let ms = [spot("a", "m6i.large", Active, 1, false)];
-    let p = plan_surplus(&weights(), Some((2.0, 2.0)), &ms);
+    let p = plan_surplus(&weights(), Some((2.0, 2.0)), &ms, NOW);
     assert_eq!((p.surplus_units, p.registered_units), (0, 2));
     assert!(!p.acts(), "{p:?}");
 }
@@ -186,7 +213,7 @@ fn surplus_drains_fewest_tasks_first_within_the_surplus() {
     ];
     // 10 units registered, target 5: surplus 5. idle (2) fits, big (4) does
     // not fit in the 3 left, some (2) fits; busy (2) no longer fits.
-    let p = plan_surplus(&weights(), Some((5.0, 10.0)), &ms);
+    let p = plan_surplus(&weights(), Some((5.0, 10.0)), &ms, NOW);
     assert_eq!(p.surplus_units, 5);
     assert_eq!(arns(&p.drain), ["idle", "some"]);
     assert!(
@@ -199,7 +226,7 @@ fn surplus_drains_fewest_tasks_first_within_the_surplus() {
 fn surplus_is_bounded_by_the_registered_units() {
     // The metric still counts 4 units the reconciler already terminated.
     let ms = [spot("a", "m6i.large", Active, 0, false)];
-    let p = plan_surplus(&weights(), Some((2.0, 6.0)), &ms);
+    let p = plan_surplus(&weights(), Some((2.0, 6.0)), &ms, NOW);
     assert_eq!((p.registered_units, p.surplus_units), (2, 0));
     assert!(p.drain.is_empty());
 }
@@ -210,7 +237,7 @@ fn marked_and_empty_draining_instance_is_terminated() {
         spot("done", "m6i.large", Draining, 0, true),
         spot("busy", "m6i.large", Draining, 2, true),
     ];
-    let p = plan_surplus(&weights(), Some((0.0, 4.0)), &ms);
+    let p = plan_surplus(&weights(), Some((0.0, 4.0)), &ms, NOW);
     assert_eq!(arns(&p.terminate), ["done"]);
     assert_eq!(arns(&p.keep), ["done", "busy"]);
     assert!(p.reactivate.is_empty() && p.drain.is_empty());
@@ -219,7 +246,7 @@ fn marked_and_empty_draining_instance_is_terminated() {
 #[test]
 fn instance_with_tasks_is_never_terminated() {
     let ms = [spot("busy", "m6i.large", Draining, 1, true)];
-    let p = plan_surplus(&weights(), Some((0.0, 2.0)), &ms);
+    let p = plan_surplus(&weights(), Some((0.0, 2.0)), &ms, NOW);
     assert!(p.terminate.is_empty());
     assert_eq!(arns(&p.keep), ["busy"]);
 }
@@ -232,7 +259,7 @@ fn marked_instances_go_back_to_active_when_the_surplus_shrinks() {
         spot("other", "m6i.large", Active, 1, false),
     ];
     // Target rose: 6 registered, target 4 -> surplus 2: keep the emptiest.
-    let p = plan_surplus(&weights(), Some((4.0, 6.0)), &ms);
+    let p = plan_surplus(&weights(), Some((4.0, 6.0)), &ms, NOW);
     assert_eq!(arns(&p.keep), ["idle"]);
     assert_eq!(arns(&p.terminate), ["idle"]);
     assert_eq!(arns(&p.reactivate), ["busy"]);
@@ -245,7 +272,7 @@ fn metrics_in_doubt_terminate_nothing_and_give_marked_instances_back() {
         spot("idle", "m6i.large", Draining, 0, true),
         spot("a", "m6i.large", Active, 0, false),
     ];
-    let p = plan_surplus(&weights(), None, &ms);
+    let p = plan_surplus(&weights(), None, &ms, NOW);
     assert_eq!(p.basis, SurplusBasis::MetricsInDoubt);
     assert_eq!(p.surplus_units, 0);
     assert!(p.terminate.is_empty() && p.drain.is_empty());
@@ -255,7 +282,7 @@ fn metrics_in_doubt_terminate_nothing_and_give_marked_instances_back() {
 #[test]
 fn marked_but_active_instance_is_drained_again() {
     let ms = [spot("a", "m6i.large", Active, 0, true)];
-    let p = plan_surplus(&weights(), Some((0.0, 2.0)), &ms);
+    let p = plan_surplus(&weights(), Some((0.0, 2.0)), &ms, NOW);
     assert_eq!(arns(&p.redrain), ["a"]);
     assert!(
         p.terminate.is_empty(),
@@ -268,14 +295,14 @@ fn only_spot_instances_of_known_weight_are_touched() {
     let ms = [
         member("od", Active, 0, 0), // on-demand
         Member {
-            capacity: None,
+            capacity: CapacityKind::Unknown,
             ..spot("untagged", "m6i.large", Active, 0, false)
         },
         spot("unknown-type", "c7i.48xlarge", Active, 0, false),
-        spot("interrupted", "m6i.large", Draining, 0, false),
+        interrupted(0),
         spot("leaving", "m6i.large", Other, 0, true),
     ];
-    let p = plan_surplus(&weights(), Some((0.0, 100.0)), &ms);
+    let p = plan_surplus(&weights(), Some((0.0, 100.0)), &ms, NOW);
     assert_eq!(p.registered_units, 0, "none counts");
     assert!(!p.acts(), "{p:?}");
 }
@@ -287,9 +314,9 @@ fn an_instance_draining_for_another_reason_is_not_counted_as_capacity() {
     let ms = [
         spot("a", "m6i.large", Active, 1, false),
         spot("b", "m6i.large", Active, 1, false),
-        spot("interrupted", "m6i.large", Draining, 1, false),
+        interrupted(1),
     ];
-    let p = plan_surplus(&weights(), Some((4.0, 6.0)), &ms);
+    let p = plan_surplus(&weights(), Some((4.0, 6.0)), &ms, NOW);
     assert_eq!((p.registered_units, p.surplus_units), (4, 0));
     assert!(!p.acts(), "{p:?}");
 }
@@ -300,10 +327,10 @@ fn fractional_metrics_round_the_surplus_down() {
         spot("a", "m6i.large", Active, 0, false),
         spot("b", "m6i.large", Active, 0, false),
     ];
-    let p = plan_surplus(&weights(), Some((2.5, 4.0)), &ms);
+    let p = plan_surplus(&weights(), Some((2.5, 4.0)), &ms, NOW);
     assert_eq!(p.surplus_units, 1);
     assert!(p.drain.is_empty(), "weight 2 does not fit in 1 unit");
-    let p = plan_surplus(&weights(), Some((1.0, 3.000_000_000_1)), &ms);
+    let p = plan_surplus(&weights(), Some((1.0, 3.000_000_000_1)), &ms, NOW);
     assert_eq!(p.surplus_units, 2);
 }
 
@@ -314,9 +341,9 @@ fn same_inputs_same_plan_whatever_the_order() {
         spot("a", "m6i.large", Active, 1, false),
         spot("b", "m6i.xlarge", Active, 1, false),
     ];
-    let p1 = plan_surplus(&weights(), Some((2.0, 8.0)), &ms);
+    let p1 = plan_surplus(&weights(), Some((2.0, 8.0)), &ms, NOW);
     ms.reverse();
-    let p2 = plan_surplus(&weights(), Some((2.0, 8.0)), &ms);
+    let p2 = plan_surplus(&weights(), Some((2.0, 8.0)), &ms, NOW);
     assert_eq!(p1, p2);
     assert_eq!(arns(&p1.drain), ["b", "a"]);
 }
@@ -333,9 +360,9 @@ fn arb_member() -> impl Strategy<Value = Member> {
             Just(None)
         ],
         prop_oneof![
-            3 => Just(Some(CAPACITY_SPOT)),
-            1 => Just(Some(CAPACITY_ON_DEMAND)),
-            1 => Just(None)
+            3 => Just(CapacityKind::Spot),
+            1 => Just(CapacityKind::OnDemand),
+            1 => Just(CapacityKind::Unknown)
         ],
         any::<bool>(),
     )
@@ -346,9 +373,9 @@ fn arb_member() -> impl Strategy<Value = Member> {
             running_tasks: running,
             pending_tasks: pending,
             instance_type: ty.map(str::to_owned),
-            capacity: cap.map(str::to_owned),
-            hook_deadline: None,
-            surplus_mark: marked.then(|| "1".to_owned()),
+            capacity: cap,
+            surplus_mark: if marked { mark() } else { None },
+            ..Member::default()
         })
 }
 
@@ -379,7 +406,7 @@ proptest! {
         ms in members(),
         fleet in arb_fleet(),
     ) {
-        let p = plan_surplus(&weights(), fleet, &ms);
+        let p = plan_surplus(&weights(), fleet, &ms, NOW);
         let units: u32 = p.keep.iter().chain(&p.drain).map(|k| k.weight).sum();
         prop_assert!(units <= p.surplus_units, "{p:?}");
         if let Some((t, f)) = fleet {
@@ -392,7 +419,7 @@ proptest! {
         ms in members(),
         fleet in arb_fleet(),
     ) {
-        let p = plan_surplus(&weights(), fleet, &ms);
+        let p = plan_surplus(&weights(), fleet, &ms, NOW);
         for t in &p.terminate {
             let m = ms.iter().find(|m| m.arn == t.arn).unwrap();
             prop_assert_eq!(m.tasks(), 0);
@@ -406,7 +433,7 @@ proptest! {
         ms in members(),
         fleet in arb_fleet(),
     ) {
-        let p = plan_surplus(&weights(), fleet, &ms);
+        let p = plan_surplus(&weights(), fleet, &ms, NOW);
         let mut seen = std::collections::BTreeSet::new();
         for k in p.keep.iter().chain(&p.drain).chain(&p.reactivate) {
             prop_assert!(seen.insert(k.arn.clone()), "{} twice", k.arn);
@@ -425,7 +452,7 @@ proptest! {
     ) {
         // Apply the plan (mark + drain, reactivate; terminated ones leave),
         // then plan again on the same metrics: no new drain or reactivation.
-        let p = plan_surplus(&weights(), fleet, &ms);
+        let p = plan_surplus(&weights(), fleet, &ms, NOW);
         let after: Vec<Member> = ms
             .iter()
             .filter(|m| !p.terminate.iter().any(|t| t.arn == m.arn))
@@ -433,7 +460,7 @@ proptest! {
             .map(|mut m| {
                 if p.drain.iter().chain(&p.redrain).any(|d| d.arn == m.arn) {
                     m.status = Draining;
-                    m.surplus_mark = Some("1".into());
+                    m.surplus_mark = mark();
                 }
                 if p.reactivate.iter().any(|d| d.arn == m.arn) {
                     m.status = Active;
@@ -445,8 +472,44 @@ proptest! {
         // Terminated instances leave the fleet too.
         let gone: f64 = p.terminate.iter().map(|t| f64::from(t.weight)).sum();
         let fleet2 = fleet.map(|(t, f)| (t, f - gone));
-        let q = plan_surplus(&weights(), fleet2, &after);
+        let q = plan_surplus(&weights(), fleet2, &after, NOW);
         prop_assert!(q.drain.is_empty(), "{q:?}");
         prop_assert!(q.reactivate.is_empty(), "{q:?}");
+    }
+}
+
+#[test]
+fn a_spot_instance_draining_without_any_mark_is_adopted() {
+    // Its surplus mark's write was lost, or the reactivation of a surplus drain was.
+    let ms = [
+        spot("orphan", "m6i.large", Draining, 1, false),
+        interrupted(0),
+        spot("claimed", "m6i.large", Draining, 0, false),
+    ];
+    let mut ms = ms.to_vec();
+    ms[2].cover = CoverMark::Claimed { base: 1 };
+    let p = plan_surplus(&weights(), Some((0.0, 2.0)), &ms, NOW);
+    assert_eq!(arns(&p.adopt), ["orphan"], "{p:?}");
+    assert!(p.acts());
+}
+
+#[test]
+fn an_adopted_instance_is_finished_like_a_marked_one() {
+    // Within the surplus and empty: terminated.
+    let ms = [adopted("a", 0, NOW - 60)];
+    let p = plan_surplus(&weights(), Some((0.0, 2.0)), &ms, NOW);
+    assert_eq!(arns(&p.terminate), ["a"]);
+    // Beyond the surplus and old enough: given back.
+    let ms = [adopted("a", 2, NOW - ADOPTION_GRACE_SECS as i64)];
+    let p = plan_surplus(&weights(), Some((2.0, 2.0)), &ms, NOW);
+    assert_eq!(arns(&p.reactivate), ["a"]);
+}
+
+#[test]
+fn a_young_adopted_mark_is_never_given_back() {
+    let ms = [adopted("a", 2, NOW - ADOPTION_GRACE_SECS as i64 + 1)];
+    for fleet in [Some((2.0, 2.0)), None] {
+        let p = plan_surplus(&weights(), fleet, &ms, NOW);
+        assert!(p.reactivate.is_empty() && p.adopt.is_empty(), "{p:?}");
     }
 }

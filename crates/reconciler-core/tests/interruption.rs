@@ -16,7 +16,12 @@ fn ci(status: InstanceStatus, ty: Option<&str>, covered: bool) -> Option<Contain
     Some(ContainerInstance {
         status,
         instance_type: ty.map(str::to_owned),
-        covered,
+        cover: if covered {
+            CoverMark::Covered
+        } else {
+            CoverMark::None
+        },
+        ..ContainerInstance::default()
     })
 }
 
@@ -162,7 +167,7 @@ fn applying_then_deciding_again_changes_nothing() {
     let mut inst = ContainerInstance {
         status: Active,
         instance_type: Some("m6i.xlarge".into()),
-        covered: false,
+        ..ContainerInstance::default()
     };
     let mut group = GroupState {
         desired: 1,
@@ -175,7 +180,9 @@ fn applying_then_deciding_again_changes_nothing() {
             inst.status = Draining;
         }
         group.desired = d.resulting_desired(&group);
-        inst.covered |= d.mark_covered;
+        if d.mark_covered {
+            inst.cover = CoverMark::Covered;
+        }
     }
     assert_eq!(group.desired, 3, "covered once, by the rebalance notice");
     let d = decide_interruption(&p, &ip, Warn, Some(&inst), Some(&group));
@@ -204,5 +211,26 @@ fn serializes_snake_case() {
         "rebalance_recommendation"
     );
     assert_eq!(InstanceStatus::parse("DRAINING"), Draining);
-    assert_eq!(InstanceStatus::parse("INACTIVE"), Other);
+    assert_eq!(InstanceStatus::parse("REGISTRATION_FAILED"), Other);
+}
+
+#[test]
+fn a_claimed_cover_is_finished_from_its_base_and_never_twice() {
+    let p = Policy::new(2).unwrap();
+    let inst = ContainerInstance {
+        status: Draining,
+        instance_type: Some("m6i.xlarge".into()),
+        cover: CoverMark::Claimed { base: 1 },
+        ..ContainerInstance::default()
+    };
+    // The raise never happened: desired 1 -> 1 + 4/2.
+    let d = finish_claimed_cover(&p, &ip(false), &inst, 1, &g(1, 0, 10).unwrap());
+    assert_eq!(d.action, set(3));
+    assert!(d.mark_covered && !d.drain);
+    // It did (or the group grew since): only the final mark.
+    for desired in [3, 5] {
+        let d = finish_claimed_cover(&p, &ip(false), &inst, 1, &g(desired, 0, 10).unwrap());
+        assert_eq!(d.action, Action::None, "desired {desired}");
+        assert!(d.mark_covered);
+    }
 }

@@ -263,9 +263,9 @@ fn the_state_tag_fits_a_tag_value() {
         losses: u32::MAX,
         last_loss_at: Some(i64::MIN),
         unit: Some(spotcover_reconciler_core::demand::UnitSize(
-            spotcover_reconciler_core::demand::Resources {
-                cpu: u64::MAX,
-                memory: u64::MAX,
+            spotcover_reconciler_core::Resources {
+                cpu_units: u32::MAX,
+                memory_mib: u32::MAX,
             },
         )),
     };
@@ -358,7 +358,7 @@ proptest! {
     #[test]
     fn the_state_tag_reads_back(
         s in any::<(Option<i64>, Option<i64>, u32, i64, u32, i64, u32, Option<i64>)>(),
-        unit in proptest::option::of((1u64.., 1u64..)),
+        unit in proptest::option::of((1u32.., 1u32..)),
     ) {
         let st = NeedState {
             short_since: s.0,
@@ -367,8 +367,8 @@ proptest! {
             demand: Held { value: s.4, at: s.5 },
             losses: s.6,
             last_loss_at: s.7,
-            unit: unit.map(|(cpu, memory)| spotcover_reconciler_core::demand::UnitSize(
-                spotcover_reconciler_core::demand::Resources { cpu, memory },
+            unit: unit.map(|(cpu_units, memory_mib)| spotcover_reconciler_core::demand::UnitSize(
+                spotcover_reconciler_core::Resources { cpu_units, memory_mib },
             )),
         };
         prop_assert_eq!(NeedState::from_tag(Some(&st.to_tag())), st);

@@ -1,10 +1,9 @@
 //! Configuration from the environment: the [`Settings`] contract of the core, read
 //! into what the handler needs.
 
+use spotcover_reconciler_core::drain::DEFAULT_HOOK_TIMEOUT_SECS;
 use spotcover_reconciler_core::settings::{Settings, SettingsError, env};
 use spotcover_reconciler_core::{InterruptionPolicy, Policy};
-
-use crate::drain::DrainSettings;
 
 pub use spotcover_reconciler_core::settings::valid_fleet_id;
 
@@ -28,6 +27,26 @@ pub const ENV_DRAIN_ON_REBALANCE: &str = env::DRAIN_ON_REBALANCE;
 pub const ENV_LIFECYCLE_HOOK: &str = env::LIFECYCLE_HOOK;
 /// The hook's heartbeat timeout in seconds, 30 to 7200 (default 900).
 pub const ENV_HOOK_TIMEOUT: &str = env::HOOK_TIMEOUT_SECONDS;
+
+/// The lifecycle hook settings, as [`Config`] reads them from the core's [`Settings`]
+/// (`SPOTCOVER_LIFECYCLE_HOOK`, `SPOTCOVER_HOOK_TIMEOUT_SECONDS`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrainSettings {
+    /// The hook's name; `None`: no hook, lifecycle events are refused and the
+    /// scheduled run completes nothing.
+    pub lifecycle_hook: Option<String>,
+    /// The hook's heartbeat timeout, seconds.
+    pub hook_timeout_secs: u64,
+}
+
+impl Default for DrainSettings {
+    fn default() -> Self {
+        Self {
+            lifecycle_hook: None,
+            hook_timeout_secs: DEFAULT_HOOK_TIMEOUT_SECS,
+        }
+    }
+}
 
 /// A configuration value that is missing or unusable.
 pub type ConfigError = SettingsError;

@@ -14,17 +14,24 @@
 //! The on-demand group's lifecycle hook events (`EC2 Instance-terminate Lifecycle
 //! Action`) also read `SPOTCOVER_LIFECYCLE_HOOK` and `SPOTCOVER_HOOK_TIMEOUT_SECONDS`;
 //! with `SPOTCOVER_CLUSTER` set, every scheduled run also drains before scale-in
-//! (see `spotcover_reconciler::drain`).
+//! (see `spotcover_reconciler::handlers::schedule`).
+//!
+//! Every run's AWS calls share a time budget: the invocation's deadline (from the Lambda
+//! runtime) minus the time kept to log and answer; with `--once`, the function's timeout
+//! minus the same.
 
 use std::collections::HashMap;
 use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
+use spotcover_reconciler::adapters::budget::Budgeted;
+use spotcover_reconciler::adapters::sdk::SdkApi;
 use spotcover_reconciler::config::{
     Config, ENV_FLEET_ID, ENV_GROUP_NAME, ENV_ON_DEMAND_WEIGHT, ENV_QUIET_PERIOD, ENV_STALE_AFTER,
 };
-use spotcover_reconciler::sdk::SdkApi;
 use spotcover_reconciler::{handle_event, now};
+use spotcover_reconciler_core::settings::{FUNCTION_TIMEOUT_SECS, call_budget_ms};
 
 const USAGE: &str =
     "usage: bootstrap --once [--dry-run] [--fleet sfr-...] [--group NAME] [--weight N] \
@@ -78,14 +85,33 @@ fn parse(args: &[String]) -> Result<Option<Once>, String> {
 }
 
 async fn sdk() -> SdkApi {
-    SdkApi::from_conf(&spotcover_reconciler::sdk::lambda_config())
+    SdkApi::from_conf(&spotcover_reconciler::adapters::sdk::lambda_config())
+}
+
+/// The calls' share of the time left before `deadline_ms` (epoch milliseconds, the
+/// invocation's deadline as the Lambda runtime gives it).
+fn budget_until(deadline_ms: u64) -> Duration {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0);
+    Duration::from_millis(call_budget_ms(deadline_ms.saturating_sub(now_ms)))
 }
 
 async fn run_lambda() -> ExitCode {
     let api: &'static SdkApi = Box::leak(Box::new(sdk().await));
     let handler =
         lambda_runtime::service_fn(move |ev: lambda_runtime::LambdaEvent<Value>| async move {
-            let report = handle_event(api, Config::from_env(), &ev.payload, now(), false).await;
+            let api = Budgeted::new(api, budget_until(ev.context.deadline));
+            // Boxed: the handler's future is deep, and the runtime's nests it further.
+            let report = Box::pin(handle_event(
+                &api,
+                Config::from_env(),
+                &ev.payload,
+                now(),
+                false,
+            ))
+            .await;
             println!("{}", report.to_line());
             match &report.error {
                 Some(e) => Err(lambda_runtime::Diagnostic {
@@ -111,7 +137,9 @@ async fn run_once(once: Once) -> ExitCode {
             .cloned()
             .or_else(|| std::env::var(k).ok())
     });
-    let api = sdk().await;
+    let sdk = sdk().await;
+    let timeout_ms = u64::from(FUNCTION_TIMEOUT_SECS) * 1000;
+    let api = Budgeted::new(&sdk, Duration::from_millis(call_budget_ms(timeout_ms)));
     let report = handle_event(
         &api,
         config,

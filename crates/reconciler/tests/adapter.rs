@@ -5,7 +5,8 @@
 mod common;
 
 use common::*;
-use spotcover_reconciler::api::{ApiError, CapacityApi, ClusterApi, SetOutcome};
+use spotcover_reconciler::ApiError;
+use spotcover_reconciler::adapters::{AutoScaling, Ecs, FleetMetrics, SetOutcome};
 use spotcover_reconciler::config::{Config, ConfigError};
 use spotcover_reconciler::{Outcome, handle_event, reconcile};
 use spotcover_reconciler_core::{
@@ -17,7 +18,7 @@ async fn describe_and_set_desired_both_modes() {
     let api = moto_api().await;
     let g = create_group(0, 0, 200).await;
     assert_eq!(
-        api.describe_group(&g).await.unwrap(),
+        api.describe_group(&g).await.unwrap().state,
         GroupState {
             desired: 0,
             min: 0,
@@ -28,7 +29,7 @@ async fn describe_and_set_desired_both_modes() {
         api.set_desired(&g, 4, false).await.unwrap(),
         SetOutcome::Applied
     );
-    assert_eq!(api.describe_group(&g).await.unwrap().desired, 4);
+    assert_eq!(api.describe_group(&g).await.unwrap().state.desired, 4);
     // moto emulates no cooldown, so an honoured cooldown still applies here.
     assert_eq!(
         api.set_desired(&g, 1, true).await.unwrap(),
@@ -242,7 +243,7 @@ fn scripted_autoscaling(desired: u32) -> String {
 #[tokio::test]
 async fn cooldown_refusal_is_not_an_error() {
     let api = api(&scripted_autoscaling(3), &shim()).await;
-    assert_eq!(api.describe_group("g").await.unwrap().desired, 3);
+    assert_eq!(api.describe_group("g").await.unwrap().state.desired, 3);
     assert_eq!(
         api.set_desired("g", 0, true).await,
         Ok(SetOutcome::InCooldown)
@@ -312,7 +313,10 @@ async fn ecs_adapter_against_moto() {
     let a2 = register_instance(&cluster, &i2).await;
     // moto ignores the ec2InstanceId filter (it answers every instance of the
     // cluster); AWS answers only the match. Either way the wanted one is in it.
-    let listed = api.list_container_instances(&cluster, &i1).await.unwrap();
+    let listed = api
+        .list_container_instances(&cluster, Some(&i1))
+        .await
+        .unwrap();
     assert!(listed.contains(&a1), "{listed:?}");
     let mut all = api
         .describe_container_instances(&cluster, &[a1.clone(), a2.clone()])
@@ -321,12 +325,17 @@ async fn ecs_adapter_against_moto() {
     all.sort_by_key(|c| c.arn != a1);
     assert_eq!(all.len(), 2);
     assert_eq!(all[0].ec2_instance_id.as_deref(), Some(i1.as_str()));
-    assert_eq!(all[0].status, "ACTIVE");
+    assert_eq!(
+        all[0].status,
+        spotcover_reconciler_core::InstanceStatus::Active
+    );
     assert_eq!(all[0].instance_type.as_deref(), Some("m6i.xlarge"));
-    assert_eq!(all[0].covered, None);
+    assert_eq!(all[0].cover, spotcover_reconciler_core::CoverMark::None);
     assert_eq!(all[1].instance_type.as_deref(), Some("m5.large"));
-    api.drain(&cluster, &a1).await.unwrap();
-    api.mark_covered(&cluster, &a1, "1800000000").await.unwrap();
+    api.set_status(&cluster, &a1, true).await.unwrap();
+    api.put_attribute(&cluster, &a1, "spotcover.covered", "1800000000")
+        .await
+        .unwrap();
     let (status, attrs) = container_instance(&cluster, &a1).await;
     assert_eq!(status, "DRAINING");
     assert_eq!(
@@ -336,7 +345,7 @@ async fn ecs_adapter_against_moto() {
     assert_eq!(container_instance(&cluster, &a2).await.0, "ACTIVE");
     // An unknown cluster: moto lists nothing; AWS refuses (ClusterNotFoundException).
     let r = api
-        .list_container_instances(&unique("no-such-cluster"), &i1)
+        .list_container_instances(&unique("no-such-cluster"), Some(&i1))
         .await;
     assert!(
         matches!(&r, Ok(v) if v.is_empty())
@@ -445,7 +454,7 @@ async fn agent_drained_instance_is_covered_and_rebalance_is_configurable() {
     );
     assert_eq!(container_instance(&cluster, &arn).await.0, "ACTIVE");
     // The ECS agent's own spot draining got there first: still covered.
-    api.drain(&cluster, &arn).await.unwrap();
+    api.set_status(&cluster, &arn, true).await.unwrap();
     let r = handle_event(
         &api,
         notice_config(&group, &cluster, 1, true),

@@ -1,13 +1,18 @@
 //! Two handlers of one interruption notice that overlap cover once: the
 //! interleavings `tokio::join!` does not produce, replayed over the recording
-//! fake (see `spotcover_reconciler::cover`).
+//! fake (see the claim in the reconciler's apply steps).
 
+mod common;
+
+use common::fake::{Call, FakeApi};
 use serde_json::json;
-use spotcover_reconciler::api::{Call, ContainerInstanceInfo, FakeApi};
 use spotcover_reconciler::config::Config;
 use spotcover_reconciler::{Outcome, handle_event};
 use spotcover_reconciler_core::settings::parse_weights;
-use spotcover_reconciler_core::{GroupState, InterruptionPolicy, Observation, Policy};
+use spotcover_reconciler_core::{
+    COVERED_ATTRIBUTE, ContainerInstance, CoverMark, GroupState, InstanceStatus,
+    InterruptionPolicy, Observation, Policy,
+};
 
 const NOW: i64 = 1_800_000_000;
 const ARN: &str = "arn:aws:ecs:us-east-1:123456789012:container-instance/c/abc";
@@ -23,16 +28,13 @@ fn fake(desired: u32, covered: &str) -> FakeApi {
             max: 10,
         }),
     );
-    api.container_instances.lock().unwrap().push((
-        "c".to_owned(),
-        ContainerInstanceInfo {
-            arn: ARN.into(),
-            ec2_instance_id: Some("i-spot".into()),
-            status: "DRAINING".into(),
-            instance_type: Some("m6i.xlarge".into()),
-            covered: Some(covered.into()),
-        },
-    ));
+    let mut ci = ContainerInstance {
+        status: InstanceStatus::Draining,
+        instance_type: Some("m6i.xlarge".into()),
+        ..ContainerInstance::new(ARN, Some("i-spot".into()))
+    };
+    ci.set_attribute(COVERED_ATTRIBUTE, Some(covered));
+    api.add_instance("c", ci);
     api
 }
 
@@ -71,11 +73,15 @@ async fn a_handler_that_reads_the_group_after_another_raised_it_does_not_add_aga
     let api = fake(3, "claim-1");
     let r = handle_event(&api, Ok(config()), &warning(), NOW, false).await;
     assert!(r.error.is_none(), "{}", r.to_line());
-    assert_eq!(api.group.lock().unwrap().unwrap().desired, 3);
+    assert_eq!(api.desired(), 3);
     assert!(sets(&api).is_empty(), "already at 1 + 2: {:?}", api.calls());
     // It completes the cover: the final mark.
-    let covered = api.container_instances.lock().unwrap()[0].1.covered.clone();
-    assert_eq!(covered.as_deref(), Some(NOW.to_string().as_str()));
+    assert_eq!(api.instance(ARN).cover, CoverMark::Covered);
+    assert!(api.writes().contains(&Call::PutAttribute {
+        arn: ARN.into(),
+        name: COVERED_ATTRIBUTE.into(),
+        value: NOW.to_string(),
+    }));
     assert_eq!(r.result, Outcome::Applied);
 }
 
@@ -89,7 +95,7 @@ async fn a_claim_whose_handler_failed_before_the_raise_is_completed_from_its_bas
     let claims = api
         .calls()
         .into_iter()
-        .filter(|c| matches!(c, Call::MarkCovered { value, .. } if value.starts_with("claim-")))
+        .filter(|c| matches!(c, Call::PutAttribute { value, .. } if value.starts_with("claim-")))
         .count();
     assert_eq!(claims, 0);
 }

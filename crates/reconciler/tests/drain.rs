@@ -22,12 +22,12 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use aws_sdk_ecs as ecs;
 use common::*;
 use serde_json::{Value, json};
-use spotcover_reconciler::api::{ApiError, Completion, DrainApi};
-use spotcover_reconciler::config::{Config, ConfigError};
-use spotcover_reconciler::drain::{DrainSettings, Step, Why};
+use spotcover_reconciler::ApiError;
+use spotcover_reconciler::adapters::{AutoScaling, Completion, Ec2, Ecs};
+use spotcover_reconciler::config::{Config, ConfigError, DrainSettings};
+use spotcover_reconciler::report::{Step, Why};
 use spotcover_reconciler::{Outcome, Report, handle_event};
 use spotcover_reconciler_core::drain::{
     CAPACITY_ATTRIBUTE, CAPACITY_ON_DEMAND, CAPACITY_SPOT, HOOK_DEADLINE_ATTRIBUTE,
@@ -112,65 +112,6 @@ async fn group_instances(group: &str) -> Vec<String> {
         .collect()
 }
 
-/// Registers `instance` in `cluster` with the `spotcover.capacity` attribute.
-async fn join(cluster: &str, instance: &str, capacity: &str) -> String {
-    let arn = register_instance(cluster, instance).await;
-    ecs_client(&moto())
-        .await
-        .put_attributes()
-        .cluster(cluster)
-        .attributes(
-            ecs::types::Attribute::builder()
-                .name(CAPACITY_ATTRIBUTE)
-                .value(capacity)
-                .target_id(&arn)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .expect("put capacity attribute");
-    arn
-}
-
-/// Starts one task on the container instance; returns the task's ARN.
-async fn start_task(cluster: &str, arn: &str) -> String {
-    let c = ecs_client(&moto()).await;
-    let family = unique("spotcover-task");
-    c.register_task_definition()
-        .family(&family)
-        .container_definitions(
-            ecs::types::ContainerDefinition::builder()
-                .name("app")
-                .image("public.ecr.aws/docker/library/busybox:latest")
-                .memory(64)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("register task definition");
-    let out = c
-        .start_task()
-        .cluster(cluster)
-        .task_definition(&family)
-        .container_instances(arn)
-        .send()
-        .await
-        .expect("start task");
-    out.tasks()[0].task_arn().unwrap().to_owned()
-}
-
-async fn stop_task(cluster: &str, task: &str) {
-    ecs_client(&moto())
-        .await
-        .stop_task()
-        .cluster(cluster)
-        .task(task)
-        .send()
-        .await
-        .expect("stop task");
-}
-
 /// Status, running tasks and attributes of a container instance.
 async fn member(
     cluster: &str,
@@ -216,7 +157,7 @@ fn instance_state(instance_id: &str) -> String {
     rest[start..end].to_owned()
 }
 
-fn entries(r: &Report, step: Step) -> Vec<&spotcover_reconciler::drain::InstanceReport> {
+fn entries(r: &Report, step: Step) -> Vec<&spotcover_reconciler::report::InstanceReport> {
     r.drain
         .as_ref()
         .map(|d| d.instances.iter().filter(|i| i.step == step).collect())
@@ -749,29 +690,44 @@ async fn ecs_drain_calls_against_moto() {
     let i = run_instance("m6i.large");
     let arn = join(&cluster, &i, CAPACITY_SPOT).await;
     start_task(&cluster, &arn).await;
-    let all = api.list_member_arns(&cluster, None).await.unwrap();
+    let all = api.list_container_instances(&cluster, None).await.unwrap();
     assert_eq!(all, std::slice::from_ref(&arn));
-    let ms = api.describe_members(&cluster, &all).await.unwrap();
+    let ms = api
+        .describe_container_instances(&cluster, &all)
+        .await
+        .unwrap();
     assert_eq!(ms.len(), 1);
     assert_eq!(ms[0].ec2_instance_id.as_deref(), Some(i.as_str()));
     assert_eq!((ms[0].running_tasks, ms[0].tasks()), (1, 1));
     assert_eq!(ms[0].instance_type.as_deref(), Some("m6i.large"));
     assert!(ms[0].is_spot());
-    let after = api.set_member_status(&cluster, &arn, true).await.unwrap();
+    let after = api.set_status(&cluster, &arn, true).await.unwrap();
     assert_eq!(
         after.map(|m| (m.status, m.running_tasks)),
         Some((spotcover_reconciler_core::InstanceStatus::Draining, 1))
     );
-    api.put_member_attribute(&cluster, &arn, SURPLUS_ATTRIBUTE, "1800000000")
+    api.put_attribute(&cluster, &arn, SURPLUS_ATTRIBUTE, "1800000000")
         .await
         .unwrap();
-    let ms = api.describe_members(&cluster, &all).await.unwrap();
-    assert_eq!(ms[0].surplus_mark.as_deref(), Some("1800000000"));
-    api.delete_member_attribute(&cluster, &arn, SURPLUS_ATTRIBUTE)
+    let ms = api
+        .describe_container_instances(&cluster, &all)
         .await
         .unwrap();
-    api.set_member_status(&cluster, &arn, false).await.unwrap();
-    let ms = api.describe_members(&cluster, &all).await.unwrap();
+    assert_eq!(
+        ms[0].surplus_mark,
+        Some(spotcover_reconciler_core::SurplusMark {
+            at: 1_800_000_000,
+            adopted: false
+        })
+    );
+    api.delete_attribute(&cluster, &arn, SURPLUS_ATTRIBUTE)
+        .await
+        .unwrap();
+    api.set_status(&cluster, &arn, false).await.unwrap();
+    let ms = api
+        .describe_container_instances(&cluster, &all)
+        .await
+        .unwrap();
     assert_eq!(ms[0].surplus_mark, None);
     assert_eq!(
         ms[0].status,

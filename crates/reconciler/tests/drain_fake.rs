@@ -1,13 +1,21 @@
 //! The drain pass over the recording fake: call counts, dry runs and failures.
 
+mod common;
+
+use common::fake::{Call, FakeApi};
 use serde_json::json;
-use spotcover_reconciler::api::{ApiError, Call, DrainCall, FakeApi};
-use spotcover_reconciler::config::Config;
-use spotcover_reconciler::drain::{DrainSettings, Step};
+use spotcover_reconciler::ApiError;
+use spotcover_reconciler::config::{Config, DrainSettings};
+use spotcover_reconciler::report::Step;
 use spotcover_reconciler::{Outcome, handle_event};
-use spotcover_reconciler_core::drain::{CAPACITY_ON_DEMAND, CAPACITY_SPOT, Member};
 use spotcover_reconciler_core::settings::parse_weights;
-use spotcover_reconciler_core::{Datapoint, GroupState, InstanceStatus, Observation, Policy};
+use spotcover_reconciler_core::{
+    CapacityKind, ContainerInstance as Member, Datapoint, GroupState, InstanceStatus, Observation,
+    Policy,
+};
+
+const CAPACITY_SPOT: CapacityKind = CapacityKind::Spot;
+const CAPACITY_ON_DEMAND: CapacityKind = CapacityKind::OnDemand;
 
 const NOW: i64 = 1_800_000_000;
 
@@ -36,17 +44,13 @@ fn config() -> Config {
     }
 }
 
-fn member(n: &str, capacity: &str, status: InstanceStatus, tasks: u32) -> Member {
+fn member(n: &str, capacity: CapacityKind, status: InstanceStatus, tasks: u32) -> Member {
     Member {
-        arn: format!("arn-{n}"),
-        ec2_instance_id: Some(format!("i-{n}")),
         status,
         running_tasks: tasks,
-        pending_tasks: 0,
         instance_type: Some("m6i.large".into()),
-        capacity: Some(capacity.into()),
-        hook_deadline: None,
-        surplus_mark: None,
+        capacity,
+        ..Member::new(format!("arn-{n}"), Some(format!("i-{n}")))
     }
 }
 
@@ -59,24 +63,18 @@ fn fake(obs: Observation, members: Vec<Member>) -> FakeApi {
             max: 10,
         }),
     );
-    {
-        let mut d = api.drain.lock().unwrap();
-        d.members = members.into_iter().map(|m| ("c".to_owned(), m)).collect();
-        d.lifecycle_actions
-            .push(("od".into(), "h".into(), "i-od".into()));
+    for m in members {
+        api.add_instance("c", m);
     }
+    api.lifecycle_actions
+        .lock()
+        .unwrap()
+        .push(("od".into(), "h".into(), "i-od".into()));
     api
 }
 
-fn writes(api: &FakeApi) -> Vec<DrainCall> {
-    api.calls()
-        .into_iter()
-        .filter_map(|c| match c {
-            Call::ScaleIn(DrainCall::List { .. } | DrainCall::Describe { .. }) => None,
-            Call::ScaleIn(d) => Some(d),
-            _ => None,
-        })
-        .collect()
+fn writes(api: &FakeApi) -> Vec<Call> {
+    api.writes()
 }
 
 #[tokio::test]
@@ -108,7 +106,7 @@ async fn an_empty_cluster_costs_only_the_list() {
 #[tokio::test]
 async fn dry_run_reports_the_plan_and_writes_nothing() {
     let mut held = member("od", CAPACITY_ON_DEMAND, InstanceStatus::Draining, 0);
-    held.hook_deadline = Some((NOW + 600).to_string());
+    held.hook_deadline = Some(NOW + 600);
     let api = fake(
         steady(0.0, 2.0),
         vec![
@@ -134,13 +132,16 @@ async fn dry_run_reports_the_plan_and_writes_nothing() {
 #[tokio::test]
 async fn a_failed_completion_keeps_the_deadline_mark_for_the_next_run() {
     let mut held = member("od", CAPACITY_ON_DEMAND, InstanceStatus::Draining, 0);
-    held.hook_deadline = Some((NOW + 600).to_string());
+    held.hook_deadline = Some(NOW + 600);
     let api = fake(steady(2.0, 2.0), vec![held]);
-    api.drain.lock().unwrap().complete_error = Some(ApiError::Throttled {
-        service: "autoscaling",
-        op: "CompleteLifecycleAction",
-        message: "slow down".into(),
-    });
+    api.fail(
+        "CompleteLifecycleAction",
+        ApiError::Throttled {
+            service: "autoscaling",
+            op: "CompleteLifecycleAction",
+            message: "slow down".into(),
+        },
+    );
     let r = handle_event(&api, Ok(config()), &json!({}), NOW, false).await;
     assert_eq!(
         r.error.as_ref().unwrap().kind,
@@ -148,11 +149,11 @@ async fn a_failed_completion_keeps_the_deadline_mark_for_the_next_run() {
         "{}",
         r.to_line()
     );
-    let mark = |api: &FakeApi| api.drain.lock().unwrap().members[0].1.hook_deadline.clone();
+    let mark = |api: &FakeApi| api.instance("arn-od").hook_deadline;
     assert!(mark(&api).is_some(), "kept");
-    api.drain.lock().unwrap().complete_error = None;
+    api.heal();
     let r = handle_event(&api, Ok(config()), &json!({}), NOW + 60, false).await;
     assert!(r.error.is_none(), "{}", r.to_line());
     assert!(mark(&api).is_none(), "removed once completed");
-    assert!(api.drain.lock().unwrap().lifecycle_actions.is_empty());
+    assert!(api.lifecycle_actions.lock().unwrap().is_empty());
 }

@@ -1,7 +1,10 @@
 //! The invocation handler over the recording in-memory fake: no AWS at all.
 
+mod common;
+
+use common::fake::{Call, FakeApi};
 use serde_json::json;
-use spotcover_reconciler::api::{ApiError, Call, FakeApi};
+use spotcover_reconciler::ApiError;
 use spotcover_reconciler::config::{Config, ConfigError};
 use spotcover_reconciler::{Outcome, handle_event};
 use spotcover_reconciler_core::{Datapoint, GroupState, Observation, Policy, Reason};
@@ -174,12 +177,15 @@ async fn cooldown_set_error_and_dry_run() {
     assert!(r.error.is_none());
 
     let api = FakeApi::new(steady(20.0, 0.0), group(0));
-    *api.set_error.lock().unwrap() = Some(ApiError::ServerError {
-        service: "autoscaling",
-        op: "SetDesiredCapacity",
-        status: 503,
-        message: "x".into(),
-    });
+    api.fail(
+        "SetDesiredCapacity",
+        ApiError::ServerError {
+            service: "autoscaling",
+            op: "SetDesiredCapacity",
+            status: 503,
+            message: "x".into(),
+        },
+    );
     let r = handle_event(&api, config(Some("sfr-1")), &json!({}), NOW, false).await;
     assert_eq!(r.error.unwrap().kind, "server_error");
 

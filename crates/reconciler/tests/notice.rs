@@ -1,13 +1,17 @@
 //! EC2 instance notices (spot interruption warnings, rebalance
 //! recommendations) through the handler, over the recording fake: no AWS.
 
+mod common;
+
+use common::fake::{Call, FakeApi};
 use serde_json::{Value, json};
-use spotcover_reconciler::api::{ApiError, Call, ContainerInstanceInfo, FakeApi};
+use spotcover_reconciler::ApiError;
 use spotcover_reconciler::config::{Config, ConfigError};
 use spotcover_reconciler::{Outcome, Report, handle_event};
 use spotcover_reconciler_core::settings::parse_weights;
 use spotcover_reconciler_core::{
-    GroupState, InterruptionPolicy, InterruptionReason, Observation, Policy,
+    COVERED_ATTRIBUTE, ContainerInstance, GroupState, InstanceStatus, InterruptionPolicy,
+    InterruptionReason, Observation, Policy,
 };
 
 const NOW: i64 = 1_800_000_000;
@@ -53,26 +57,26 @@ fn fake(desired: u32, status: &str, ty: &str) -> FakeApi {
             max: 10,
         }),
     );
-    let ci = |arn: &str, id: &str| ContainerInstanceInfo {
-        arn: arn.into(),
-        ec2_instance_id: Some(id.into()),
-        status: status.into(),
+    let ci = |arn: &str, id: &str| ContainerInstance {
+        status: InstanceStatus::parse(status),
         instance_type: Some(ty.into()),
-        covered: None,
+        ..ContainerInstance::new(arn, Some(id.into()))
     };
-    api.container_instances.lock().unwrap().extend([
-        (CLUSTER.to_owned(), ci(ARN, "i-spot")),
-        ("other".to_owned(), ci("arn:other", "i-other")),
-    ]);
+    api.add_instance(CLUSTER, ci(ARN, "i-spot"));
+    api.add_instance("other", ci("arn:other", "i-other"));
     api
 }
 
 fn desired(api: &FakeApi) -> u32 {
-    api.group.lock().unwrap().unwrap().desired
+    api.desired()
 }
 
 fn status(api: &FakeApi) -> String {
-    api.container_instances.lock().unwrap()[0].1.status.clone()
+    serde_json::to_value(api.instance(ARN).status)
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 fn reason(r: &Report) -> InterruptionReason {
@@ -98,43 +102,47 @@ async fn warning_drains_covers_and_marks_then_repeats_are_no_ops() {
     let r = warn(&api).await;
     assert_eq!(r.result, Outcome::Applied, "{}", r.to_line());
     assert_eq!(reason(&r), InterruptionReason::DrainAndCover);
-    assert_eq!(r.api_calls, 8);
+    assert_eq!(r.api_calls, 9);
     let cluster = CLUSTER.to_owned();
     assert_eq!(
         api.calls(),
         vec![
-            Call::ListContainerInstances {
+            Call::List {
                 cluster: cluster.clone(),
-                ec2_instance_id: "i-spot".into()
+                ec2_instance_id: Some("i-spot".into())
             },
-            Call::DescribeContainerInstances {
+            Call::Describe {
                 cluster: cluster.clone(),
                 arns: vec![ARN.into()]
             },
             Call::DescribeGroup("od".into()),
             // Another handler's claim, read after the group.
-            Call::DescribeContainerInstances {
+            Call::Describe {
                 cluster: cluster.clone(),
                 arns: vec![ARN.into()]
             },
-            Call::Drain {
-                cluster: cluster.clone(),
-                arn: ARN.into()
-            },
-            // The claim: covered from desired 1, before the raise.
-            Call::MarkCovered {
-                cluster: cluster.clone(),
+            Call::SetStatus {
                 arn: ARN.into(),
+                draining: true
+            },
+            // The claim: covered from desired 1, before the raise, and read back.
+            Call::PutAttribute {
+                arn: ARN.into(),
+                name: COVERED_ATTRIBUTE.into(),
                 value: "claim-1".into()
+            },
+            Call::Describe {
+                cluster: cluster.clone(),
+                arns: vec![ARN.into()]
             },
             Call::SetDesired {
                 name: "od".into(),
                 desired: 3,
                 honor_cooldown: false
             },
-            Call::MarkCovered {
-                cluster: cluster.clone(),
+            Call::PutAttribute {
                 arn: ARN.into(),
+                name: COVERED_ATTRIBUTE.into(),
                 value: NOW.to_string()
             },
         ]
@@ -147,7 +155,7 @@ async fn warning_drains_covers_and_marks_then_repeats_are_no_ops() {
     assert_eq!(v["result"], "applied");
     assert_eq!(v["group"], "od");
     assert_eq!(v["fleet_id"], Value::Null);
-    assert_eq!(v["api_calls"], 8);
+    assert_eq!(v["api_calls"], 9);
     let i = &v["interruption"];
     assert_eq!(i["notice"], "interruption_warning");
     assert_eq!(i["instance_id"], "i-spot");
@@ -268,18 +276,21 @@ async fn a_dry_run_only_reads() {
 async fn a_retry_after_a_failed_raise_covers_exactly_once() {
     // The raise fails after the drain: an error; the retry covers exactly once.
     let api = fake(0, "ACTIVE", "m5.large");
-    *api.set_error.lock().unwrap() = Some(ApiError::Throttled {
-        service: "autoscaling",
-        op: "SetDesiredCapacity",
-        message: "slow down".into(),
-    });
+    api.fail(
+        "SetDesiredCapacity",
+        ApiError::Throttled {
+            service: "autoscaling",
+            op: "SetDesiredCapacity",
+            message: "slow down".into(),
+        },
+    );
     let r = warn(&api).await;
     assert_eq!(r.result, Outcome::Error);
     assert_eq!(r.error.as_ref().unwrap().kind, "throttled");
     let ir = r.interruption.as_ref().unwrap();
     assert!(ir.drained && !ir.raised && !ir.marked, "{}", r.to_line());
     assert_eq!((desired(&api), status(&api)), (0, "DRAINING".into()));
-    *api.set_error.lock().unwrap() = None;
+    api.heal();
     let r = warn(&api).await;
     assert_eq!(r.result, Outcome::Applied, "{}", r.to_line());
     assert_eq!(reason(&r), InterruptionReason::CoverDraining);
@@ -302,7 +313,7 @@ async fn an_unreadable_group_still_drains_then_reports_the_error() {
     assert!(
         !api.calls()
             .iter()
-            .any(|c| matches!(c, Call::MarkCovered { .. }))
+            .any(|c| matches!(c, Call::PutAttribute { .. }))
     );
 }
 
@@ -310,7 +321,7 @@ async fn an_unreadable_group_still_drains_then_reports_the_error() {
 async fn a_failing_ecs_call_is_an_error_and_changes_nothing() {
     // ECS fails: an error, nothing changed.
     let api = fake(0, "ACTIVE", "m5.large");
-    *api.ecs_error.lock().unwrap() = Some(ApiError::ServerError {
+    api.fail_ecs(ApiError::ServerError {
         service: "ecs",
         op: "ListContainerInstances",
         status: 503,

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use handlebars::Handlebars;
 use serde_json::json;
 use spotcover_cfn::{Expr, Sub};
+use spotcover_reconciler_core::events::attributes;
 
 const TEMPLATE: &str = include_str!("../../../templates/user-data.sh.hbs");
 
@@ -24,8 +25,8 @@ impl Capacity {
     /// The value of the `spotcover.capacity` attribute and tag.
     pub fn as_str(self) -> &'static str {
         match self {
-            Capacity::Spot => "spot",
-            Capacity::OnDemand => "on-demand",
+            Capacity::Spot => attributes::CAPACITY_SPOT,
+            Capacity::OnDemand => attributes::CAPACITY_ON_DEMAND,
         }
     }
 }
@@ -121,17 +122,19 @@ mod tests {
     // Amazon ECS developer guide, "Amazon ECS container agent configuration":
     // ECS_INSTANCE_ATTRIBUTES is a JSON object of custom attributes the agent registers
     // the container instance with. The reconciler drains only instances that carry
-    // `spotcover.capacity`.
+    // `spotcover.capacity`, with the value the reconciler's contract names.
     #[test]
     fn each_side_registers_its_capacity_attribute() {
-        assert!(
-            script(cluster(), Capacity::Spot)
-                .contains("ECS_INSTANCE_ATTRIBUTES={\"spotcover.capacity\":\"spot\"}\n")
-        );
-        assert!(
-            script(cluster(), Capacity::OnDemand)
-                .contains("ECS_INSTANCE_ATTRIBUTES={\"spotcover.capacity\":\"on-demand\"}\n")
-        );
+        for (capacity, value) in [
+            (Capacity::Spot, attributes::CAPACITY_SPOT),
+            (Capacity::OnDemand, attributes::CAPACITY_ON_DEMAND),
+        ] {
+            let line = format!(
+                "ECS_INSTANCE_ATTRIBUTES={{\"{}\":\"{value}\"}}\n",
+                attributes::CAPACITY
+            );
+            assert!(script(cluster(), capacity).contains(&line), "{line}");
+        }
     }
 
     #[test]

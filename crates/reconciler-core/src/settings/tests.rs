@@ -175,3 +175,15 @@ fn the_window_reaches_back_one_period_beyond_the_longer_bound() {
     assert_eq!(metrics_lookback_secs(&p), 1200);
     assert_eq!(metrics_window(&p, 10_000), (8_800, 10_060));
 }
+
+#[test]
+fn a_run_keeps_time_to_log_and_answer_within_the_function_timeout() {
+    let timeout_ms = u64::from(FUNCTION_TIMEOUT_SECS) * 1000;
+    assert_eq!(call_budget_ms(timeout_ms), timeout_ms - ANSWER_RESERVE_MS);
+    assert!(call_budget_ms(timeout_ms) < timeout_ms);
+    assert_eq!(
+        call_budget_ms(ANSWER_RESERVE_MS / 2),
+        0,
+        "nothing left: no call"
+    );
+}

@@ -2,6 +2,9 @@
 //! retries, unique names, data setup and a tiny loopback HTTP server.
 #![allow(dead_code)]
 
+pub mod fake;
+pub mod proxy;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
@@ -12,7 +15,7 @@ use aws_config::retry::RetryConfig;
 use aws_sdk_autoscaling as asg;
 use aws_sdk_cloudwatch as cw;
 use aws_sdk_ecs as ecs;
-use spotcover_reconciler::sdk::SdkApi;
+use spotcover_reconciler::adapters::sdk::SdkApi;
 
 /// A variable the test harness (`tools/test`) must export. Fails, never skips.
 pub fn required_env(name: &str) -> String {
@@ -59,7 +62,7 @@ pub fn now() -> i64 {
 }
 
 async fn base_conf() -> aws_config::SdkConfig {
-    spotcover_reconciler::sdk::config_loader()
+    spotcover_reconciler::adapters::sdk::config_loader()
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(asg::config::Credentials::new(
             "testing", "testing", None, None, "test",
@@ -102,7 +105,7 @@ pub async fn api(asg_endpoint: &str, cw_endpoint: &str) -> SdkApi {
         autoscaling: asg_client(asg_endpoint).await,
         cloudwatch: cw_client(cw_endpoint).await,
         ecs: ecs_client(asg_endpoint).await,
-        ec2: spotcover_reconciler::drain::ec2::Ec2Query::from_conf(&base_conf().await)
+        ec2: spotcover_reconciler::adapters::ec2::Ec2Query::from_conf(&base_conf().await)
             .with_endpoint(asg_endpoint),
     }
 }
@@ -402,4 +405,63 @@ pub fn warning_event(instance_id: &str) -> serde_json::Value {
         "resources": [format!("arn:aws:ec2:us-east-1a:instance/{instance_id}")],
         "detail": {"instance-id": instance_id, "instance-action": "terminate"}
     })
+}
+
+/// Registers `instance` in `cluster` with the `spotcover.capacity` attribute.
+pub async fn join(cluster: &str, instance: &str, capacity: &str) -> String {
+    let arn = register_instance(cluster, instance).await;
+    ecs_client(&moto())
+        .await
+        .put_attributes()
+        .cluster(cluster)
+        .attributes(
+            ecs::types::Attribute::builder()
+                .name(spotcover_reconciler_core::drain::CAPACITY_ATTRIBUTE)
+                .value(capacity)
+                .target_id(&arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("put capacity attribute");
+    arn
+}
+
+/// Starts one task on the container instance; returns the task's ARN.
+pub async fn start_task(cluster: &str, arn: &str) -> String {
+    let c = ecs_client(&moto()).await;
+    let family = unique("spotcover-task");
+    c.register_task_definition()
+        .family(&family)
+        .container_definitions(
+            ecs::types::ContainerDefinition::builder()
+                .name("app")
+                .image("public.ecr.aws/docker/library/busybox:latest")
+                .memory(64)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("register task definition");
+    let out = c
+        .start_task()
+        .cluster(cluster)
+        .task_definition(&family)
+        .container_instances(arn)
+        .send()
+        .await
+        .expect("start task");
+    out.tasks()[0].task_arn().unwrap().to_owned()
+}
+
+pub async fn stop_task(cluster: &str, task: &str) {
+    ecs_client(&moto())
+        .await
+        .stop_task()
+        .cluster(cluster)
+        .task(task)
+        .send()
+        .await
+        .expect("stop task");
 }

@@ -8,8 +8,8 @@ use spotcover_reconciler_core::need::{
     ClusterView, FleetState, NeedPolicy, NeedReason, NeedState, decide_need, note_fleet_error,
 };
 use spotcover_reconciler_core::{
-    Action, ContainerInstance, GroupState, InstanceStatus, InterruptionPolicy, Notice, Policy,
-    decide, decide_interruption,
+    Action, ContainerInstance, CoverMark, GroupState, InstanceStatus, InterruptionPolicy, Notice,
+    Policy, decide, decide_interruption,
 };
 
 use super::START_EPOCH;
@@ -112,7 +112,12 @@ pub(super) fn run(env: &Env, name: PolicyName, driver: Driver) -> PolicyReport {
                         let instance = w.registered.then(|| ContainerInstance {
                             status: InstanceStatus::Active,
                             instance_type: Some(w.instance_type.clone()),
-                            covered: k < done,
+                            cover: if k < done {
+                                CoverMark::Covered
+                            } else {
+                                CoverMark::None
+                            },
+                            ..ContainerInstance::default()
                         });
                         let group = GroupState {
                             desired: world.od_alive(),

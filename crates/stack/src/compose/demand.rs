@@ -12,7 +12,7 @@ use spotcover_cfn::aws::events::EventPattern;
 use spotcover_cfn::aws::iam::Statement;
 use spotcover_cfn::aws::lambda;
 use spotcover_cfn::{Expr, Handle, Pseudo, Template, TemplateError};
-use spotcover_reconciler_core::fleet_events;
+use spotcover_reconciler_core::events;
 
 use super::cluster::partition;
 use super::reconciler::{Feature, event_rule, group_arn};
@@ -102,12 +102,13 @@ impl Feature for Demand<'_> {
         if !self.on() {
             return Ok(());
         }
-        let [first, rest @ ..] = fleet_events::DETAIL_TYPES;
+        let [first, rest @ ..] = events::ROUTED_FLEET_DETAIL_TYPES;
         let pattern = rest
             .iter()
-            .fold(EventPattern::new(fleet_events::SOURCE, first), |p, d| {
-                p.or_detail_type(d)
-            })
+            .fold(
+                EventPattern::new(events::SOURCE_SPOT_FLEET, first),
+                |p, d| p.or_detail_type(d),
+            )
             .with_resource(self.fleet_arn());
         event_rule(
             t,

@@ -10,6 +10,9 @@ use spotcover_cfn::aws::events::EventPattern;
 use spotcover_cfn::aws::iam::Statement;
 use spotcover_cfn::aws::lambda;
 use spotcover_cfn::{Expr, Handle, Pseudo, Template, TemplateError};
+use spotcover_reconciler_core::events::{
+    DETAIL_GROUP_NAME, DETAIL_TERMINATE_LIFECYCLE_ACTION, SOURCE_AUTOSCALING,
+};
 use spotcover_reconciler_core::settings::Settings;
 
 use super::cluster::partition;
@@ -113,8 +116,8 @@ impl Feature for Draining<'_> {
             self.config,
             "DrainHookRule",
             "Tells the reconciler an on-demand instance waits to be drained",
-            EventPattern::new("aws.autoscaling", "EC2 Instance-terminate Lifecycle Action")
-                .with_detail("AutoScalingGroupName", self.group.clone()),
+            EventPattern::new(SOURCE_AUTOSCALING, DETAIL_TERMINATE_LIFECYCLE_ACTION)
+                .with_detail(DETAIL_GROUP_NAME, self.group.clone()),
             function,
         )
     }

@@ -7,6 +7,9 @@
 use spotcover_cfn::aws::events::EventPattern;
 use spotcover_cfn::aws::lambda;
 use spotcover_cfn::{Handle, Template, TemplateError};
+use spotcover_reconciler_core::events::{
+    DETAIL_INTERRUPTION_WARNING, DETAIL_REBALANCE_RECOMMENDATION, SOURCE_EC2,
+};
 use spotcover_reconciler_core::settings::Settings;
 
 use super::reconciler::{Feature, event_rule};
@@ -38,12 +41,12 @@ impl Feature for Interruptions<'_> {
         for (id, detail_type, description) in [
             (
                 "InterruptionWarningRule",
-                "EC2 Spot Instance Interruption Warning",
+                DETAIL_INTERRUPTION_WARNING,
                 "Drains and covers a spot instance on its two-minute warning",
             ),
             (
                 "RebalanceRecommendationRule",
-                "EC2 Instance Rebalance Recommendation",
+                DETAIL_REBALANCE_RECOMMENDATION,
                 "Tells the reconciler a spot instance is at elevated risk",
             ),
         ] {
@@ -52,7 +55,7 @@ impl Feature for Interruptions<'_> {
                 self.config,
                 id,
                 description,
-                EventPattern::new("aws.ec2", detail_type),
+                EventPattern::new(SOURCE_EC2, detail_type),
                 function,
             )?;
         }

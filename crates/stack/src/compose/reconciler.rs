@@ -11,7 +11,7 @@ use spotcover_cfn::aws::logs::{self, LogGroupAttr};
 use spotcover_cfn::{
     Expr, Handle, Metadata, Options, ParamHandle, Parameter, Pseudo, Template, TemplateError,
 };
-use spotcover_reconciler_core::settings::{DemandSettings, Settings};
+use spotcover_reconciler_core::settings::{DemandSettings, FUNCTION_TIMEOUT_SECS, Settings};
 
 use super::cluster::{partition, service_role};
 use super::{Asset, draining, ids, interruptions, tags};
@@ -222,7 +222,7 @@ pub(crate) fn add(
             role: role.get_att(RoleAttr::Arn),
             runtime: "provided.al2023".into(),
             tags: tags::user(c),
-            timeout: 30,
+            timeout: FUNCTION_TIMEOUT_SECS,
         },
         Options {
             metadata: Some(function_checkov_skips(c)),

@@ -7,6 +7,9 @@ use spotcover_cfn::aws::events::{self, RuleAttr};
 use spotcover_cfn::aws::lambda::{self, FunctionAttr};
 use spotcover_cfn::aws::sns;
 use spotcover_cfn::{Handle, Metadata, Options, Sub, Template, TemplateError};
+use spotcover_reconciler_core::events::{
+    FLEET_DIMENSION, SCHEDULE_INPUT_PREFIX, SCHEDULE_INPUT_SUFFIX,
+};
 
 use super::reconciler::{Feature, permit};
 use super::{ids, tags};
@@ -37,9 +40,9 @@ impl Feature for Schedule<'_> {
                     arn: function.get_att(FunctionAttr::Arn),
                     input: Some(
                         Sub::new()
-                            .lit("{\"fleetID\": \"")
+                            .lit(SCHEDULE_INPUT_PREFIX)
                             .expr(self.fleet.r#ref())
-                            .lit("\"}")
+                            .lit(SCHEDULE_INPUT_SUFFIX)
                             .build(),
                     ),
                 }],
@@ -98,7 +101,7 @@ impl Feature for PendingCapacity<'_> {
                 namespace: "AWS/EC2Spot".into(),
                 metric_name: "PendingCapacity".into(),
                 dimensions: vec![cloudwatch::Dimension {
-                    name: "FleetRequestId".into(),
+                    name: FLEET_DIMENSION.into(),
                     value: self.fleet.r#ref(),
                 }],
                 statistic: "Maximum",

@@ -1,5 +1,7 @@
-//! [`CapacityApi`] and [`ClusterApi`] over the real AWS SDK clients
-//! (CloudWatch, Auto Scaling, ECS).
+//! The adapters' traits over the real AWS SDK clients (CloudWatch, Auto Scaling, ECS) and
+//! [`super::ec2`] (EC2's one call).
+
+use std::time::Duration;
 
 use aws_sdk_autoscaling as asg;
 use aws_sdk_cloudwatch as cw;
@@ -9,10 +11,11 @@ use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
 use aws_sdk_ecs as ecs;
 use spotcover_reconciler_core::{
-    COVERED_ATTRIBUTE, Datapoint, EpochSeconds, GroupState, Observation,
+    ContainerInstance, Datapoint, EpochSeconds, GroupState, InstanceStatus, Observation, Resources,
 };
 
-use crate::api::{ApiError, CapacityApi, ClusterApi, ContainerInstanceInfo, SetOutcome};
+use super::{AutoScaling, Completion, Ec2, Ecs, FleetMetrics, GroupView, SetOutcome};
+use crate::error::ApiError;
 
 /// Metric period asked of CloudWatch, seconds.
 pub const PERIOD_SECS: i32 = 60;
@@ -26,7 +29,28 @@ pub struct SdkApi {
     pub cloudwatch: cw::Client,
     pub ecs: ecs::Client,
     /// EC2 `TerminateInstances` (fleet surplus), without `aws-sdk-ec2`.
-    pub ec2: crate::drain::ec2::Ec2Query,
+    pub ec2: super::ec2::Ec2Query,
+}
+
+/// Connecting to an AWS endpoint: in-region TLS handshakes take milliseconds.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Waiting for the first byte of an answer (and between bytes).
+pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// One attempt of an operation, answer read in full.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+/// An operation, all its retries included: under half the function's timeout, so a
+/// hung call leaves time for the others (and the run's budget cuts off the rest).
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(12);
+
+/// The SDK clients' timeouts: [`CONNECT_TIMEOUT`], [`READ_TIMEOUT`], [`ATTEMPT_TIMEOUT`],
+/// [`OPERATION_TIMEOUT`].
+pub fn timeout_config() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .read_timeout(READ_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
 }
 
 /// The HTTP(S) client: hyper + rustls on ring (smaller than aws-lc).
@@ -38,9 +62,11 @@ pub fn https_client() -> aws_sdk_cloudwatch::config::SharedHttpClient {
 }
 
 /// The standard config chain (env, profile, ...: region, credentials,
-/// `AWS_ENDPOINT_URL*`, `AWS_MAX_ATTEMPTS`) with [`https_client`].
+/// `AWS_ENDPOINT_URL*`, `AWS_MAX_ATTEMPTS`) with [`https_client`] and [`timeout_config`].
 pub fn config_loader() -> aws_config::ConfigLoader {
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https_client())
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(https_client())
+        .timeout_config(timeout_config())
 }
 
 /// A non-empty environment variable.
@@ -51,7 +77,7 @@ fn env(name: &str) -> Option<String> {
 /// The Lambda's config, from the environment only: `AWS_REGION` (or `AWS_DEFAULT_REGION`),
 /// the role's credentials as Lambda sets them (`AWS_ACCESS_KEY_ID`,
 /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), `AWS_ENDPOINT_URL` and
-/// `AWS_MAX_ATTEMPTS`, with [`https_client`]. Not [`config_loader`]: aws-config's default
+/// `AWS_MAX_ATTEMPTS`, with [`https_client`] and [`timeout_config`]. Not [`config_loader`]: aws-config's default
 /// chain (profiles, SSO, web identity, IMDS) links `aws-sdk-sts` into the zip for
 /// providers a Lambda never uses, and the zip has a 2,000,000-byte budget.
 pub fn lambda_config() -> aws_config::SdkConfig {
@@ -66,6 +92,7 @@ pub fn lambda_config() -> aws_config::SdkConfig {
             EnvironmentVariableCredentialsProvider::new(),
         ))
         .http_client(https_client())
+        .timeout_config(timeout_config())
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(attempts));
     if let Some(region) = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")) {
         b = b.region(aws_config::Region::new(region));
@@ -96,7 +123,7 @@ impl SdkApi {
             autoscaling: asg::Client::from_conf(autoscaling),
             cloudwatch: cw::Client::from_conf(cloudwatch),
             ecs: ecs::Client::from_conf(ecs),
-            ec2: crate::drain::ec2::Ec2Query::from_conf(conf),
+            ec2: super::ec2::Ec2Query::from_conf(conf),
         }
     }
 }
@@ -211,7 +238,7 @@ fn to_i32(
         })
 }
 
-impl CapacityApi for SdkApi {
+impl FleetMetrics for SdkApi {
     /// One `GetMetricData` call: TargetCapacity (Maximum) and
     /// FulfilledCapacity (Minimum) per 60 s; both statistics err towards
     /// covering a shortfall.
@@ -261,8 +288,10 @@ impl CapacityApi for SdkApi {
         }
         Ok(obs)
     }
+}
 
-    async fn describe_group(&self, name: &str) -> Result<GroupState, ApiError> {
+impl AutoScaling for SdkApi {
+    async fn describe_group(&self, name: &str) -> Result<GroupView, ApiError> {
         const OP: &str = "DescribeAutoScalingGroups";
         let out = self
             .autoscaling
@@ -276,10 +305,20 @@ impl CapacityApi for SdkApi {
             .iter()
             .find(|g| g.auto_scaling_group_name() == Some(name))
             .ok_or_else(|| ApiError::GroupNotFound(name.to_owned()))?;
-        Ok(GroupState {
+        let state = GroupState {
             desired: to_i32("autoscaling", OP, "DesiredCapacity", g.desired_capacity())?,
             min: to_i32("autoscaling", OP, "MinSize", g.min_size())?,
             max: to_i32("autoscaling", OP, "MaxSize", g.max_size())?,
+        };
+        let terminating_wait = g
+            .instances()
+            .iter()
+            .filter(|i| i.lifecycle_state() == Some(&asg::types::LifecycleState::TerminatingWait))
+            .filter_map(|i| i.instance_id().map(str::to_owned))
+            .collect();
+        Ok(GroupView {
+            state,
+            terminating_wait,
         })
     }
 
@@ -311,6 +350,51 @@ impl CapacityApi for SdkApi {
             Err(e) => Err(classify("autoscaling", OP, &e)),
         }
     }
+
+    async fn complete_lifecycle_action(
+        &self,
+        group: &str,
+        hook: &str,
+        instance_id: &str,
+    ) -> Result<Completion, ApiError> {
+        const OP: &str = "CompleteLifecycleAction";
+        match self
+            .autoscaling
+            .complete_lifecycle_action()
+            .auto_scaling_group_name(group)
+            .lifecycle_hook_name(hook)
+            .instance_id(instance_id)
+            .lifecycle_action_result("CONTINUE")
+            .send()
+            .await
+        {
+            Ok(_) => Ok(Completion::Completed),
+            Err(e) if no_active_action(e.code(), e.message()) => Ok(Completion::NoActiveAction),
+            Err(e) => Err(classify("autoscaling", OP, &e)),
+        }
+    }
+
+    async fn record_lifecycle_heartbeat(
+        &self,
+        group: &str,
+        hook: &str,
+        instance_id: &str,
+    ) -> Result<Completion, ApiError> {
+        const OP: &str = "RecordLifecycleActionHeartbeat";
+        match self
+            .autoscaling
+            .record_lifecycle_action_heartbeat()
+            .auto_scaling_group_name(group)
+            .lifecycle_hook_name(hook)
+            .instance_id(instance_id)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(Completion::Completed),
+            Err(e) if no_active_action(e.code(), e.message()) => Ok(Completion::NoActiveAction),
+            Err(e) => Err(classify("autoscaling", OP, &e)),
+        }
+    }
 }
 
 /// ECS `Failure`s (per-instance refusals of a batch call) as an error, if any.
@@ -335,21 +419,96 @@ pub(crate) fn ecs_failures(
     }
 }
 
-impl ClusterApi for SdkApi {
+/// True iff Auto Scaling's refusal says the lifecycle action is no longer
+/// pending (completed by another run, or timed out).
+pub fn no_active_action(code: Option<&str>, message: Option<&str>) -> bool {
+    code == Some("ValidationError")
+        && message.is_some_and(|m| m.contains("No active Lifecycle Action found"))
+}
+
+/// A container instance as ECS describes it, in the core's model.
+pub fn container_instance(ci: &ecs::types::ContainerInstance) -> ContainerInstance {
+    let count = |n: i32| u32::try_from(n).unwrap_or(0);
+    let resources = |list: &[ecs::types::Resource]| {
+        let int = |name: &str| {
+            list.iter()
+                .find(|r| r.name() == Some(name))
+                .map_or(0, |r| count(r.integer_value()))
+        };
+        Resources {
+            cpu_units: int("CPU"),
+            memory_mib: int("MEMORY"),
+        }
+    };
+    let mut out = ContainerInstance {
+        arn: ci.container_instance_arn().unwrap_or_default().to_owned(),
+        ec2_instance_id: ci.ec2_instance_id().map(str::to_owned),
+        status: InstanceStatus::parse(ci.status().unwrap_or_default()),
+        running_tasks: count(ci.running_tasks_count()),
+        pending_tasks: count(ci.pending_tasks_count()),
+        registered: resources(ci.registered_resources()),
+        remaining: resources(ci.remaining_resources()),
+        registered_at: ci.registered_at().map(|t| t.secs()),
+        ..ContainerInstance::default()
+    };
+    for a in ci.attributes() {
+        out.set_attribute(a.name(), Some(a.value().unwrap_or_default()));
+    }
+    out
+}
+
+fn attribute(
+    op: &'static str,
+    name: &str,
+    value: Option<&str>,
+    arn: &str,
+) -> Result<ecs::types::Attribute, ApiError> {
+    ecs::types::Attribute::builder()
+        .name(name)
+        .set_value(value.map(str::to_owned))
+        .target_id(arn)
+        .build()
+        .map_err(|e| ApiError::InvalidResponse {
+            service: "ecs",
+            op,
+            message: e.to_string(),
+        })
+}
+
+impl Ecs for SdkApi {
+    /// The one pagination loop of `ListContainerInstances`.
     async fn list_container_instances(
         &self,
         cluster: &str,
-        ec2_instance_id: &str,
+        ec2_instance_id: Option<&str>,
     ) -> Result<Vec<String>, ApiError> {
-        // The drain's listing, with the filter: one pagination loop for both.
-        crate::drain::DrainApi::list_member_arns(self, cluster, Some(ec2_instance_id)).await
+        const OP: &str = "ListContainerInstances";
+        let mut arns = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .ecs
+                .list_container_instances()
+                .cluster(cluster)
+                .set_filter(ec2_instance_id.map(|id| format!("ec2InstanceId == {id}")))
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| classify("ecs", OP, &e))?;
+            arns.extend(out.container_instance_arns().iter().cloned());
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => return Ok(arns),
+            }
+        }
     }
 
+    /// The one `DescribeContainerInstances` loop.
     async fn describe_container_instances(
         &self,
         cluster: &str,
         arns: &[String],
-    ) -> Result<Vec<ContainerInstanceInfo>, ApiError> {
+    ) -> Result<Vec<ContainerInstance>, ApiError> {
         const OP: &str = "DescribeContainerInstances";
         let mut found = Vec::new();
         for chunk in arns.chunks(100) {
@@ -361,59 +520,70 @@ impl ClusterApi for SdkApi {
                 .send()
                 .await
                 .map_err(|e| classify("ecs", OP, &e))?;
-            // Failures here are instances gone since the list call: not found.
-            for ci in out.container_instances() {
-                let attr = |name: &str| {
-                    ci.attributes()
-                        .iter()
-                        .find(|a| a.name() == name)
-                        .map(|a| a.value().unwrap_or_default().to_owned())
-                };
-                found.push(ContainerInstanceInfo {
-                    arn: ci.container_instance_arn().unwrap_or_default().to_owned(),
-                    ec2_instance_id: ci.ec2_instance_id().map(str::to_owned),
-                    status: ci.status().unwrap_or_default().to_owned(),
-                    instance_type: attr("ecs.instance-type"),
-                    covered: attr(COVERED_ATTRIBUTE),
-                });
-            }
+            // Failures here are instances gone since the list call.
+            found.extend(out.container_instances().iter().map(container_instance));
         }
         Ok(found)
     }
 
-    async fn drain(&self, cluster: &str, arn: &str) -> Result<(), ApiError> {
+    async fn set_status(
+        &self,
+        cluster: &str,
+        arn: &str,
+        draining: bool,
+    ) -> Result<Option<ContainerInstance>, ApiError> {
         const OP: &str = "UpdateContainerInstancesState";
+        let status = if draining {
+            ecs::types::ContainerInstanceStatus::Draining
+        } else {
+            ecs::types::ContainerInstanceStatus::Active
+        };
         let out = self
             .ecs
             .update_container_instances_state()
             .cluster(cluster)
             .container_instances(arn)
-            .status(ecs::types::ContainerInstanceStatus::Draining)
+            .status(status)
             .send()
             .await
             .map_err(|e| classify("ecs", OP, &e))?;
-        ecs_failures(OP, out.failures())
+        ecs_failures(OP, out.failures())?;
+        Ok(out.container_instances().first().map(container_instance))
     }
 
-    async fn mark_covered(&self, cluster: &str, arn: &str, value: &str) -> Result<(), ApiError> {
+    async fn put_attribute(
+        &self,
+        cluster: &str,
+        arn: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<(), ApiError> {
         const OP: &str = "PutAttributes";
-        let attribute = ecs::types::Attribute::builder()
-            .name(COVERED_ATTRIBUTE)
-            .value(value)
-            .target_id(arn)
-            .build()
-            .map_err(|e| ApiError::InvalidResponse {
-                service: "ecs",
-                op: OP,
-                message: e.to_string(),
-            })?;
         self.ecs
             .put_attributes()
             .cluster(cluster)
-            .attributes(attribute)
+            .attributes(attribute(OP, name, Some(value), arn)?)
             .send()
             .await
             .map_err(|e| classify("ecs", OP, &e))?;
         Ok(())
+    }
+
+    async fn delete_attribute(&self, cluster: &str, arn: &str, name: &str) -> Result<(), ApiError> {
+        const OP: &str = "DeleteAttributes";
+        self.ecs
+            .delete_attributes()
+            .cluster(cluster)
+            .attributes(attribute(OP, name, None, arn)?)
+            .send()
+            .await
+            .map_err(|e| classify("ecs", OP, &e))?;
+        Ok(())
+    }
+}
+
+impl Ec2 for SdkApi {
+    async fn terminate_instance(&self, instance_id: &str) -> Result<(), ApiError> {
+        self.ec2.terminate_instance(instance_id).await
     }
 }

@@ -1,6 +1,7 @@
 //! The drain part of the invocation's log line: per instance, what was done and why.
 
 use serde::Serialize;
+use spotcover_reconciler_core::CapacityKind;
 use spotcover_reconciler_core::drain::SurplusBasis;
 
 /// What was done (or, in a dry run, would be done) to one instance.
@@ -17,6 +18,12 @@ pub enum Step {
     Reactivate,
     /// Nothing yet: tasks still run.
     Wait,
+    /// `SetDesiredCapacity` and the final `spotcover.covered` mark of a cover an
+    /// interruption notice claimed and never confirmed.
+    FinishCover,
+    /// `PutAttributes` an adopted `spotcover.surplus` mark on a spot instance found
+    /// DRAINING without any mark.
+    Adopt,
 }
 
 /// Why, machine-readable.
@@ -32,6 +39,10 @@ pub enum Why {
     FleetSurplus,
     /// The surplus is gone (the target rose, or the metrics are in doubt).
     SurplusGone,
+    /// An interruption notice claimed the cover and did not confirm it.
+    ClaimedCover,
+    /// DRAINING without the mark of whoever drained it.
+    LostMark,
 }
 
 /// One line of the drain report: an instance, what happened and why.
@@ -39,8 +50,8 @@ pub enum Why {
 pub struct InstanceReport {
     pub instance_id: Option<String>,
     pub container_instance: String,
-    /// The `spotcover.capacity` attribute (`spot`, `on-demand`).
-    pub capacity: Option<String>,
+    /// The `spotcover.capacity` attribute (`spot`, `on-demand`, `unknown`).
+    pub capacity: CapacityKind,
     pub step: Step,
     pub why: Why,
     /// Human-readable: "drained", "timeout, 2 tasks still running", "not in
@@ -81,8 +92,12 @@ pub struct LifecycleEventReport {
 }
 
 /// The drain part of the log line.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DrainReport {
+    /// Set when the fleet's surplus was not planned because a read it needs failed
+    /// (the fleet's metrics or the group): nothing is drained or given back then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub surplus_skipped: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lifecycle_event: Option<LifecycleEventReport>,
     /// Container instances seen in the cluster (scheduled runs).
@@ -94,13 +109,8 @@ pub struct DrainReport {
 }
 
 impl DrainReport {
-    pub(super) fn new() -> Self {
-        Self {
-            lifecycle_event: None,
-            members: None,
-            surplus: None,
-            instances: Vec::new(),
-        }
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// True iff any call changed something.

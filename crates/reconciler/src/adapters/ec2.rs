@@ -21,7 +21,7 @@ use aws_smithy_runtime_api::http::Request;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::byte_stream::ByteStream;
 
-use crate::api::ApiError;
+use crate::error::ApiError;
 
 const SERVICE: &str = "ec2";
 const OP: &str = "TerminateInstances";
@@ -49,12 +49,11 @@ impl std::fmt::Debug for Ec2Query {
 fn connector() -> std::sync::Arc<aws_smithy_http_client::Connector> {
     use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
     use aws_smithy_runtime_api::client::http::HttpConnectorSettings;
-    use std::time::Duration;
-    // Connect timeout as the SDK's default (3.1 s); a read timeout, so a hung
-    // call cannot outlive the invocation.
+    // The SDK clients' connect and read timeouts; the whole call is bounded by the
+    // operation timeout in `terminate_instance`.
     let settings = HttpConnectorSettings::builder()
-        .connect_timeout(Duration::from_millis(3100))
-        .read_timeout(Duration::from_secs(20))
+        .connect_timeout(super::sdk::CONNECT_TIMEOUT)
+        .read_timeout(super::sdk::READ_TIMEOUT)
         .build();
     aws_smithy_http_client::Connector::builder()
         .connector_settings(settings)
@@ -102,9 +101,29 @@ impl Ec2Query {
         }
     }
 
-    /// `TerminateInstances` for one instance. An instance EC2 no longer knows
+    /// `TerminateInstances` for one instance, within the SDK clients' attempt timeout
+    /// (one attempt: the next run retries). An instance EC2 no longer knows
     /// (`InvalidInstanceID.NotFound`) counts as terminated.
     pub async fn terminate_instance(&self, instance_id: &str) -> Result<(), ApiError> {
+        match tokio::time::timeout(
+            super::sdk::ATTEMPT_TIMEOUT,
+            self.terminate_once(instance_id),
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(_) => Err(ApiError::Transport {
+                service: SERVICE,
+                op: OP,
+                message: format!(
+                    "no answer within {} s",
+                    super::sdk::ATTEMPT_TIMEOUT.as_secs()
+                ),
+            }),
+        }
+    }
+
+    async fn terminate_once(&self, instance_id: &str) -> Result<(), ApiError> {
         let region = self
             .region
             .clone()

@@ -1,0 +1,206 @@
+//! A run's time budget over every AWS call: [`Budgeted`] wraps the adapters so that no
+//! call outlives the budget, whatever the SDK's own timeouts and retries do, and the run
+//! keeps time to log and answer ([`spotcover_reconciler_core::settings::call_budget_ms`]).
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use spotcover_reconciler_core::{ContainerInstance, EpochSeconds, Observation};
+
+use super::{AutoScaling, Completion, Ec2, Ecs, FleetMetrics, GroupView, SetOutcome};
+use crate::error::ApiError;
+
+/// The adapters `inner`, with every call cut off at `deadline`.
+#[derive(Debug, Clone)]
+pub struct Budgeted<'a, A> {
+    inner: &'a A,
+    deadline: Instant,
+}
+
+impl<'a, A> Budgeted<'a, A> {
+    /// Calls through `inner` may run until `budget` from now.
+    pub fn new(inner: &'a A, budget: Duration) -> Self {
+        Self {
+            inner,
+            deadline: Instant::now() + budget,
+        }
+    }
+
+    /// Time left for calls.
+    pub fn left(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    async fn within<T>(
+        &self,
+        service: &'static str,
+        op: &'static str,
+        call: impl Future<Output = Result<T, ApiError>>,
+    ) -> Result<T, ApiError> {
+        let left = self.left();
+        if left.is_zero() {
+            return Err(ApiError::Transport {
+                service,
+                op,
+                message: "not called: the run's time budget is spent".into(),
+            });
+        }
+        match tokio::time::timeout(left, call).await {
+            Ok(r) => r,
+            Err(_) => Err(ApiError::Transport {
+                service,
+                op,
+                message: "cut off: the run's time budget ran out during the call".into(),
+            }),
+        }
+    }
+}
+
+impl<A: FleetMetrics> FleetMetrics for Budgeted<'_, A> {
+    async fn observe_fleet(
+        &self,
+        fleet_id: &str,
+        start: EpochSeconds,
+        end: EpochSeconds,
+    ) -> Result<Observation, ApiError> {
+        self.within(
+            "cloudwatch",
+            "GetMetricData",
+            self.inner.observe_fleet(fleet_id, start, end),
+        )
+        .await
+    }
+}
+
+impl<A: AutoScaling> AutoScaling for Budgeted<'_, A> {
+    async fn describe_group(&self, name: &str) -> Result<GroupView, ApiError> {
+        self.within(
+            "autoscaling",
+            "DescribeAutoScalingGroups",
+            self.inner.describe_group(name),
+        )
+        .await
+    }
+
+    async fn set_desired(
+        &self,
+        name: &str,
+        desired: u32,
+        honor_cooldown: bool,
+    ) -> Result<SetOutcome, ApiError> {
+        self.within(
+            "autoscaling",
+            "SetDesiredCapacity",
+            self.inner.set_desired(name, desired, honor_cooldown),
+        )
+        .await
+    }
+
+    async fn complete_lifecycle_action(
+        &self,
+        group: &str,
+        hook: &str,
+        instance_id: &str,
+    ) -> Result<Completion, ApiError> {
+        self.within(
+            "autoscaling",
+            "CompleteLifecycleAction",
+            self.inner
+                .complete_lifecycle_action(group, hook, instance_id),
+        )
+        .await
+    }
+
+    async fn record_lifecycle_heartbeat(
+        &self,
+        group: &str,
+        hook: &str,
+        instance_id: &str,
+    ) -> Result<Completion, ApiError> {
+        self.within(
+            "autoscaling",
+            "RecordLifecycleActionHeartbeat",
+            self.inner
+                .record_lifecycle_heartbeat(group, hook, instance_id),
+        )
+        .await
+    }
+}
+
+impl<A: Ecs> Ecs for Budgeted<'_, A> {
+    async fn list_container_instances(
+        &self,
+        cluster: &str,
+        ec2_instance_id: Option<&str>,
+    ) -> Result<Vec<String>, ApiError> {
+        self.within(
+            "ecs",
+            "ListContainerInstances",
+            self.inner
+                .list_container_instances(cluster, ec2_instance_id),
+        )
+        .await
+    }
+
+    async fn describe_container_instances(
+        &self,
+        cluster: &str,
+        arns: &[String],
+    ) -> Result<Vec<ContainerInstance>, ApiError> {
+        self.within(
+            "ecs",
+            "DescribeContainerInstances",
+            self.inner.describe_container_instances(cluster, arns),
+        )
+        .await
+    }
+
+    async fn set_status(
+        &self,
+        cluster: &str,
+        arn: &str,
+        draining: bool,
+    ) -> Result<Option<ContainerInstance>, ApiError> {
+        self.within(
+            "ecs",
+            "UpdateContainerInstancesState",
+            self.inner.set_status(cluster, arn, draining),
+        )
+        .await
+    }
+
+    async fn put_attribute(
+        &self,
+        cluster: &str,
+        arn: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<(), ApiError> {
+        self.within(
+            "ecs",
+            "PutAttributes",
+            self.inner.put_attribute(cluster, arn, name, value),
+        )
+        .await
+    }
+
+    async fn delete_attribute(&self, cluster: &str, arn: &str, name: &str) -> Result<(), ApiError> {
+        self.within(
+            "ecs",
+            "DeleteAttributes",
+            self.inner.delete_attribute(cluster, arn, name),
+        )
+        .await
+    }
+}
+
+impl<A: Ec2> Ec2 for Budgeted<'_, A> {
+    async fn terminate_instance(&self, instance_id: &str) -> Result<(), ApiError> {
+        self.within(
+            "ec2",
+            "TerminateInstances",
+            self.inner.terminate_instance(instance_id),
+        )
+        .await
+    }
+}

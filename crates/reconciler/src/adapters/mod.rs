@@ -1,0 +1,190 @@
+//! The AWS calls the reconciler makes, one trait per service, and their one SDK
+//! implementation ([`sdk::SdkApi`]; EC2's one call is hand-signed, [`ec2`]).
+//!
+//! A trait method is one AWS operation (ECS list and describe: one per page or chunk of
+//! 100). Each answers in the core's types ([`ContainerInstance`], [`GroupState`],
+//! [`Observation`]) or an [`ApiError`]; no decision is made here. [`Aws`] is all four,
+//! what the handlers take. Every call has connect, read, attempt and operation timeouts
+//! ([`sdk::timeout_config`]), and a run's calls together a time budget
+//! ([`budget::Budgeted`]).
+
+pub mod budget;
+pub mod ec2;
+pub mod sdk;
+
+use serde::Serialize;
+use spotcover_reconciler_core::{ContainerInstance, EpochSeconds, GroupState, Observation};
+
+use crate::error::ApiError;
+
+/// What a `SetDesiredCapacity` call achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SetOutcome {
+    Applied,
+    /// Refused with `ScalingActivityInProgress` while honouring the cooldown:
+    /// expected, the next run retries.
+    InCooldown,
+}
+
+/// What a `CompleteLifecycleAction` call achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Completion {
+    /// Auto Scaling accepted it: the instance goes on terminating.
+    Completed,
+    /// Refused with "No active Lifecycle Action found": someone (another run,
+    /// the hook's timeout) already completed it. Not an error.
+    NoActiveAction,
+}
+
+/// The on-demand group as `DescribeAutoScalingGroups` answers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupView {
+    pub state: GroupState,
+    /// EC2 ids of its instances in `Terminating:Wait` (held by a terminating lifecycle
+    /// hook), in the answer's order.
+    pub terminating_wait: Vec<String>,
+}
+
+impl From<GroupState> for GroupView {
+    fn from(state: GroupState) -> Self {
+        Self {
+            state,
+            terminating_wait: Vec::new(),
+        }
+    }
+}
+
+/// CloudWatch: the fleet's metrics.
+#[allow(async_fn_in_trait)]
+pub trait FleetMetrics {
+    /// `AWS/EC2Spot` TargetCapacity and FulfilledCapacity of the fleet over `[start, end)`.
+    async fn observe_fleet(
+        &self,
+        fleet_id: &str,
+        start: EpochSeconds,
+        end: EpochSeconds,
+    ) -> Result<Observation, ApiError>;
+}
+
+/// Auto Scaling: the on-demand group and its lifecycle hook.
+#[allow(async_fn_in_trait)]
+pub trait AutoScaling {
+    /// Desired, min and max of the group, and its instances in `Terminating:Wait`.
+    async fn describe_group(&self, name: &str) -> Result<GroupView, ApiError>;
+    /// `SetDesiredCapacity`.
+    async fn set_desired(
+        &self,
+        name: &str,
+        desired: u32,
+        honor_cooldown: bool,
+    ) -> Result<SetOutcome, ApiError>;
+    /// `CompleteLifecycleAction` with `CONTINUE`, by instance id (no token:
+    /// the scheduled run has none).
+    async fn complete_lifecycle_action(
+        &self,
+        group: &str,
+        hook: &str,
+        instance_id: &str,
+    ) -> Result<Completion, ApiError>;
+    /// `RecordLifecycleActionHeartbeat`, by instance id: restarts the hook's heartbeat
+    /// timeout. `NoActiveAction` when the action is no longer pending.
+    async fn record_lifecycle_heartbeat(
+        &self,
+        group: &str,
+        hook: &str,
+        instance_id: &str,
+    ) -> Result<Completion, ApiError>;
+}
+
+/// ECS: the cluster's container instances. `cluster` is the cluster's name (or ARN).
+#[allow(async_fn_in_trait)]
+pub trait Ecs {
+    /// `ListContainerInstances` (all pages), with the filter `ec2InstanceId == {id}` when
+    /// an instance id is given. moto ignores the filter: callers match on
+    /// [`ContainerInstance::ec2_instance_id`] (see [`find_instance`]).
+    async fn list_container_instances(
+        &self,
+        cluster: &str,
+        ec2_instance_id: Option<&str>,
+    ) -> Result<Vec<String>, ApiError>;
+    /// `DescribeContainerInstances` (chunks of 100), with attributes. Instances gone
+    /// since the list call are left out.
+    async fn describe_container_instances(
+        &self,
+        cluster: &str,
+        arns: &[String],
+    ) -> Result<Vec<ContainerInstance>, ApiError>;
+    /// `UpdateContainerInstancesState` to DRAINING (`draining`) or ACTIVE; the container
+    /// instance as ECS answers after the change, if it does.
+    async fn set_status(
+        &self,
+        cluster: &str,
+        arn: &str,
+        draining: bool,
+    ) -> Result<Option<ContainerInstance>, ApiError>;
+    /// `PutAttributes`: one custom attribute on the container instance.
+    async fn put_attribute(
+        &self,
+        cluster: &str,
+        arn: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<(), ApiError>;
+    /// `DeleteAttributes`: one custom attribute of the container instance.
+    async fn delete_attribute(&self, cluster: &str, arn: &str, name: &str) -> Result<(), ApiError>;
+}
+
+/// EC2: terminating a drained spot instance.
+#[allow(async_fn_in_trait)]
+pub trait Ec2 {
+    /// `TerminateInstances` for one instance (idempotent in AWS).
+    async fn terminate_instance(&self, instance_id: &str) -> Result<(), ApiError>;
+}
+
+/// Every service the reconciler calls.
+pub trait Aws: FleetMetrics + AutoScaling + Ecs + Ec2 {}
+
+impl<T: FleetMetrics + AutoScaling + Ecs + Ec2> Aws for T {}
+
+/// The container instance of one EC2 instance in `cluster`, if any: the filtered list,
+/// then one describe when it names any. Returns it and the calls made (1 or 2).
+pub async fn find_instance<A: Ecs>(
+    api: &A,
+    cluster: &str,
+    ec2_instance_id: &str,
+) -> (u32, Result<Option<ContainerInstance>, ApiError>) {
+    let arns = match api
+        .list_container_instances(cluster, Some(ec2_instance_id))
+        .await
+    {
+        Ok(a) => a,
+        Err(e) => return (1, Err(e)),
+    };
+    if arns.is_empty() {
+        return (1, Ok(None));
+    }
+    let found = api
+        .describe_container_instances(cluster, &arns)
+        .await
+        .map(|all| {
+            // Match on the EC2 id: moto ignores the list filter.
+            all.into_iter()
+                .find(|ci| ci.ec2_instance_id.as_deref() == Some(ec2_instance_id))
+        });
+    (2, found)
+}
+
+/// Every container instance of `cluster`: the list, then one describe per 100 (none when
+/// the list is empty). Returns them and the calls made.
+pub async fn cluster_instances<A: Ecs>(
+    api: &A,
+    cluster: &str,
+) -> (u32, Result<Vec<ContainerInstance>, ApiError>) {
+    match api.list_container_instances(cluster, None).await {
+        Ok(arns) if arns.is_empty() => (1, Ok(Vec::new())),
+        Ok(arns) => (2, api.describe_container_instances(cluster, &arns).await),
+        Err(e) => (1, Err(e)),
+    }
+}

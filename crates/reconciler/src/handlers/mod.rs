@@ -1,0 +1,54 @@
+//! One handler per trigger, each doing observe -> the core's decision -> apply, and
+//! answering one [`Report`]:
+//!
+//! - [`schedule`]: the schedule, a direct invocation, the PendingCapacity alarm;
+//! - [`notice`]: a spot interruption warning or rebalance recommendation;
+//! - [`lifecycle`]: the on-demand group's lifecycle hook;
+//! - [`fleet_event`]: a Spot Fleet event (`aws.ec2spotfleet`).
+//!
+//! [`handle_event`] classifies the event with the core's parser
+//! ([`spotcover_reconciler_core::events::parse`], the contract the template's rules
+//! are composed from) and dispatches.
+
+pub mod fleet_event;
+pub mod lifecycle;
+pub mod notice;
+pub mod schedule;
+
+use serde_json::Value;
+use spotcover_reconciler_core::EpochSeconds;
+use spotcover_reconciler_core::events::{self, Invocation};
+
+use crate::adapters::Aws;
+use crate::config::{Config, ConfigError};
+use crate::report::Report;
+
+/// Handles one invocation event.
+pub async fn handle_event<A: Aws>(
+    api: &A,
+    config: Result<Config, ConfigError>,
+    event: &Value,
+    now: EpochSeconds,
+    dry_run: bool,
+) -> Report {
+    let r = Report::new(now, dry_run);
+    let config = match config {
+        Ok(c) => c,
+        Err(e) => return r.fail(&e.into()),
+    };
+    match events::parse(event) {
+        Ok(Invocation::Reconcile { fleet_id }) => {
+            schedule::handle(api, &config, fleet_id, now, dry_run).await
+        }
+        Ok(Invocation::Instance(notice)) => {
+            notice::handle(api, &config, &notice, now, dry_run).await
+        }
+        Ok(Invocation::Lifecycle(ev)) => lifecycle::handle(api, &config, &ev, now, dry_run).await,
+        Ok(Invocation::Fleet(ev)) => fleet_event::handle(api, &config, &ev, now, dry_run).await,
+        Err(e) => {
+            let mut r = r.fail(&e.into());
+            r.group = Some(config.group_name);
+            r
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! The scheduled run (also a direct invocation, the PendingCapacity alarm, and for now
+//! a Spot Fleet event): observe the fleet's metrics and the group (concurrently) ->
+//! [`decide`] -> `SetDesiredCapacity` when the decision says so; then, with a cluster,
+//! the drain pass: one `ListContainerInstances` + one `DescribeContainerInstances` over
+//! the whole cluster (per 100 instances), then
+//!
+//! - for each container instance with `spotcover.hook-deadline` (when the hook is
+//!   configured): drain it if still ACTIVE; complete the lifecycle action when it runs no
+//!   task ("drained") or when the deadline minus the safety margin has passed ("timeout,
+//!   N tasks still running"), then remove the attribute (`DeleteAttributes`);
+//! - the fleet's surplus ([`plan_surplus`]): terminate marked, DRAINING, empty spot
+//!   instances (EC2 `TerminateInstances`); drain again marked ones found ACTIVE; mark
+//!   (`PutAttributes spotcover.surplus=<epoch>`) then drain newly picked ones; give back
+//!   (ACTIVE, then `DeleteAttributes`) marked ones the surplus no longer covers.
+//!
+//! Besides, from the same two reads and the group it described:
+//!
+//! - every instance the group holds in `Terminating:Wait` whose container instance has no
+//!   deadline recorded (its lifecycle event was lost) is handled as the event would be:
+//!   `RecordLifecycleActionHeartbeat` (the deadline is the hook's timeout from now), then
+//!   drained and completed like the others; one not in the cluster is completed at once;
+//! - a cover an interruption notice claimed and never confirmed is finished from the
+//!   claim's base ([`finish_claimed_cover`]);
+//! - a spot instance DRAINING without any mark is adopted (see [`plan_surplus`]).
+//!
+//! A failed read of the fleet's metrics or the group plans no surplus at all: nothing is
+//! drained or given back on a guess. With nothing draining and no surplus, the run adds
+//! exactly the two ECS reads. Every write is safe to repeat and to race with an
+//! overlapping run: draining a DRAINING instance, putting or deleting an attribute again,
+//! terminating a terminated instance all succeed, and a lifecycle action that another run
+//! already completed answers "No active Lifecycle Action", which is taken as done.
+
+use spotcover_reconciler_core::drain::{hook_margin_secs, plan_surplus};
+use spotcover_reconciler_core::settings::metrics_window;
+use spotcover_reconciler_core::{
+    Action, Datapoint, Decision, EpochSeconds, GroupState, InstanceStatus, Observation, Policy,
+    decide, finish_claimed_cover,
+};
+
+use crate::adapters::{AutoScaling, Aws, FleetMetrics, GroupView, SetOutcome, cluster_instances};
+use crate::apply::drain::Run;
+use crate::config::Config;
+use crate::error::Error;
+use crate::report::{DrainReport, Observed, Outcome, Report, SurplusReport};
+
+/// The scheduled run for the event's fleet id, else the configured one.
+pub async fn handle<A: Aws>(
+    api: &A,
+    config: &Config,
+    fleet_id: Option<String>,
+    now: EpochSeconds,
+    dry_run: bool,
+) -> Report {
+    let Some(fleet_id) = fleet_id.or(config.fleet_id.clone()) else {
+        let mut r = Report::new(now, dry_run).fail(&Error::NoFleetId);
+        r.group = Some(config.group_name.clone());
+        return r;
+    };
+    let (mut r, group) = observe_decide_apply(
+        api,
+        &fleet_id,
+        &config.group_name,
+        &config.policy,
+        now,
+        dry_run,
+    )
+    .await;
+    drain_pass(api, config, group.as_ref(), &mut r).await;
+    r
+}
+
+/// Observe, decide and (unless `dry_run`) apply, for one fleet and group.
+pub async fn reconcile<A: FleetMetrics + AutoScaling>(
+    api: &A,
+    fleet_id: &str,
+    group: &str,
+    policy: &Policy,
+    now: EpochSeconds,
+    dry_run: bool,
+) -> Report {
+    observe_decide_apply(api, fleet_id, group, policy, now, dry_run)
+        .await
+        .0
+}
+
+/// [`reconcile`], with the group as described (for the drain pass), when it was read.
+async fn observe_decide_apply<A: FleetMetrics + AutoScaling>(
+    api: &A,
+    fleet_id: &str,
+    group: &str,
+    policy: &Policy,
+    now: EpochSeconds,
+    dry_run: bool,
+) -> (Report, Option<GroupView>) {
+    let mut r = Report::new(now, dry_run);
+    r.fleet_id = Some(fleet_id.to_owned());
+    r.group = Some(group.to_owned());
+    let (start, end) = metrics_window(policy, now);
+    let (obs, grp) = tokio::join!(
+        api.observe_fleet(fleet_id, start, end),
+        api.describe_group(group)
+    );
+    r.api_calls = 2;
+    let latest = |s: &[Datapoint]| s.iter().copied().max_by_key(|p| p.at);
+    let empty = Observation::default();
+    let o = obs.as_ref().unwrap_or(&empty);
+    r.observed = Some(Observed {
+        window: (start, end),
+        target_latest: latest(&o.target),
+        fulfilled_latest: latest(&o.fulfilled),
+        target_points: o.target.len(),
+        fulfilled_points: o.fulfilled.len(),
+        group: grp.as_ref().ok().map(|g| g.state),
+    });
+    let view = grp.as_ref().ok().cloned();
+    let (obs, grp) = match (obs, grp) {
+        (Ok(o), Ok(g)) => (o, g.state),
+        (Err(e), _) | (_, Err(e)) => return (r.fail(&e.into()), view),
+    };
+    let d = decide(policy, &obs, Some(&grp), now);
+    let action = d.action;
+    r.decision = Some(d);
+    let Action::SetDesired {
+        desired,
+        honor_cooldown,
+    } = action
+    else {
+        r.result = Outcome::NoAction;
+        return (r, view);
+    };
+    if dry_run {
+        r.result = Outcome::DryRun;
+        return (r, view);
+    }
+    r.api_calls += 1;
+    match api.set_desired(group, desired, honor_cooldown).await {
+        Ok(SetOutcome::Applied) => r.result = Outcome::Applied,
+        Ok(SetOutcome::InCooldown) => r.result = Outcome::InCooldown,
+        Err(e) => return (r.fail(&e.into()), view),
+    }
+    (r, view)
+}
+
+/// The drain pass (see the module docs); adds to `r`. `group` is the group as the run
+/// described it, when it could.
+pub async fn drain_pass<A: Aws>(
+    api: &A,
+    config: &Config,
+    group: Option<&GroupView>,
+    r: &mut Report,
+) {
+    let Some(cluster) = config.cluster.as_deref() else {
+        return;
+    };
+    let mut run = Run {
+        api,
+        cluster,
+        group: &config.group_name,
+        now: r.now,
+        dry_run: r.dry_run,
+        calls: 0,
+        report: DrainReport::new(),
+        error: None,
+    };
+    let (calls, members) = cluster_instances(api, cluster).await;
+    run.calls += calls;
+    let members = match members {
+        Ok(m) => m,
+        Err(e) => {
+            run.fail(e);
+            return r.absorb_drain(run.calls, run.report, run.error);
+        }
+    };
+    run.report.members = Some(members.len());
+
+    if let Some(hook) = config.drain.lifecycle_hook.as_deref() {
+        let timeout = config.drain.hook_timeout_secs;
+        let margin = hook_margin_secs(timeout);
+        // Held by the hook with no deadline recorded: the event was lost (or is on its
+        // way); handled as the event would be.
+        for id in group
+            .map(|g| g.terminating_wait.as_slice())
+            .unwrap_or_default()
+        {
+            match members
+                .iter()
+                .find(|m| m.ec2_instance_id.as_deref() == Some(id.as_str()))
+            {
+                Some(m) if m.hook_deadline.is_some() => {}
+                Some(m) => run.hold_unmarked(hook, m.clone(), timeout, margin).await,
+                None => run.complete_not_in_cluster(hook, id).await,
+            }
+        }
+        for m in members.iter().filter(|m| m.hook_deadline.is_some()) {
+            let deadline = m.hook_deadline.unwrap_or(EpochSeconds::MIN);
+            run.hook_member(hook, m.clone(), deadline, margin, true)
+                .await;
+        }
+    }
+
+    // Covers a notice claimed and never confirmed.
+    if let Some(g) = group {
+        let current = match (&r.decision, r.result) {
+            (Some(d), Outcome::Applied) => d.resulting_desired(&g.state),
+            _ => g.state.desired,
+        };
+        let mut state = GroupState {
+            desired: current,
+            ..g.state
+        };
+        for m in members.iter().filter(|m| {
+            m.cover.claim().is_some()
+                && matches!(m.status, InstanceStatus::Active | InstanceStatus::Draining)
+        }) {
+            let base = m.cover.claim().unwrap_or(state.desired);
+            let d = finish_claimed_cover(&config.policy, &config.interruption, m, base, &state);
+            if let Some(desired) = run.finish_cover(&config.group_name, m, &d).await {
+                state.desired = desired;
+            }
+        }
+    }
+
+    // The fleet's surplus, only from what was read: a failed read of the fleet's metrics
+    // or of the group changes nothing (no drain, nothing given back).
+    if r.decision.is_none() {
+        run.report.surplus_skipped = Some("fleet metrics or group not read");
+        return r.absorb_drain(run.calls, run.report, run.error);
+    }
+    let fleet = r.decision.as_ref().and_then(Decision::trusted_fleet);
+    let plan = plan_surplus(&config.interruption.spot_weights, fleet, &members, r.now);
+    if plan.registered_units > 0 || plan.acts() || !plan.keep.is_empty() {
+        run.report.surplus = Some(SurplusReport {
+            basis: plan.basis,
+            target: fleet.map(|f| f.0),
+            fulfilled: fleet.map(|f| f.1),
+            registered_units: plan.registered_units,
+            surplus_units: plan.surplus_units,
+        });
+    }
+    run.surplus(&plan).await;
+    r.absorb_drain(run.calls, run.report, run.error);
+}
