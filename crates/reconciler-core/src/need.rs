@@ -266,7 +266,8 @@ pub fn decide_need(
         .short_since
         .is_some_and(|s| elapsed(now, s) < policy.launch_grace_secs);
     let delivering = short && within_grace && !fleet_failing && view.fleet.is_some();
-    let target = view.fleet.map_or(0, |f| f.target);
+    // The target the fleet works toward: the one this decision sets, when higher.
+    let target = view.fleet.map_or(0, |f| f.target.max(wanted_target));
     let spot_expected = if delivering {
         view.spot_active
             .max(target.saturating_sub(view.spot_draining))
@@ -377,10 +378,26 @@ impl NeedState {
     }
 
     /// Reads [`NeedState::to_tag`]'s form. A missing, foreign or damaged tag reads as
-    /// the empty state: the policy then starts afresh, which is safe (it only forgets
-    /// a hold, and covers what it sees).
+    /// the empty state.
     pub fn from_tag(tag: Option<&str>) -> NeedState {
         tag.and_then(parse_tag).unwrap_or_default()
+    }
+
+    /// The state a run starts from: the tag's, or, when the tag is missing or damaged
+    /// (never written, or a write that was lost), a state that holds the cover the group
+    /// has now (`desired`), so that forgetting can only keep capacity a hold longer,
+    /// never release it early.
+    pub fn recall(tag: Option<&str>, desired: u32) -> NeedState {
+        match tag.and_then(parse_tag) {
+            Some(st) => st,
+            None => NeedState {
+                cover: Held {
+                    value: desired,
+                    below_since: None,
+                },
+                ..NeedState::default()
+            },
+        }
     }
 }
 

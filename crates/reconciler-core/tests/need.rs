@@ -386,3 +386,14 @@ fn a_steady_state_changes_nothing_to_write() {
     assert_eq!(again.state.to_tag(), first.state.to_tag());
     assert_eq!((again.action, again.fleet_target), (Action::None, None));
 }
+
+#[test]
+fn a_lost_state_holds_the_cover_the_group_has() {
+    let st = NeedState::recall(None, 4);
+    assert_eq!(st.cover.value, 4);
+    let mut v = steady(20);
+    v.group.as_mut().unwrap().desired = 4;
+    let d = decide_need(&policy(), &v, &st, NOW);
+    assert_eq!(d.action, Action::None, "held, not released");
+    assert_eq!(NeedState::recall(Some(&d.state.to_tag()), 0), d.state);
+}

@@ -158,7 +158,7 @@ pub async fn run<A: Aws>(
     let (calls, needs) = service_needs(api, &svcs).await;
     r.api_calls += calls;
 
-    let mut state = NeedState::from_tag(g.state_tag.as_deref());
+    let mut state = NeedState::recall(g.state_tag.as_deref(), g.state.desired);
     if let Some(at) = fleet_error_at {
         note_fleet_error(&mut state, at);
     }
