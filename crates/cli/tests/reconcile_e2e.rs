@@ -171,7 +171,7 @@ fn run_once(bootstrap: &Path, env: &BTreeMap<String, String>) -> Value {
 }
 
 #[test]
-fn the_staged_reconciler_covers_a_shortfall_holds_while_scaling_and_gives_back() {
+fn the_staged_reconciler_under_the_2017_policy_covers_a_shortfall_holds_while_scaling_and_gives_back() {
     let out = synthesized();
     let tmp = tempfile::tempdir().unwrap();
     let bootstrap = staged_bootstrap(&out, tmp.path());
@@ -183,8 +183,11 @@ fn the_staged_reconciler_covers_a_shortfall_holds_while_scaling_and_gives_back()
         "--function-name",
         &ids["ReconcilerFunction"],
     ]);
-    let env: BTreeMap<String, String> =
+    let mut env: BTreeMap<String, String> =
         serde_json::from_value(function["Environment"]["Variables"].clone()).unwrap();
+    // The 2017 rule, as before, on the same stack: its metrics path and quiet period.
+    assert_eq!(env["SPOTCOVER_POLICY"], "demand");
+    env.insert("SPOTCOVER_POLICY".into(), "2017".into());
     let fleet = env["SPOTCOVER_FLEET_ID"].clone();
     let group = env["SPOTCOVER_GROUP_NAME"].clone();
     assert_eq!(fleet, ids["SpotFleet"]);

@@ -14,6 +14,10 @@
 //!   times the task definition's CPU and memory (DescribeTaskDefinition). A service
 //!   whose task size is unknown counts its waiting tasks at the largest placed task's
 //!   share (a guess that errs high is safer than one that errs at zero).
+//! - **Supply:** spot instances count their weight (ACTIVE, or DRAINING: leaving); the
+//!   cluster's other instances, not launched by spotcover, count their registered size
+//!   in units; the on-demand group's instances are the cover, not supply, so that cover
+//!   arriving never lowers what spot is asked for.
 //! - **Units:** one fleet unit is the smallest `registered / weight` among the
 //!   instances registered (per resource); with none registered, the last unit size
 //!   seen (kept in the state), else [`UnitSize::FALLBACK`]. Demand is the larger of the
@@ -142,12 +146,21 @@ pub fn units(supply: &[Weighted], services: &[ServiceNeed], last_unit: Option<Un
     let demand = cpu
         .div_ceil(u64::from(u.cpu_units.max(1)))
         .max(memory.div_ceil(u64::from(u.memory_mib.max(1))));
+    // Supply that is not the on-demand cover: spot instances at their weight, and the
+    // cluster's other instances (not launched by spotcover) at their registered size.
+    let size_in_units = |r: Resources| {
+        u64::from(r.cpu_units / u.cpu_units.max(1))
+            .min(u64::from(r.memory_mib / u.memory_mib.max(1)))
+    };
     let spot = |active: bool| {
         supply
             .iter()
-            .filter(|s| s.instance.capacity == CapacityKind::Spot)
             .filter(|s| (s.instance.status == InstanceStatus::Active) == active)
-            .map(|s| u64::from(s.weight))
+            .map(|s| match s.instance.capacity {
+                CapacityKind::Spot => u64::from(s.weight),
+                CapacityKind::Unknown => size_in_units(s.instance.registered),
+                CapacityKind::OnDemand => 0,
+            })
             .sum::<u64>()
     };
     Units {

@@ -11,9 +11,9 @@
 //! Units are the fleet's capacity units; `W` is [`NeedPolicy::on_demand_weight`].
 //!
 //! 1. **Fleet target follows demand.** `target = ceil(held demand * 100 / target_percent)`
-//!    within `[fleet_min, fleet_max]`, where the held demand is the largest demand seen
-//!    within [`NeedPolicy::fleet_hold_secs`] (a rise applies at once, a fall after the
-//!    hold). Demand counts what services want, placed or not, so on-demand cover
+//!    within `[fleet_min, fleet_max]`, where the held demand is the largest demand, kept
+//!    until demand has been lower for [`NeedPolicy::fleet_hold_secs`] (a rise applies at
+//!    once, a fall after the hold). Demand counts what services want, placed or not, so on-demand cover
 //!    arriving does not lower it and tasks that cannot be placed raise it only by
 //!    their own size: the fleet can neither fall because cover arrived nor climb to
 //!    its maximum because tasks wait.
@@ -31,7 +31,7 @@
 //!    or late signal converges on the same desired capacity, and a warning never
 //!    stacks on cover already bought.
 //! 4. **Release is held, longer when losses repeat.** The largest need is held for
-//!    `hold = min(hold_secs * 2^losses, max_hold_secs)` after it was last reached;
+//!    `hold = min(hold_secs * 2^losses, max_hold_secs)` after the need first fell below it;
 //!    `losses` counts cover episodes that began within `max_hold_secs` of the
 //!    previous one. Releasing lowers the group, whose lifecycle hook drains each
 //!    instance before it goes.
@@ -96,11 +96,39 @@ pub struct ClusterView {
     pub group: Option<GroupState>,
 }
 
-/// A value held since `at`, the last time it was reached.
+/// The largest recent value, and since when what is seen has been below it. It
+/// changes only when the value is exceeded or the hold runs out, so a steady state
+/// writes nothing.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Held {
     pub value: u32,
-    pub at: EpochSeconds,
+    /// When the value seen first fell below [`Held::value`]; `None`: it has not.
+    pub below_since: Option<EpochSeconds>,
+}
+
+impl Held {
+    /// After seeing `v` at `now`: a rise (or the same) holds at once; a fall holds the
+    /// old value until it has lasted `hold` seconds, then drops to `v`.
+    pub fn update(self, v: u32, now: EpochSeconds, hold: u64) -> Held {
+        if v >= self.value {
+            return Held {
+                value: v,
+                below_since: None,
+            };
+        }
+        let since = self.below_since.unwrap_or(now);
+        if elapsed(now, since) >= hold {
+            Held {
+                value: v,
+                below_since: None,
+            }
+        } else {
+            Held {
+                value: self.value,
+                below_since: Some(since),
+            }
+        }
+    }
 }
 
 /// What survives between runs (kept in a tag of the on-demand group).
@@ -216,16 +244,8 @@ pub fn decide_need(
     let demand = view.demand;
 
     // 1. The fleet target, on the held demand.
-    let demand_held =
-        state.demand.value > demand && elapsed(now, state.demand.at) < policy.fleet_hold_secs;
-    if !demand_held {
-        next.demand = Held {
-            value: demand,
-            at: now,
-        };
-    }
-    let held_demand = next.demand.value.max(demand);
-    let wanted_target = policy.fleet_target_for(held_demand);
+    next.demand = state.demand.update(demand, now, policy.fleet_hold_secs);
+    let wanted_target = policy.fleet_target_for(next.demand.value);
     let fleet_target = view
         .fleet
         .filter(|f| f.target != wanted_target)
@@ -246,7 +266,8 @@ pub fn decide_need(
         .short_since
         .is_some_and(|s| elapsed(now, s) < policy.launch_grace_secs);
     let delivering = short && within_grace && !fleet_failing && view.fleet.is_some();
-    let target = view.fleet.map_or(0, |f| f.target);
+    // The target the fleet works toward: the one this decision sets, when higher.
+    let target = view.fleet.map_or(0, |f| f.target.max(wanted_target));
     let spot_expected = if delivering {
         view.spot_active
             .max(target.saturating_sub(view.spot_draining))
@@ -260,11 +281,7 @@ pub fn decide_need(
     let need = short_units.div_ceil(w);
 
     // 4. The hold, with backoff on repeated losses.
-    let hold_active = |held: &Held, losses: u32| {
-        held.value > 0 && elapsed(now, held.at) < policy.hold_for(losses)
-    };
-    let was_covering = hold_active(&state.cover, state.losses);
-    if need > 0 && !was_covering {
+    if need > 0 && state.cover.value == 0 {
         // A new loss: repeated if the previous one began within the longest hold.
         next.losses = match state.last_loss_at {
             Some(t) if elapsed(now, t) < policy.max_hold_secs.max(policy.hold_secs) => {
@@ -275,13 +292,8 @@ pub fn decide_need(
         next.last_loss_at = Some(now);
     }
     let hold = policy.hold_for(next.losses);
-    if need >= state.cover.value || !hold_active(&state.cover, next.losses) {
-        next.cover = Held {
-            value: need,
-            at: now,
-        };
-    }
-    let held = next.cover.value.max(need);
+    next.cover = state.cover.update(need, now, hold);
+    let held = next.cover.value;
 
     // 5. The cap and the group's bounds.
     let cap = policy.cover_cap(demand);
@@ -345,7 +357,8 @@ pub const STATE_TAG: &str = "spotcover:state";
 
 impl NeedState {
     /// The tag value: `v1` then `key=value` fields separated by spaces; times are epoch
-    /// seconds, held values `value@epoch`. Well under the 256 characters of a tag value.
+    /// seconds (`-`: none), held values `value@below-since`. Well under the 256
+    /// characters of a tag value.
     pub fn to_tag(&self) -> String {
         let opt = |v: Option<EpochSeconds>| v.map_or("-".to_owned(), |t| t.to_string());
         let unit = self.unit.map_or("-".to_owned(), |UnitSize(u)| {
@@ -356,19 +369,35 @@ impl NeedState {
             opt(self.short_since),
             opt(self.fleet_error_at),
             self.cover.value,
-            self.cover.at,
+            opt(self.cover.below_since),
             self.demand.value,
-            self.demand.at,
+            opt(self.demand.below_since),
             self.losses,
             opt(self.last_loss_at),
         )
     }
 
     /// Reads [`NeedState::to_tag`]'s form. A missing, foreign or damaged tag reads as
-    /// the empty state: the policy then starts afresh, which is safe (it only forgets
-    /// a hold, and covers what it sees).
+    /// the empty state.
     pub fn from_tag(tag: Option<&str>) -> NeedState {
         tag.and_then(parse_tag).unwrap_or_default()
+    }
+
+    /// The state a run starts from: the tag's, or, when the tag is missing or damaged
+    /// (never written, or a write that was lost), a state that holds the cover the group
+    /// has now (`desired`), so that forgetting can only keep capacity a hold longer,
+    /// never release it early.
+    pub fn recall(tag: Option<&str>, desired: u32) -> NeedState {
+        match tag.and_then(parse_tag) {
+            Some(st) => st,
+            None => NeedState {
+                cover: Held {
+                    value: desired,
+                    below_since: None,
+                },
+                ..NeedState::default()
+            },
+        }
     }
 }
 
@@ -385,10 +414,10 @@ fn parse_tag(s: &str) -> Option<NeedState> {
         }
     };
     let held = |v: &str| -> Option<Held> {
-        let (value, at) = v.split_once('@')?;
+        let (value, since) = v.split_once('@')?;
         Some(Held {
             value: value.parse().ok()?,
-            at: at.parse().ok()?,
+            below_since: opt(since)?,
         })
     };
     let mut st = NeedState::default();

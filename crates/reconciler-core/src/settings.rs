@@ -40,7 +40,8 @@ pub mod env {
     pub const LIFECYCLE_HOOK: &str = "SPOTCOVER_LIFECYCLE_HOOK";
     /// The hook's heartbeat timeout in seconds, 30 to 7200 (default 900).
     pub const HOOK_TIMEOUT_SECONDS: &str = "SPOTCOVER_HOOK_TIMEOUT_SECONDS";
-    /// Which rule sizes the fleet and the cover: `demand` (default) or `2017`.
+    /// Which rule sizes the fleet and the cover: `demand` or `2017` (unset: `2017`, as
+    /// before this variable existed; the template always sets it).
     pub const POLICY: &str = "SPOTCOVER_POLICY";
     /// `demand` policy: the fleet's headroom, percent (1-100; demand runs at this
     /// share of the target).
@@ -322,9 +323,11 @@ impl Settings<String> {
                 got: on_demand_weight.to_string(),
             });
         }
+        // An environment that names no policy was written before the demand policy
+        // existed (or by hand, for `--once`): the 2017 rule, which needs no cluster.
         let demand = match non_empty(get(env::POLICY)).as_deref() {
-            None | Some("demand") => Some(demand_settings(&get)?),
-            Some("2017") => None,
+            Some("demand") => Some(demand_settings(&get)?),
+            None | Some("2017") => None,
             Some(other) => {
                 return Err(SettingsError::Invalid {
                     name: env::POLICY,

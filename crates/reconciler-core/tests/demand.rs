@@ -145,3 +145,23 @@ fn cover_placed_on_on_demand_does_not_change_demand() {
         units(&at_weight_2(&on_od), &[], None).demand
     );
 }
+
+#[test]
+fn the_clusters_other_instances_count_as_supply_at_their_registered_size() {
+    // An instance spotcover did not launch (no capacity attribute), 2 vCPU: 2 units.
+    let all = [
+        spot(res(0, 0)),
+        instance(InstanceStatus::Active, CapacityKind::Unknown, res(0, 0)),
+    ];
+    let weighted = [
+        Weighted {
+            instance: &all[0],
+            weight: 2,
+        },
+        Weighted {
+            instance: &all[1],
+            weight: 0,
+        },
+    ];
+    assert_eq!(units(&weighted, &[], None).spot_active, 4);
+}

@@ -66,14 +66,11 @@ fn a_fall_in_demand_lowers_the_fleet_target_only_after_the_fleet_hold() {
     let st = decide_need(&p, &high, &NeedState::default(), NOW).state;
     let mut low = high;
     low.demand = 15;
-    let within = decide_need(&p, &low, &st, NOW + 299);
-    assert_eq!(
-        within.fleet_target,
-        None,
-        "held at {}",
-        high.fleet.unwrap().target
-    );
-    let after = decide_need(&p, &low, &within.state, NOW + 300);
+    // First seen lower at NOW + 60; held for 300 s from there.
+    let first = decide_need(&p, &low, &st, NOW + 60);
+    let within = decide_need(&p, &low, &first.state, NOW + 359);
+    assert_eq!(within.fleet_target, None);
+    let after = decide_need(&p, &low, &within.state, NOW + 360);
     assert_eq!(after.fleet_target, Some(20));
 }
 
@@ -186,9 +183,12 @@ fn cover_is_released_only_after_the_hold() {
     assert_eq!(desired(&bought, &short), 10);
     let mut back = steady(20);
     back.group.as_mut().unwrap().desired = 10;
-    let held = decide_need(&p, &back, &bought.state, NOW + 599);
+    // Spot is back from NOW + 60: the need is 0 from then, held for 600 s.
+    let first = decide_need(&p, &back, &bought.state, NOW + 60);
+    assert_eq!(first.action, Action::None);
+    let held = decide_need(&p, &back, &first.state, NOW + 659);
     assert_eq!(held.action, Action::None);
-    let released = decide_need(&p, &back, &held.state, NOW + 600);
+    let released = decide_need(&p, &back, &held.state, NOW + 660);
     assert_eq!(released.reason, NeedReason::ReleaseCover);
     assert_eq!(
         released.action,
@@ -206,11 +206,14 @@ fn the_hold_doubles_when_losses_repeat() {
     short.spot_active = 10;
     short.spot_draining = 17;
     let back = steady(20);
-    let mut st = NeedState::default();
-    let first = decide_need(&p, &short, &st, NOW);
+    let first = decide_need(&p, &short, &NeedState::default(), NOW);
     assert_eq!(first.figures.hold_secs, 600);
-    st = decide_need(&p, &back, &first.state, NOW + 700).state;
-    let second = decide_need(&p, &short, &st, NOW + 800);
+    // Spot back at NOW + 60; the cover goes at NOW + 660; lost again at NOW + 720,
+    // within the longest hold of the first loss.
+    let back_at = decide_need(&p, &back, &first.state, NOW + 60).state;
+    let gone = decide_need(&p, &back, &back_at, NOW + 660).state;
+    assert_eq!(gone.cover.value, 0);
+    let second = decide_need(&p, &short, &gone, NOW + 720);
     assert_eq!(second.state.losses, 1);
     assert_eq!(second.figures.hold_secs, 1200);
 }
@@ -249,17 +252,15 @@ fn a_damaged_state_tag_reads_as_no_state() {
 #[test]
 fn the_state_tag_fits_a_tag_value() {
     // Auto Scaling tag values: at most 256 characters (API reference, `Tag`).
+    let held = Held {
+        value: u32::MAX,
+        below_since: Some(i64::MIN),
+    };
     let st = NeedState {
         short_since: Some(i64::MIN),
         fleet_error_at: Some(i64::MIN),
-        cover: Held {
-            value: u32::MAX,
-            at: i64::MIN,
-        },
-        demand: Held {
-            value: u32::MAX,
-            at: i64::MIN,
-        },
+        cover: held,
+        demand: held,
         losses: u32::MAX,
         last_loss_at: Some(i64::MIN),
         unit: Some(spotcover_reconciler_core::demand::UnitSize(
@@ -357,14 +358,14 @@ proptest! {
 
     #[test]
     fn the_state_tag_reads_back(
-        s in any::<(Option<i64>, Option<i64>, u32, i64, u32, i64, u32, Option<i64>)>(),
+        s in any::<(Option<i64>, Option<i64>, u32, Option<i64>, u32, Option<i64>, u32, Option<i64>)>(),
         unit in proptest::option::of((1u32.., 1u32..)),
     ) {
         let st = NeedState {
             short_since: s.0,
             fleet_error_at: s.1,
-            cover: Held { value: s.2, at: s.3 },
-            demand: Held { value: s.4, at: s.5 },
+            cover: Held { value: s.2, below_since: s.3 },
+            demand: Held { value: s.4, below_since: s.5 },
             losses: s.6,
             last_loss_at: s.7,
             unit: unit.map(|(cpu_units, memory_mib)| spotcover_reconciler_core::demand::UnitSize(
@@ -373,4 +374,26 @@ proptest! {
         };
         prop_assert_eq!(NeedState::from_tag(Some(&st.to_tag())), st);
     }
+}
+
+#[test]
+fn a_steady_state_changes_nothing_to_write() {
+    // Same view, a minute apart: the state (the tag) is the same, so nothing is written.
+    let p = policy();
+    let v = steady(20);
+    let first = decide_need(&p, &v, &NeedState::default(), NOW);
+    let again = decide_need(&p, &v, &first.state, NOW + 60);
+    assert_eq!(again.state.to_tag(), first.state.to_tag());
+    assert_eq!((again.action, again.fleet_target), (Action::None, None));
+}
+
+#[test]
+fn a_lost_state_holds_the_cover_the_group_has() {
+    let st = NeedState::recall(None, 4);
+    assert_eq!(st.cover.value, 4);
+    let mut v = steady(20);
+    v.group.as_mut().unwrap().desired = 4;
+    let d = decide_need(&policy(), &v, &st, NOW);
+    assert_eq!(d.action, Action::None, "held, not released");
+    assert_eq!(NeedState::recall(Some(&d.state.to_tag()), 0), d.state);
 }

@@ -2,6 +2,7 @@
 //! into what the handler needs.
 
 use spotcover_reconciler_core::drain::DEFAULT_HOOK_TIMEOUT_SECS;
+use spotcover_reconciler_core::need::NeedPolicy;
 use spotcover_reconciler_core::settings::{Settings, SettingsError, env};
 use spotcover_reconciler_core::{InterruptionPolicy, Policy};
 
@@ -63,6 +64,9 @@ pub struct Config {
     pub interruption: InterruptionPolicy,
     /// The lifecycle hook (scale-in drain of the group).
     pub drain: DrainSettings,
+    /// The demand policy, when the template chose it (it then sizes the fleet and the
+    /// cover); `None`: the 2017 rule ([`Config::policy`]).
+    pub need: Option<NeedPolicy>,
 }
 
 impl TryFrom<Settings> for Config {
@@ -75,6 +79,7 @@ impl TryFrom<Settings> for Config {
             got: s.on_demand_weight.to_string(),
         })?;
         Ok(Self {
+            need: s.need_policy(),
             interruption: s.interruption_policy(),
             drain: DrainSettings {
                 hook_timeout_secs: s.hook_timeout(),

@@ -301,6 +301,7 @@ fn notice_config(
             drain_on_rebalance: rebalance,
         },
         drain: Default::default(),
+        need: None,
     })
 }
 

@@ -49,6 +49,7 @@ fn config() -> Config {
             drain_on_rebalance: false,
         },
         drain: Default::default(),
+        need: None,
     }
 }
 

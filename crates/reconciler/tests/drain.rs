@@ -56,6 +56,7 @@ fn drain_config(group: &str, cluster: &str, fleet: &str) -> Result<Config, Confi
             lifecycle_hook: Some(HOOK.to_owned()),
             hook_timeout_secs: TIMEOUT,
         },
+        need: None,
     })
 }
 

@@ -41,6 +41,7 @@ fn config() -> Config {
             lifecycle_hook: Some("h".into()),
             hook_timeout_secs: 900,
         },
+        need: None,
     }
 }
 

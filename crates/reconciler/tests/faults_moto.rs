@@ -37,6 +37,7 @@ fn config(group: &str, cluster: &str, fleet: &str) -> Config {
             drain_on_rebalance: false,
         },
         drain: DrainSettings::default(),
+        need: None,
     }
 }
 

@@ -27,6 +27,7 @@ fn config(fleet: Option<&str>) -> Result<Config, ConfigError> {
         cluster: None,
         interruption: Default::default(),
         drain: Default::default(),
+        need: None,
     })
 }
 

@@ -46,6 +46,7 @@ fn config() -> Config {
             lifecycle_hook: Some(HOOK.into()),
             hook_timeout_secs: TIMEOUT,
         },
+        need: None,
     }
 }
 

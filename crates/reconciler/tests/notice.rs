@@ -32,6 +32,7 @@ fn config(cluster: Option<&str>, rebalance: bool) -> Result<Config, ConfigError>
             drain_on_rebalance: rebalance,
         },
         drain: Default::default(),
+        need: None,
     })
 }
 

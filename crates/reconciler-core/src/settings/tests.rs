@@ -84,7 +84,7 @@ fn every_variable_is_written_under_its_own_name() {
 }
 
 #[test]
-fn the_2017_policy_is_chosen_only_by_name() {
+fn an_environment_naming_no_policy_runs_the_2017_rule() {
     let with = |policy: Option<&str>| {
         Settings::from_lookup(|k| match k {
             env::GROUP_NAME => Some("g".into()),
@@ -94,7 +94,7 @@ fn the_2017_policy_is_chosen_only_by_name() {
         })
     };
     assert_eq!(with(Some("2017")).unwrap().demand, None);
-    assert_eq!(with(None).unwrap().demand, Some(DemandSettings::default()));
+    assert_eq!(with(None).unwrap().demand, None);
     assert_eq!(
         with(Some("demand")).unwrap().demand,
         Some(DemandSettings::default())

@@ -5,9 +5,10 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use spotcover_reconciler_core::{ContainerInstance, EpochSeconds, Observation};
+use spotcover_reconciler_core::need::FleetState;
+use spotcover_reconciler_core::{ContainerInstance, EpochSeconds, Observation, Resources};
 
-use super::{AutoScaling, Completion, Ec2, Ecs, FleetMetrics, GroupView, SetOutcome};
+use super::{AutoScaling, Completion, Ec2, Ecs, FleetMetrics, GroupView, ServiceView, SetOutcome};
 use crate::error::ApiError;
 
 /// The adapters `inner`, with every call cut off at `deadline`.
@@ -125,6 +126,15 @@ impl<A: AutoScaling> AutoScaling for Budgeted<'_, A> {
         )
         .await
     }
+
+    async fn put_group_tag(&self, group: &str, key: &str, value: &str) -> Result<(), ApiError> {
+        self.within(
+            "autoscaling",
+            "CreateOrUpdateTags",
+            self.inner.put_group_tag(group, key, value),
+        )
+        .await
+    }
 }
 
 impl<A: Ecs> Ecs for Budgeted<'_, A> {
@@ -192,6 +202,33 @@ impl<A: Ecs> Ecs for Budgeted<'_, A> {
         )
         .await
     }
+
+    async fn list_services(&self, cluster: &str) -> Result<Vec<String>, ApiError> {
+        self.within("ecs", "ListServices", self.inner.list_services(cluster))
+            .await
+    }
+
+    async fn describe_services(
+        &self,
+        cluster: &str,
+        arns: &[String],
+    ) -> Result<Vec<ServiceView>, ApiError> {
+        self.within(
+            "ecs",
+            "DescribeServices",
+            self.inner.describe_services(cluster, arns),
+        )
+        .await
+    }
+
+    async fn describe_task_definition(&self, arn: &str) -> Result<Resources, ApiError> {
+        self.within(
+            "ecs",
+            "DescribeTaskDefinition",
+            self.inner.describe_task_definition(arn),
+        )
+        .await
+    }
 }
 
 impl<A: Ec2> Ec2 for Budgeted<'_, A> {
@@ -200,6 +237,24 @@ impl<A: Ec2> Ec2 for Budgeted<'_, A> {
             "ec2",
             "TerminateInstances",
             self.inner.terminate_instance(instance_id),
+        )
+        .await
+    }
+
+    async fn describe_spot_fleet(&self, fleet_id: &str) -> Result<FleetState, ApiError> {
+        self.within(
+            "ec2",
+            "DescribeSpotFleetRequests",
+            self.inner.describe_spot_fleet(fleet_id),
+        )
+        .await
+    }
+
+    async fn modify_spot_fleet_target(&self, fleet_id: &str, target: u32) -> Result<(), ApiError> {
+        self.within(
+            "ec2",
+            "ModifySpotFleetRequest",
+            self.inner.modify_spot_fleet_target(fleet_id, target),
         )
         .await
     }

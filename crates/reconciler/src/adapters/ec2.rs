@@ -1,9 +1,10 @@
-//! EC2 `TerminateInstances`, the one EC2 call the reconciler makes, as a
-//! signed Query request over the SDK's own HTTP connector and SigV4 signer.
+//! The EC2 calls the reconciler makes (`TerminateInstances` for the fleet's drained
+//! surplus; `DescribeSpotFleetRequests` and `ModifySpotFleetRequest` for the demand
+//! policy), as signed Query requests over the SDK's own HTTP connector and SigV4 signer.
 //!
 //! Why not `aws-sdk-ec2`: it is one of the largest SDK crates; measured on
 //! this project (see `crates/reconciler/FIGURES.md`) it adds minutes to every
-//! clean build and size to the Lambda zip, for one operation. The crates used
+//! clean build and size to the Lambda zip, for three operations. The crates used
 //! here (`aws-sigv4`, `aws-smithy-http-client`, `aws-smithy-runtime-api`,
 //! `aws-smithy-types`, `aws-credential-types`) are already in the build.
 //!
@@ -21,10 +22,14 @@ use aws_smithy_runtime_api::http::Request;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::byte_stream::ByteStream;
 
+use spotcover_reconciler_core::need::FleetState;
+
 use crate::error::ApiError;
 
 const SERVICE: &str = "ec2";
-const OP: &str = "TerminateInstances";
+const TERMINATE: &str = "TerminateInstances";
+const DESCRIBE_FLEET: &str = "DescribeSpotFleetRequests";
+const MODIFY_FLEET: &str = "ModifySpotFleetRequest";
 /// The EC2 Query API version.
 pub const API_VERSION: &str = "2016-11-15";
 
@@ -93,28 +98,81 @@ impl Ec2Query {
         }
     }
 
-    fn err(message: impl Into<String>) -> ApiError {
+    fn err(op: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::InvalidResponse {
             service: SERVICE,
-            op: OP,
+            op,
             message: message.into(),
         }
     }
 
-    /// `TerminateInstances` for one instance, within the SDK clients' attempt timeout
-    /// (one attempt: the next run retries). An instance EC2 no longer knows
+    /// `TerminateInstances` for one instance. An instance EC2 no longer knows
     /// (`InvalidInstanceID.NotFound`) counts as terminated.
     pub async fn terminate_instance(&self, instance_id: &str) -> Result<(), ApiError> {
-        match tokio::time::timeout(
-            super::sdk::ATTEMPT_TIMEOUT,
-            self.terminate_once(instance_id),
-        )
-        .await
-        {
+        let (status, xml) = self
+            .call(TERMINATE, &[("InstanceId.1", instance_id.to_owned())])
+            .await?;
+        classify(TERMINATE, status, &xml, "TerminateInstancesResponse").or_else(|e| match e {
+            ApiError::Refused { code, .. } if code == "InvalidInstanceID.NotFound" => Ok(()),
+            e => Err(e),
+        })
+    }
+
+    /// `DescribeSpotFleetRequests` for one fleet: its target and fulfilled capacity.
+    pub async fn describe_spot_fleet(&self, fleet_id: &str) -> Result<FleetState, ApiError> {
+        let (status, xml) = self
+            .call(
+                DESCRIBE_FLEET,
+                &[("SpotFleetRequestId.1", fleet_id.to_owned())],
+            )
+            .await?;
+        classify(
+            DESCRIBE_FLEET,
+            status,
+            &xml,
+            "DescribeSpotFleetRequestsResponse",
+        )?;
+        parse_fleet(&xml).ok_or_else(|| {
+            Self::err(
+                DESCRIBE_FLEET,
+                format!("no targetCapacity and fulfilledCapacity for {fleet_id}"),
+            )
+        })
+    }
+
+    /// `ModifySpotFleetRequest` to `target`, with `ExcessCapacityTerminationPolicy`
+    /// `noTermination`: a lower target terminates nothing; the reconciler drains the
+    /// surplus first (EC2 API reference, `ModifySpotFleetRequest`).
+    pub async fn modify_spot_fleet_target(
+        &self,
+        fleet_id: &str,
+        target: u32,
+    ) -> Result<(), ApiError> {
+        let (status, xml) = self
+            .call(MODIFY_FLEET, &modify_params(fleet_id, target))
+            .await?;
+        classify(MODIFY_FLEET, status, &xml, "ModifySpotFleetRequestResponse")?;
+        match tag(&xml, "return") {
+            Some("true") => Ok(()),
+            other => Err(Self::err(
+                MODIFY_FLEET,
+                format!("answered return={other:?}, not true"),
+            )),
+        }
+    }
+
+    /// One signed Query call within the SDK clients' attempt timeout (one attempt: the
+    /// next run retries); the answer's status and body.
+    async fn call(
+        &self,
+        op: &'static str,
+        params: &[(&str, String)],
+    ) -> Result<(u16, String), ApiError> {
+        match tokio::time::timeout(super::sdk::ATTEMPT_TIMEOUT, self.call_once(op, params)).await {
             Ok(r) => r,
             Err(_) => Err(ApiError::Transport {
                 service: SERVICE,
-                op: OP,
+                op,
                 message: format!(
                     "no answer within {} s",
                     super::sdk::ATTEMPT_TIMEOUT.as_secs()
@@ -123,34 +181,35 @@ impl Ec2Query {
         }
     }
 
-    async fn terminate_once(&self, instance_id: &str) -> Result<(), ApiError> {
+    async fn call_once(
+        &self,
+        op: &'static str,
+        params: &[(&str, String)],
+    ) -> Result<(u16, String), ApiError> {
         let region = self
             .region
             .clone()
-            .ok_or_else(|| Self::err("no region configured"))?;
+            .ok_or_else(|| Self::err(op, "no region configured"))?;
         let provider = self
             .credentials
             .as_ref()
-            .ok_or_else(|| Self::err("no credentials configured"))?;
+            .ok_or_else(|| Self::err(op, "no credentials configured"))?;
         let creds = provider
             .provide_credentials()
             .await
-            .map_err(|e| Self::err(format!("credentials: {e}")))?;
+            .map_err(|e| Self::err(op, format!("credentials: {e}")))?;
         let url = format!("{}/", self.endpoint(&region));
-        let body = format!(
-            "Action={OP}&Version={API_VERSION}&InstanceId.1={}",
-            form_escape(instance_id)
-        );
+        let body = query_body(op, params);
         let content_type = "application/x-www-form-urlencoded; charset=utf-8";
         let identity: Identity = creds.into();
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
+        let signing = aws_sigv4::sign::v4::SigningParams::builder()
             .identity(&identity)
             .region(&region)
             .name(SERVICE)
             .time(SystemTime::now())
             .settings(SigningSettings::default())
             .build()
-            .map_err(|e| Self::err(format!("signing: {e}")))?
+            .map_err(|e| Self::err(op, format!("signing: {e}")))?
             .into();
         let headers = [("content-type", content_type)];
         let signable = SignableRequest::new(
@@ -159,15 +218,15 @@ impl Ec2Query {
             headers.iter().copied(),
             SignableBody::Bytes(body.as_bytes()),
         )
-        .map_err(|e| Self::err(format!("signing: {e}")))?;
-        let (instructions, _) = sign(signable, &params)
-            .map_err(|e| Self::err(format!("signing: {e}")))?
+        .map_err(|e| Self::err(op, format!("signing: {e}")))?;
+        let (instructions, _) = sign(signable, &signing)
+            .map_err(|e| Self::err(op, format!("signing: {e}")))?
             .into_parts();
         let mut req = Request::new(SdkBody::from(body));
         req.set_method("POST")
-            .map_err(|e| Self::err(e.to_string()))?;
+            .map_err(|e| Self::err(op, e.to_string()))?;
         req.set_uri(url.as_str())
-            .map_err(|e| Self::err(e.to_string()))?;
+            .map_err(|e| Self::err(op, e.to_string()))?;
         req.headers_mut().insert("content-type", content_type);
         for (k, v) in instructions.headers() {
             req.headers_mut().insert(k.to_owned(), v.to_owned());
@@ -178,7 +237,7 @@ impl Ec2Query {
             .await
             .map_err(|e| ApiError::Transport {
                 service: SERVICE,
-                op: OP,
+                op,
                 message: aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
             })?;
         let status = resp.status().as_u16();
@@ -187,15 +246,51 @@ impl Ec2Query {
             .await
             .map_err(|e| ApiError::Transport {
                 service: SERVICE,
-                op: OP,
+                op,
                 message: e.to_string(),
             })?
             .into_bytes();
-        let text = String::from_utf8_lossy(&bytes);
-        classify(status, &text)
+        Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
     }
 }
 
+/// The form body of a Query call: action, version, then the parameters in order.
+fn query_body(op: &str, params: &[(&str, String)]) -> String {
+    let mut body = format!("Action={op}&Version={API_VERSION}");
+    for (k, v) in params {
+        body.push('&');
+        body.push_str(k);
+        body.push('=');
+        body.push_str(&form_escape(v));
+    }
+    body
+}
+
+/// `ModifySpotFleetRequest`'s parameters (EC2 API reference): the id, the new
+/// `TargetCapacity`, and `ExcessCapacityTerminationPolicy=noTermination`.
+pub fn modify_params(fleet_id: &str, target: u32) -> Vec<(&'static str, String)> {
+    vec![
+        ("SpotFleetRequestId", fleet_id.to_owned()),
+        ("TargetCapacity", target.to_string()),
+        (
+            "ExcessCapacityTerminationPolicy",
+            "noTermination".to_owned(),
+        ),
+    ]
+}
+
+/// The fleet's `targetCapacity` and `fulfilledCapacity` in a
+/// `DescribeSpotFleetRequests` answer (`spotFleetRequestConfigSet` / `item` /
+/// `spotFleetRequestConfig`; EC2 API reference, `SpotFleetRequestConfigData`).
+/// `onDemandTargetCapacity` and `onDemandFulfilledCapacity` are other elements.
+pub fn parse_fleet(xml: &str) -> Option<FleetState> {
+    let target: f64 = tag(xml, "targetCapacity")?.trim().parse().ok()?;
+    let fulfilled: f64 = tag(xml, "fulfilledCapacity")?.trim().parse().ok()?;
+    (target.is_finite() && target >= 0.0 && fulfilled.is_finite()).then_some(FleetState {
+        target: target as u32,
+        fulfilled,
+    })
+}
 /// `application/x-www-form-urlencoded` escaping of a value.
 fn form_escape(s: &str) -> String {
     s.bytes()
@@ -215,43 +310,39 @@ fn tag<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
     Some(&xml[start..end])
 }
 
-/// Maps EC2's answer: 200 with a `TerminateInstancesResponse` is success; an
-/// error document (`<Response><Errors><Error><Code>`) is classified like the
-/// SDK errors.
-pub fn classify(status: u16, xml: &str) -> Result<(), ApiError> {
+/// Maps EC2's answer to `op`: 2xx with the `expect` element is success; an error
+/// document (`<Response><Errors><Error><Code>`) is classified like the SDK errors.
+pub fn classify(op: &'static str, status: u16, xml: &str, expect: &str) -> Result<(), ApiError> {
     if (200..300).contains(&status) {
-        return if xml.contains("TerminateInstancesResponse") {
+        return if xml.contains(expect) {
             Ok(())
         } else {
             Err(ApiError::InvalidResponse {
                 service: SERVICE,
-                op: OP,
-                message: format!("HTTP {status} without a TerminateInstancesResponse"),
+                op,
+                message: format!("HTTP {status} without a {expect}"),
             })
         };
     }
     let code = tag(xml, "Code").unwrap_or_default().to_owned();
     let message = tag(xml, "Message").unwrap_or(xml).to_owned();
-    if code == "InvalidInstanceID.NotFound" {
-        return Ok(());
-    }
     if status == 429 || code == "RequestLimitExceeded" || code.contains("Throttl") {
         Err(ApiError::Throttled {
             service: SERVICE,
-            op: OP,
+            op,
             message,
         })
     } else if status >= 500 {
         Err(ApiError::ServerError {
             service: SERVICE,
-            op: OP,
+            op,
             status,
             message,
         })
     } else {
         Err(ApiError::Refused {
             service: SERVICE,
-            op: OP,
+            op,
             code,
             message,
         })
@@ -264,6 +355,8 @@ mod tests {
 
     #[test]
     fn answers_are_classified() {
+        let classify =
+            |status, xml: &str| classify(TERMINATE, status, xml, "TerminateInstancesResponse");
         let ok = r#"<?xml version="1.0"?><TerminateInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><instancesSet/></TerminateInstancesResponse>"#;
         assert_eq!(classify(200, ok), Ok(()));
         assert!(matches!(
@@ -275,8 +368,10 @@ mod tests {
                 "<Response><Errors><Error><Code>{code}</Code><Message>m</Message></Error></Errors><RequestID>r</RequestID></Response>"
             )
         };
-        // Gone already: terminated.
-        assert_eq!(classify(400, &err("InvalidInstanceID.NotFound")), Ok(()));
+        assert!(matches!(
+            classify(400, &err("InvalidInstanceID.NotFound")),
+            Err(ApiError::Refused { .. })
+        ));
         assert!(matches!(
             classify(503, &err("RequestLimitExceeded")),
             Err(ApiError::Throttled { .. })
@@ -293,6 +388,31 @@ mod tests {
                 code: "UnauthorizedOperation".into(),
                 message: "m".into()
             })
+        );
+    }
+
+    // EC2 API reference, DescribeSpotFleetRequests / SpotFleetRequestConfigData: the
+    // answer nests the config data in `spotFleetRequestConfigSet/item`.
+    #[test]
+    fn a_fleets_target_and_fulfilled_capacity_are_read_from_its_description() {
+        let xml = r#"<DescribeSpotFleetRequestsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><spotFleetRequestConfigSet><item><spotFleetRequestId>sfr-1</spotFleetRequestId><spotFleetRequestState>active</spotFleetRequestState><spotFleetRequestConfig><onDemandTargetCapacity>0</onDemandTargetCapacity><targetCapacity>12</targetCapacity><onDemandFulfilledCapacity>0.0</onDemandFulfilledCapacity><fulfilledCapacity>9.0</fulfilledCapacity></spotFleetRequestConfig></item></spotFleetRequestConfigSet></DescribeSpotFleetRequestsResponse>"#;
+        assert_eq!(
+            parse_fleet(xml),
+            Some(FleetState {
+                target: 12,
+                fulfilled: 9.0
+            })
+        );
+        assert_eq!(parse_fleet("<spotFleetRequestConfigSet/>"), None);
+    }
+
+    // EC2 API reference, ModifySpotFleetRequest: `ExcessCapacityTerminationPolicy`
+    // `noTermination` keeps the fleet's instances when the target falls.
+    #[test]
+    fn a_lower_fleet_target_never_asks_ec2_to_terminate() {
+        assert_eq!(
+            query_body(MODIFY_FLEET, &modify_params("sfr-1", 7)),
+            "Action=ModifySpotFleetRequest&Version=2016-11-15&SpotFleetRequestId=sfr-1&TargetCapacity=7&ExcessCapacityTerminationPolicy=noTermination"
         );
     }
 

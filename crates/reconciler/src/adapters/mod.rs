@@ -13,7 +13,11 @@ pub mod ec2;
 pub mod sdk;
 
 use serde::Serialize;
-use spotcover_reconciler_core::{ContainerInstance, EpochSeconds, GroupState, Observation};
+use spotcover_reconciler_core::demand::ServiceNeed;
+use spotcover_reconciler_core::need::FleetState;
+use spotcover_reconciler_core::{
+    ContainerInstance, EpochSeconds, GroupState, Observation, Resources,
+};
 
 use crate::error::ApiError;
 
@@ -45,6 +49,9 @@ pub struct GroupView {
     /// EC2 ids of its instances in `Terminating:Wait` (held by a terminating lifecycle
     /// hook), in the answer's order.
     pub terminating_wait: Vec<String>,
+    /// The value of the group's [`spotcover_reconciler_core::need::STATE_TAG`] tag: the
+    /// demand policy's state between runs.
+    pub state_tag: Option<String>,
 }
 
 impl From<GroupState> for GroupView {
@@ -52,8 +59,19 @@ impl From<GroupState> for GroupView {
         Self {
             state,
             terminating_wait: Vec::new(),
+            state_tag: None,
         }
     }
+}
+
+/// A service as `DescribeServices` answers it: its task counts, and its task definition
+/// (whose size `DescribeTaskDefinition` gives).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceView {
+    pub arn: String,
+    /// Desired, running and pending counts; `task` is left `None` here.
+    pub need: ServiceNeed,
+    pub task_definition: Option<String>,
 }
 
 /// CloudWatch: the fleet's metrics.
@@ -96,6 +114,8 @@ pub trait AutoScaling {
         hook: &str,
         instance_id: &str,
     ) -> Result<Completion, ApiError>;
+    /// `CreateOrUpdateTags`: one tag of the group, not propagated at launch.
+    async fn put_group_tag(&self, group: &str, key: &str, value: &str) -> Result<(), ApiError>;
 }
 
 /// ECS: the cluster's container instances. `cluster` is the cluster's name (or ARN).
@@ -134,13 +154,28 @@ pub trait Ecs {
     ) -> Result<(), ApiError>;
     /// `DeleteAttributes`: one custom attribute of the container instance.
     async fn delete_attribute(&self, cluster: &str, arn: &str, name: &str) -> Result<(), ApiError>;
+    /// `ListServices` (all pages, 100 a page).
+    async fn list_services(&self, cluster: &str) -> Result<Vec<String>, ApiError>;
+    /// `DescribeServices` (chunks of 10, the most it takes).
+    async fn describe_services(
+        &self,
+        cluster: &str,
+        arns: &[String],
+    ) -> Result<Vec<ServiceView>, ApiError>;
+    /// `DescribeTaskDefinition`: the task's CPU units and memory MiB (the task-level
+    /// values, else the sum over its containers).
+    async fn describe_task_definition(&self, arn: &str) -> Result<Resources, ApiError>;
 }
 
-/// EC2: terminating a drained spot instance.
+/// EC2: terminating a drained spot instance; the Spot Fleet's target.
 #[allow(async_fn_in_trait)]
 pub trait Ec2 {
     /// `TerminateInstances` for one instance (idempotent in AWS).
     async fn terminate_instance(&self, instance_id: &str) -> Result<(), ApiError>;
+    /// `DescribeSpotFleetRequests`: the fleet's target and fulfilled capacity.
+    async fn describe_spot_fleet(&self, fleet_id: &str) -> Result<FleetState, ApiError>;
+    /// `ModifySpotFleetRequest`: a new target, terminating nothing.
+    async fn modify_spot_fleet_target(&self, fleet_id: &str, target: u32) -> Result<(), ApiError>;
 }
 
 /// Every service the reconciler calls.
@@ -185,6 +220,22 @@ pub async fn cluster_instances<A: Ecs>(
     match api.list_container_instances(cluster, None).await {
         Ok(arns) if arns.is_empty() => (1, Ok(Vec::new())),
         Ok(arns) => (2, api.describe_container_instances(cluster, &arns).await),
+        Err(e) => (1, Err(e)),
+    }
+}
+
+/// Every service of `cluster`: the list, then one describe per 10 (none when the list
+/// is empty). Returns them and the calls made.
+pub async fn cluster_services<A: Ecs>(
+    api: &A,
+    cluster: &str,
+) -> (u32, Result<Vec<ServiceView>, ApiError>) {
+    match api.list_services(cluster).await {
+        Ok(arns) if arns.is_empty() => (1, Ok(Vec::new())),
+        Ok(arns) => (
+            1 + u32::try_from(arns.len().div_ceil(10)).unwrap_or(u32::MAX),
+            api.describe_services(cluster, &arns).await,
+        ),
         Err(e) => (1, Err(e)),
     }
 }

@@ -1,5 +1,5 @@
 //! The adapters' traits over the real AWS SDK clients (CloudWatch, Auto Scaling, ECS) and
-//! [`super::ec2`] (EC2's one call).
+//! [`super::ec2`] (EC2's three calls).
 
 use std::time::Duration;
 
@@ -14,7 +14,10 @@ use spotcover_reconciler_core::{
     ContainerInstance, Datapoint, EpochSeconds, GroupState, InstanceStatus, Observation, Resources,
 };
 
-use super::{AutoScaling, Completion, Ec2, Ecs, FleetMetrics, GroupView, SetOutcome};
+use spotcover_reconciler_core::demand::ServiceNeed;
+use spotcover_reconciler_core::need::FleetState;
+
+use super::{AutoScaling, Completion, Ec2, Ecs, FleetMetrics, GroupView, ServiceView, SetOutcome};
 use crate::error::ApiError;
 
 /// Metric period asked of CloudWatch, seconds.
@@ -316,10 +319,34 @@ impl AutoScaling for SdkApi {
             .filter(|i| i.lifecycle_state() == Some(&asg::types::LifecycleState::TerminatingWait))
             .filter_map(|i| i.instance_id().map(str::to_owned))
             .collect();
+        let state_tag = g
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some(spotcover_reconciler_core::need::STATE_TAG))
+            .and_then(|t| t.value().map(str::to_owned));
         Ok(GroupView {
             state,
             terminating_wait,
+            state_tag,
         })
+    }
+
+    async fn put_group_tag(&self, group: &str, key: &str, value: &str) -> Result<(), ApiError> {
+        const OP: &str = "CreateOrUpdateTags";
+        let tag = asg::types::Tag::builder()
+            .resource_id(group)
+            .resource_type("auto-scaling-group")
+            .key(key)
+            .value(value)
+            .propagate_at_launch(false)
+            .build();
+        self.autoscaling
+            .create_or_update_tags()
+            .tags(tag)
+            .send()
+            .await
+            .map_err(|e| classify("autoscaling", OP, &e))?;
+        Ok(())
     }
 
     async fn set_desired(
@@ -580,10 +607,128 @@ impl Ecs for SdkApi {
             .map_err(|e| classify("ecs", OP, &e))?;
         Ok(())
     }
+
+    async fn list_services(&self, cluster: &str) -> Result<Vec<String>, ApiError> {
+        const OP: &str = "ListServices";
+        let mut arns = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .ecs
+                .list_services()
+                .cluster(cluster)
+                .max_results(100)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| classify("ecs", OP, &e))?;
+            arns.extend(out.service_arns().iter().cloned());
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => return Ok(arns),
+            }
+        }
+    }
+
+    async fn describe_services(
+        &self,
+        cluster: &str,
+        arns: &[String],
+    ) -> Result<Vec<ServiceView>, ApiError> {
+        const OP: &str = "DescribeServices";
+        let count = |n: i32| u32::try_from(n).unwrap_or(0);
+        let mut found = Vec::new();
+        for chunk in arns.chunks(10) {
+            let out = self
+                .ecs
+                .describe_services()
+                .cluster(cluster)
+                .set_services(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| classify("ecs", OP, &e))?;
+            // Failures are services deleted since the list call.
+            found.extend(
+                out.services()
+                    .iter()
+                    .filter(|s| s.status() != Some("INACTIVE"))
+                    .map(|s| ServiceView {
+                        arn: s.service_arn().unwrap_or_default().to_owned(),
+                        need: ServiceNeed {
+                            desired: count(s.desired_count()),
+                            running: count(s.running_count()),
+                            pending: count(s.pending_count()),
+                            task: None,
+                        },
+                        task_definition: s.task_definition().map(str::to_owned),
+                    }),
+            );
+        }
+        Ok(found)
+    }
+
+    async fn describe_task_definition(&self, arn: &str) -> Result<Resources, ApiError> {
+        const OP: &str = "DescribeTaskDefinition";
+        let out = self
+            .ecs
+            .describe_task_definition()
+            .task_definition(arn)
+            .send()
+            .await
+            .map_err(|e| classify("ecs", OP, &e))?;
+        let td = out
+            .task_definition()
+            .ok_or_else(|| ApiError::InvalidResponse {
+                service: "ecs",
+                op: OP,
+                message: format!("no task definition for {arn}"),
+            })?;
+        // Task-level sizes when set; else what its containers reserve (memory: the
+        // hard limit, else the soft reservation).
+        let containers = td.container_definitions();
+        let cpu = match task_size(td.cpu()) {
+            0 => containers
+                .iter()
+                .map(|c| u32::try_from(c.cpu()).unwrap_or(0))
+                .sum(),
+            n => n,
+        };
+        let memory = match task_size(td.memory()) {
+            0 => containers
+                .iter()
+                .map(|c| {
+                    c.memory()
+                        .or(c.memory_reservation())
+                        .and_then(|m| u32::try_from(m).ok())
+                        .unwrap_or(0)
+                })
+                .sum(),
+            n => n,
+        };
+        Ok(Resources {
+            cpu_units: cpu,
+            memory_mib: memory,
+        })
+    }
 }
 
 impl Ec2 for SdkApi {
     async fn terminate_instance(&self, instance_id: &str) -> Result<(), ApiError> {
         self.ec2.terminate_instance(instance_id).await
     }
+
+    async fn describe_spot_fleet(&self, fleet_id: &str) -> Result<FleetState, ApiError> {
+        self.ec2.describe_spot_fleet(fleet_id).await
+    }
+
+    async fn modify_spot_fleet_target(&self, fleet_id: &str, target: u32) -> Result<(), ApiError> {
+        self.ec2.modify_spot_fleet_target(fleet_id, target).await
+    }
+}
+
+/// CPU units or memory MiB as ECS writes them in a task definition: a number as a
+/// string (`"1024"`; `"1 vCPU"` and `"2 GB"` forms are converted by ECS on
+/// registration, and described as numbers).
+fn task_size(v: Option<&str>) -> u32 {
+    v.and_then(|s| s.trim().parse().ok()).unwrap_or(0)
 }

@@ -1,9 +1,11 @@
 //! A Spot Fleet event (`aws.ec2spotfleet`: state, instance and request changes,
-//! information, errors). For now it runs the scheduled path at once, for this stack's
-//! fleet only; the decision that reads the event itself comes with the demand policy.
+//! information, errors), for this stack's fleet only. Under the demand policy an event
+//! that says the fleet cannot launch ([`fleet_cannot_launch`]) ends the launch grace at
+//! once (it is kept in the group's state tag), then the demand policy's run; any other
+//! event just runs it. Under the 2017 rule it runs the scheduled path.
 
 use spotcover_reconciler_core::EpochSeconds;
-use spotcover_reconciler_core::events::FleetEvent;
+use spotcover_reconciler_core::events::{FleetEvent, fleet_cannot_launch};
 
 use super::schedule;
 use crate::adapters::Aws;
@@ -28,6 +30,15 @@ pub async fn handle<A: Aws>(
         r.group = Some(config.group_name.clone());
         r.fleet_id = ev.fleet_id.clone();
         return r;
+    }
+    if let Some(policy) = &config.need {
+        let fleet_id = ev.fleet_id.clone().or(config.fleet_id.clone());
+        let Some(fleet_id) = fleet_id else {
+            return schedule::handle(api, config, None, now, dry_run).await;
+        };
+        let failing = fleet_cannot_launch(&ev.detail_type, ev.sub_type.as_deref().unwrap_or(""));
+        let at = failing.then_some(now);
+        return super::demand::run(api, config, policy, &fleet_id, at, now, dry_run).await;
     }
     schedule::handle(api, config, ev.fleet_id.clone(), now, dry_run).await
 }

@@ -4,12 +4,15 @@
 //! - [`schedule`]: the schedule, a direct invocation, the PendingCapacity alarm;
 //! - [`notice`]: a spot interruption warning or rebalance recommendation;
 //! - [`lifecycle`]: the on-demand group's lifecycle hook;
-//! - [`fleet_event`]: a Spot Fleet event (`aws.ec2spotfleet`).
+//! - [`fleet_event`]: a Spot Fleet event (`aws.ec2spotfleet`);
+//! - [`demand`]: the demand policy's run, which every trigger takes under
+//!   `SPOTCOVER_POLICY=demand`.
 //!
 //! [`handle_event`] classifies the event with the core's parser
 //! ([`spotcover_reconciler_core::events::parse`], the contract the template's rules
 //! are composed from) and dispatches.
 
+pub mod demand;
 pub mod fleet_event;
 pub mod lifecycle;
 pub mod notice;

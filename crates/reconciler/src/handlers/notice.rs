@@ -81,6 +81,9 @@ pub async fn handle<A: Aws>(
         }
         Err(e) => return done(r, ir, Some(e.into())),
     };
+    if let Some(need) = &config.need {
+        return under_demand(api, config, need, ci, ir, r).await;
+    }
     let mut claim = ci.cover.claim();
     let arn = ci.arn.clone();
     ir.container_instance = Some(ci.clone());
@@ -184,4 +187,49 @@ pub async fn handle<A: Aws>(
         }
     }
     done(r, ir, err)
+}
+
+/// Under the demand policy: drain the warned instance, then the demand policy's run,
+/// which counts it as leaving (DRAINING) and covers what the cluster then lacks, as an
+/// absolute number: a repeated or lost delivery converges on the same cover, and no
+/// claim mark is needed. A failed drain does not hold the run back (the ECS agent
+/// drains a spot instance on its warning too; the scheduled run sees it then).
+async fn under_demand<A: Aws>(
+    api: &A,
+    config: &Config,
+    need: &spotcover_reconciler_core::need::NeedPolicy,
+    ci: ContainerInstance,
+    mut ir: InterruptionReport,
+    r: Report,
+) -> Report {
+    let (now, dry_run) = (r.now, r.dry_run);
+    let mut calls = r.api_calls;
+    let mut drain_error = None;
+    if !dry_run && ci.status == spotcover_reconciler_core::InstanceStatus::Active {
+        calls += 1;
+        match (config.cluster.as_deref(), &ci) {
+            (Some(cluster), ci) => match api.set_status(cluster, &ci.arn, true).await {
+                Ok(_) => ir.drained = true,
+                Err(e) => drain_error = Some(Error::from(e)),
+            },
+            (None, _) => drain_error = Some(Error::NoCluster),
+        }
+    }
+    ir.container_instance = Some(ci);
+    let Some(fleet_id) = config.fleet_id.clone() else {
+        let mut r = r.fail(&Error::NoFleetId);
+        r.interruption = Some(ir);
+        return r;
+    };
+    let mut out = super::demand::run(api, config, need, &fleet_id, None, now, dry_run).await;
+    out.api_calls += calls;
+    ir.raised = out.need.as_ref().is_some_and(|n| n.group_set);
+    if ir.drained && out.result == Outcome::NoAction {
+        out.result = Outcome::Applied;
+    }
+    out.interruption = Some(ir);
+    match drain_error {
+        Some(e) if !out.is_error() => out.fail(&e),
+        _ => out,
+    }
 }

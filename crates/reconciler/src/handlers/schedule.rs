@@ -33,8 +33,8 @@
 use spotcover_reconciler_core::drain::{hook_margin_secs, plan_surplus};
 use spotcover_reconciler_core::settings::metrics_window;
 use spotcover_reconciler_core::{
-    Action, Datapoint, Decision, EpochSeconds, GroupState, InstanceStatus, Observation, Policy,
-    decide, finish_claimed_cover,
+    Action, Datapoint, EpochSeconds, GroupState, InstanceStatus, Observation, Policy, decide,
+    finish_claimed_cover,
 };
 
 use crate::adapters::{AutoScaling, Aws, FleetMetrics, GroupView, SetOutcome, cluster_instances};
@@ -56,6 +56,9 @@ pub async fn handle<A: Aws>(
         r.group = Some(config.group_name.clone());
         return r;
     };
+    if let Some(policy) = &config.need {
+        return super::demand::run(api, config, policy, &fleet_id, None, now, dry_run).await;
+    }
     let (mut r, group) = observe_decide_apply(
         api,
         &fleet_id,
@@ -141,12 +144,46 @@ async fn observe_decide_apply<A: FleetMetrics + AutoScaling>(
     (r, view)
 }
 
+/// What the run knows of the fleet, for its surplus.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FleetRead {
+    /// The fleet (or the group) could not be read: no surplus is planned.
+    Failed,
+    /// Read: `(target, fulfilled)` when trusted.
+    Read(Option<(f64, f64)>),
+}
+
 /// The drain pass (see the module docs); adds to `r`. `group` is the group as the run
-/// described it, when it could.
+/// described it, when it could. Reads the cluster's container instances; the fleet's
+/// surplus comes from the 2017 decision's metrics.
 pub async fn drain_pass<A: Aws>(
     api: &A,
     config: &Config,
     group: Option<&GroupView>,
+    r: &mut Report,
+) {
+    let Some(cluster) = config.cluster.as_deref() else {
+        return;
+    };
+    let read = cluster_instances(api, cluster).await;
+    let fleet = match &r.decision {
+        None => FleetRead::Failed,
+        Some(d) => FleetRead::Read(d.trusted_fleet()),
+    };
+    drain_with(api, config, group, read, fleet, r).await;
+}
+
+/// The drain pass over container instances already read (`read`: the calls it took and
+/// what they answered) and the fleet as the run read it.
+pub async fn drain_with<A: Aws>(
+    api: &A,
+    config: &Config,
+    group: Option<&GroupView>,
+    read: (
+        u32,
+        Result<Vec<spotcover_reconciler_core::ContainerInstance>, crate::error::ApiError>,
+    ),
+    fleet: FleetRead,
     r: &mut Report,
 ) {
     let Some(cluster) = config.cluster.as_deref() else {
@@ -162,7 +199,7 @@ pub async fn drain_pass<A: Aws>(
         report: DrainReport::new(),
         error: None,
     };
-    let (calls, members) = cluster_instances(api, cluster).await;
+    let (calls, members) = read;
     run.calls += calls;
     let members = match members {
         Ok(m) => m,
@@ -198,8 +235,9 @@ pub async fn drain_pass<A: Aws>(
         }
     }
 
-    // Covers a notice claimed and never confirmed.
-    if let Some(g) = group {
+    // Covers a notice claimed and never confirmed (the 2017 rule's per-notice cover;
+    // the demand policy's cover is absolute, and needs no claim).
+    if let Some(g) = group.filter(|_| config.need.is_none()) {
         let current = match (&r.decision, r.result) {
             (Some(d), Outcome::Applied) => d.resulting_desired(&g.state),
             _ => g.state.desired,
@@ -222,11 +260,10 @@ pub async fn drain_pass<A: Aws>(
 
     // The fleet's surplus, only from what was read: a failed read of the fleet's metrics
     // or of the group changes nothing (no drain, nothing given back).
-    if r.decision.is_none() {
+    let FleetRead::Read(fleet) = fleet else {
         run.report.surplus_skipped = Some("fleet metrics or group not read");
         return r.absorb_drain(run.calls, run.report, run.error);
-    }
-    let fleet = r.decision.as_ref().and_then(Decision::trusted_fleet);
+    };
     let plan = plan_surplus(&config.interruption.spot_weights, fleet, &members, r.now);
     if plan.registered_units > 0 || plan.acts() || !plan.keep.is_empty() {
         run.report.surplus = Some(SurplusReport {

@@ -6,6 +6,8 @@ mod drain;
 pub use self::drain::*;
 
 use serde::Serialize;
+use spotcover_reconciler_core::demand::UnitSize;
+use spotcover_reconciler_core::need::{ClusterView, FleetState, NeedDecision};
 use spotcover_reconciler_core::{
     ContainerInstance, Datapoint, Decision, EpochSeconds, GroupState, InterruptionDecision, Notice,
 };
@@ -68,6 +70,28 @@ pub struct Report {
     /// runs with a cluster (absent from the line otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drain: Option<DrainReport>,
+    /// Only under the demand policy (absent from the line otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub need: Option<NeedReport>,
+}
+
+/// The part of the log line about the demand policy's run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NeedReport {
+    /// The fleet as `DescribeSpotFleetRequests` answered, when it did.
+    pub fleet: Option<FleetState>,
+    /// Services' tasks that exist nowhere (could not be placed).
+    pub waiting_tasks: u32,
+    /// The fleet unit's size used (CPU units, memory MiB).
+    pub unit: Option<UnitSize>,
+    pub view: Option<ClusterView>,
+    pub decision: Option<NeedDecision>,
+    /// `ModifySpotFleetRequest` succeeded.
+    pub fleet_modified: bool,
+    /// `SetDesiredCapacity` succeeded.
+    pub group_set: bool,
+    /// `CreateOrUpdateTags` wrote the new state.
+    pub state_written: bool,
 }
 
 /// The part of the log line about an EC2 instance notice.
@@ -107,6 +131,7 @@ impl Report {
             api_calls: 0,
             interruption: None,
             drain: None,
+            need: None,
         }
     }
 

@@ -6,10 +6,11 @@ use std::sync::Mutex;
 
 use spotcover_reconciler::ApiError;
 use spotcover_reconciler::adapters::{
-    AutoScaling, Completion, Ec2, Ecs, FleetMetrics, GroupView, SetOutcome,
+    AutoScaling, Completion, Ec2, Ecs, FleetMetrics, GroupView, ServiceView, SetOutcome,
 };
+use spotcover_reconciler_core::need::FleetState;
 use spotcover_reconciler_core::{
-    ContainerInstance, EpochSeconds, GroupState, InstanceStatus, Observation,
+    ContainerInstance, EpochSeconds, GroupState, InstanceStatus, Observation, Resources,
 };
 
 /// One call recorded by [`FakeApi`].
@@ -58,6 +59,19 @@ pub enum Call {
         name: String,
     },
     Terminate(String),
+    PutGroupTag {
+        group: String,
+        key: String,
+        value: String,
+    },
+    ListServices(String),
+    DescribeServices(Vec<String>),
+    DescribeTaskDefinition(String),
+    DescribeFleet(String),
+    ModifyFleet {
+        fleet_id: String,
+        target: u32,
+    },
 }
 
 impl Call {
@@ -75,6 +89,12 @@ impl Call {
             Call::PutAttribute { .. } => "PutAttributes",
             Call::DeleteAttribute { .. } => "DeleteAttributes",
             Call::Terminate(_) => "TerminateInstances",
+            Call::PutGroupTag { .. } => "CreateOrUpdateTags",
+            Call::ListServices(_) => "ListServices",
+            Call::DescribeServices(_) => "DescribeServices",
+            Call::DescribeTaskDefinition(_) => "DescribeTaskDefinition",
+            Call::DescribeFleet(_) => "DescribeSpotFleetRequests",
+            Call::ModifyFleet { .. } => "ModifySpotFleetRequest",
         }
     }
 
@@ -86,6 +106,10 @@ impl Call {
                 | Call::DescribeGroup(_)
                 | Call::List { .. }
                 | Call::Describe { .. }
+                | Call::ListServices(_)
+                | Call::DescribeServices(_)
+                | Call::DescribeTaskDefinition(_)
+                | Call::DescribeFleet(_)
         )
     }
 }
@@ -171,6 +195,14 @@ pub struct FakeApi {
     /// Faults by operation name (see [`Call::op`]).
     pub faults: Mutex<HashMap<&'static str, Fault>>,
     pub calls: Mutex<Vec<Call>>,
+    /// The group's tags.
+    pub group_tags: Mutex<HashMap<String, String>>,
+    /// The cluster's services (every cluster: the fake has one).
+    pub services: Mutex<Vec<ServiceView>>,
+    /// Task definitions' sizes by ARN.
+    pub task_definitions: Mutex<HashMap<String, Resources>>,
+    /// The Spot Fleet; `None`: not found.
+    pub fleet: Mutex<Option<FleetState>>,
 }
 
 pub fn throttled(op: &'static str) -> ApiError {
@@ -202,6 +234,10 @@ impl FakeApi {
             completed: Mutex::new(Vec::new()),
             faults: Mutex::new(HashMap::new()),
             calls: Mutex::new(Vec::new()),
+            group_tags: Mutex::new(HashMap::new()),
+            services: Mutex::new(Vec::new()),
+            task_definitions: Mutex::new(HashMap::new()),
+            fleet: Mutex::new(None),
         }
     }
 
@@ -363,6 +399,12 @@ impl AutoScaling for FakeApi {
             .map(|state| GroupView {
                 state,
                 terminating_wait: self.terminating_wait.lock().unwrap().clone(),
+                state_tag: self
+                    .group_tags
+                    .lock()
+                    .unwrap()
+                    .get(spotcover_reconciler_core::need::STATE_TAG)
+                    .cloned(),
             })
             .ok_or_else(|| ApiError::GroupNotFound(name.to_owned()));
         answer(lost, g)
@@ -452,9 +494,32 @@ impl AutoScaling for FakeApi {
         };
         answer(lost, r)
     }
+
+    async fn put_group_tag(&self, group: &str, key: &str, value: &str) -> Result<(), ApiError> {
+        self.put_tag(group, key, value).await
+    }
 }
 
 impl FakeApi {
+    /// [`AutoScaling::put_group_tag`].
+    async fn put_tag(&self, group: &str, key: &str, value: &str) -> Result<(), ApiError> {
+        let lost = self
+            .enter(Call::PutGroupTag {
+                group: group.to_owned(),
+                key: key.to_owned(),
+                value: value.to_owned(),
+            })
+            .await?;
+        if dropped(&lost) {
+            return Ok(());
+        }
+        self.group_tags
+            .lock()
+            .unwrap()
+            .insert(key.to_owned(), value.to_owned());
+        answer(lost, Ok(()))
+    }
+
     fn pending_action(&self, group: &str, hook: &str, instance_id: &str) -> Option<usize> {
         let key = (group.to_owned(), hook.to_owned(), instance_id.to_owned());
         self.lifecycle_actions
@@ -579,6 +644,54 @@ impl Ecs for FakeApi {
         });
         answer(lost, Ok(()))
     }
+
+    async fn list_services(&self, cluster: &str) -> Result<Vec<String>, ApiError> {
+        let lost = self.enter(Call::ListServices(cluster.to_owned())).await?;
+        let arns = self
+            .services
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|s| s.arn.clone())
+            .collect();
+        answer(lost, Ok(arns))
+    }
+
+    async fn describe_services(
+        &self,
+        _cluster: &str,
+        arns: &[String],
+    ) -> Result<Vec<ServiceView>, ApiError> {
+        let lost = self.enter(Call::DescribeServices(arns.to_vec())).await?;
+        let found = self
+            .services
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| arns.contains(&s.arn))
+            .cloned()
+            .collect();
+        answer(lost, Ok(found))
+    }
+
+    async fn describe_task_definition(&self, arn: &str) -> Result<Resources, ApiError> {
+        let lost = self
+            .enter(Call::DescribeTaskDefinition(arn.to_owned()))
+            .await?;
+        let size = self
+            .task_definitions
+            .lock()
+            .unwrap()
+            .get(arn)
+            .copied()
+            .ok_or_else(|| ApiError::Refused {
+                service: "ecs",
+                op: "DescribeTaskDefinition",
+                code: "ClientException".into(),
+                message: arn.to_owned(),
+            });
+        answer(lost, size)
+    }
 }
 
 impl Ec2 for FakeApi {
@@ -596,6 +709,33 @@ impl Ec2 for FakeApi {
             .lock()
             .unwrap()
             .retain(|(_, ci)| ci.ec2_instance_id.as_deref() != Some(instance_id));
+        answer(lost, Ok(()))
+    }
+
+    async fn describe_spot_fleet(&self, fleet_id: &str) -> Result<FleetState, ApiError> {
+        let lost = self.enter(Call::DescribeFleet(fleet_id.to_owned())).await?;
+        let f = self.fleet.lock().unwrap().ok_or_else(|| ApiError::Refused {
+            service: "ec2",
+            op: "DescribeSpotFleetRequests",
+            code: "InvalidSpotFleetRequestId.NotFound".into(),
+            message: fleet_id.to_owned(),
+        });
+        answer(lost, f)
+    }
+
+    async fn modify_spot_fleet_target(&self, fleet_id: &str, target: u32) -> Result<(), ApiError> {
+        let lost = self
+            .enter(Call::ModifyFleet {
+                fleet_id: fleet_id.to_owned(),
+                target,
+            })
+            .await?;
+        if dropped(&lost) {
+            return Ok(());
+        }
+        if let Some(f) = self.fleet.lock().unwrap().as_mut() {
+            f.target = target;
+        }
         answer(lost, Ok(()))
     }
 }

@@ -1,0 +1,249 @@
+//! The demand policy end to end against moto, through the real SDK adapter over HTTP:
+//! a fleet event leads to cover, an interruption warning leads to cover, and recovery
+//! leads to a release once the hold (kept in the group's tag) has run out.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+use common::*;
+use serde_json::json;
+use spotcover_reconciler::config::{Config, DrainSettings};
+use spotcover_reconciler::handle_event;
+use spotcover_reconciler_core::need::{NeedPolicy, NeedState, STATE_TAG};
+use spotcover_reconciler_core::settings::parse_weights;
+use spotcover_reconciler_core::{InterruptionPolicy, Policy};
+
+/// One EC2 Query call to moto with a dummy signature (moto routes by it and does not
+/// check it); the answer's body.
+fn ec2_query(body: &str) -> String {
+    let moto = moto();
+    let host = moto.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = TcpStream::connect(host).expect("connect to moto");
+    write!(
+        s,
+        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=testing/20261128/us-east-1/ec2/aws4_request, \
+         SignedHeaders=host, Signature=0\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+/// A `maintain` Spot Fleet of m6i.large at weight 2 with `target` units; its id.
+fn request_spot_fleet(target: u32) -> String {
+    let out = ec2_query(&format!(
+        "Action=RequestSpotFleet&Version=2016-11-15\
+         &SpotFleetRequestConfig.IamFleetRole=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Ffleet\
+         &SpotFleetRequestConfig.TargetCapacity={target}\
+         &SpotFleetRequestConfig.Type=maintain\
+         &SpotFleetRequestConfig.AllocationStrategy=diversified\
+         &SpotFleetRequestConfig.LaunchSpecifications.1.ImageId=ami-12c6146b\
+         &SpotFleetRequestConfig.LaunchSpecifications.1.InstanceType=m6i.large\
+         &SpotFleetRequestConfig.LaunchSpecifications.1.WeightedCapacity=2"
+    ));
+    let start = out
+        .find("<spotFleetRequestId>")
+        .unwrap_or_else(|| panic!("RequestSpotFleet: {out}"))
+        + "<spotFleetRequestId>".len();
+    let end = start + out[start..].find('<').unwrap();
+    out[start..end].to_owned()
+}
+
+fn config(fleet: &str, group: &str, cluster: &str) -> Config {
+    Config {
+        fleet_id: Some(fleet.to_owned()),
+        group_name: group.to_owned(),
+        policy: Policy::new(2).unwrap(),
+        cluster: Some(cluster.to_owned()),
+        interruption: InterruptionPolicy {
+            spot_weights: parse_weights("m6i.large=2").unwrap().into_iter().collect(),
+            drain_on_rebalance: false,
+        },
+        drain: DrainSettings::default(),
+        need: Some(NeedPolicy {
+            on_demand_weight: 2,
+            target_percent: 75,
+            fleet_min: 2,
+            fleet_max: 40,
+            fleet_hold_secs: 1200,
+            launch_grace_secs: 300,
+            hold_secs: 600,
+            max_hold_secs: 3600,
+        }),
+    }
+}
+
+/// Starts `tasks` tasks of 1 vCPU and 1 GiB on the container instance `arn` (moto
+/// takes their resources from the instance, as ECS does).
+async fn start_tasks(cluster: &str, arn: &str, tasks: usize) {
+    let ecs = ecs_client(&moto()).await;
+    let family = unique("spotcover-task");
+    ecs.register_task_definition()
+        .family(&family)
+        .cpu("1024")
+        .memory("1024")
+        .container_definitions(
+            aws_sdk_ecs::types::ContainerDefinition::builder()
+                .name("app")
+                .image("public.ecr.aws/docker/library/busybox:latest")
+                .cpu(1024)
+                .memory(1024)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("register task definition");
+    for _ in 0..tasks {
+        ecs.start_task()
+            .cluster(cluster)
+            .task_definition(&family)
+            .container_instances(arn)
+            .send()
+            .await
+            .expect("start task");
+    }
+}
+
+fn fleet_error(fleet: &str) -> serde_json::Value {
+    json!({
+        "version": "0", "id": "e", "detail-type": "EC2 Spot Fleet Error",
+        "source": "aws.ec2spotfleet", "account": "123456789012",
+        "time": "2027-01-15T08:00:00Z", "region": "us-east-1",
+        "resources": [format!("arn:aws:ec2:us-east-1:123456789012:spot-fleet-request/{fleet}")],
+        "detail": {"sub-type": "allLaunchSpecsTemporarilyBlacklisted"}
+    })
+}
+
+/// The group's state tag, read from moto.
+async fn state_tag(group: &str) -> Option<String> {
+    let out = asg_client(&moto())
+        .await
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names(group)
+        .send()
+        .await
+        .unwrap();
+    out.auto_scaling_groups()[0]
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some(STATE_TAG))
+        .and_then(|t| t.value().map(str::to_owned))
+}
+
+#[tokio::test]
+async fn a_fleet_event_and_a_warning_lead_to_cover_and_recovery_to_a_release() {
+    let api = moto_api().await;
+    let group = create_group(0, 0, 20).await;
+    let cluster = create_cluster().await;
+    let fleet = request_spot_fleet(4);
+    // Two spot instances with 4 tasks each, and an on-demand one (from before) with 4:
+    // 6 units of demand (moto registers 4096 CPU units: 2048 per unit at weight 2), 4
+    // of spot.
+    let mut spot = Vec::new();
+    for _ in 0..2 {
+        let id = run_instance("m6i.large");
+        let arn = join(&cluster, &id, "spot").await;
+        start_tasks(&cluster, &arn, 4).await;
+        spot.push(id);
+    }
+    let od = run_instance("m6i.large");
+    let od_arn = join(&cluster, &od, "on-demand").await;
+    start_tasks(&cluster, &od_arn, 4).await;
+    let cfg = || Ok(config(&fleet, &group, &cluster));
+    let now = now();
+
+    // Spot is short of demand, but within the launch grace: no cover yet, and the fleet
+    // is asked for demand plus headroom.
+    let r = handle_event(&api, cfg(), &json!({"fleetID": fleet}), now, false).await;
+    assert!(!r.is_error(), "{}", r.to_line());
+    let need = r.need.as_ref().unwrap();
+    let view = need.view.unwrap();
+    assert!(view.demand > view.spot_active, "{}", r.to_line());
+    assert_eq!(desired_of(&group).await, 0, "{}", r.to_line());
+    assert!(need.fleet_modified, "{}", r.to_line());
+
+    // The fleet says it cannot launch: what active spot leaves is covered at once.
+    let r = handle_event(&api, cfg(), &fleet_error(&fleet), now + 30, false).await;
+    assert!(!r.is_error(), "{}", r.to_line());
+    let view = r.need.as_ref().unwrap().view.unwrap();
+    let lacking = view.demand - view.spot_active;
+    let covered = i32::try_from(lacking.div_ceil(2)).unwrap();
+    assert!(covered > 0);
+    assert_eq!(desired_of(&group).await, covered, "{}", r.to_line());
+    assert!(
+        state_tag(&group).await.is_some_and(|t| t.contains("err=")),
+        "the error is kept in the group's tag"
+    );
+
+    // A warning on one spot instance: drained in ECS, its 2 units covered, once.
+    for k in 0..2 {
+        let r = handle_event(&api, cfg(), &warning_event(&spot[0]), now + 60 + k, false).await;
+        assert!(!r.is_error(), "{}", r.to_line());
+    }
+    let (status, _) =
+        container_instance(&cluster, &register_lookup(&cluster, &spot[0]).await).await;
+    assert_eq!(status, "DRAINING");
+    assert_eq!(desired_of(&group).await, covered + 1);
+
+    // Spot is back: enough active spot for the demand. The cover is held...
+    for _ in 0..8 {
+        let id = run_instance("m6i.large");
+        join(&cluster, &id, "spot").await;
+    }
+    let r = handle_event(&api, cfg(), &json!({"fleetID": fleet}), now + 120, false).await;
+    assert_eq!(desired_of(&group).await, covered + 1, "{}", r.to_line());
+    // ...until the need has been lower for the hold: the state says since when (as a
+    // run 10 minutes later would find it), and the release follows.
+    let mut st = NeedState::from_tag(state_tag(&group).await.as_deref());
+    st.cover.below_since = Some(now + 120 - 600);
+    asg_client(&moto())
+        .await
+        .create_or_update_tags()
+        .tags(
+            aws_sdk_autoscaling::types::Tag::builder()
+                .resource_id(&group)
+                .resource_type("auto-scaling-group")
+                .key(STATE_TAG)
+                .value(st.to_tag())
+                .propagate_at_launch(false)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let r = handle_event(&api, cfg(), &json!({"fleetID": fleet}), now + 180, false).await;
+    assert!(!r.is_error(), "{}", r.to_line());
+    assert_eq!(desired_of(&group).await, 0, "{}", r.to_line());
+}
+
+/// The container instance ARN of an EC2 instance in `cluster`.
+async fn register_lookup(cluster: &str, ec2_id: &str) -> String {
+    let ecs = ecs_client(&moto()).await;
+    let arns = ecs
+        .list_container_instances()
+        .cluster(cluster)
+        .send()
+        .await
+        .unwrap()
+        .container_instance_arns()
+        .to_vec();
+    let out = ecs
+        .describe_container_instances()
+        .cluster(cluster)
+        .set_container_instances(Some(arns))
+        .send()
+        .await
+        .unwrap();
+    out.container_instances()
+        .iter()
+        .find(|c| c.ec2_instance_id() == Some(ec2_id))
+        .and_then(|c| c.container_instance_arn())
+        .unwrap()
+        .to_owned()
+}
