@@ -534,7 +534,10 @@ fn reconciler_role_is_least_privilege() {
                         &json!([{"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:container-instance/${EcsCluster}/*"}])
                     )
                 }
-                "autoscaling:CompleteLifecycleAction" => assert_eq!(
+                // Service Authorization Reference, Amazon EC2 Auto Scaling: both take the
+                // autoScalingGroup resource.
+                "autoscaling:CompleteLifecycleAction"
+                | "autoscaling:RecordLifecycleActionHeartbeat" => assert_eq!(
                     resources,
                     &json!([{"Fn::Sub": "arn:${AWS::Partition}:autoscaling:${AWS::Region}:${AWS::AccountId}:autoScalingGroup:*:autoScalingGroupName/${OnDemandGroup}"}])
                 ),
@@ -564,6 +567,7 @@ fn reconciler_role_is_least_privilege() {
         [
             "autoscaling:CompleteLifecycleAction",
             "autoscaling:DescribeAutoScalingGroups",
+            "autoscaling:RecordLifecycleActionHeartbeat",
             "autoscaling:SetDesiredCapacity",
             "cloudwatch:GetMetricData",
             "ec2:TerminateInstances",
