@@ -61,13 +61,17 @@ fn drain_config(group: &str, cluster: &str, fleet: &str) -> Result<Config, Confi
 }
 
 /// The hook's EventBridge event, shaped as AWS sends it (the aws_lambda_events
-/// fixture example-autoscaling-event-terminate-action.json).
+/// fixture example-autoscaling-event-terminate-action.json), sent now: its `time` is when
+/// the wait began, which the hook's deadline counts from.
 fn lifecycle_event(group: &str, hook: &str, instance_id: &str) -> Value {
+    let time = aws_smithy_types::DateTime::from_secs(now())
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap();
     json!({
         "version": "0", "id": "12345678-1234-1234-1234-123456789012",
         "detail-type": "EC2 Instance-terminate Lifecycle Action",
         "source": "aws.autoscaling", "account": "123456789012",
-        "time": "2026-11-28T07:00:00Z", "region": "us-east-1",
+        "time": time, "region": "us-east-1",
         "resources": ["auto-scaling-group-arn"],
         "detail": {
             "LifecycleActionToken": "87654321-4321-4321-4321-210987654321",

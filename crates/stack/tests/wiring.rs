@@ -610,7 +610,10 @@ fn reconciler_role_is_least_privilege() {
                         &json!([{"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:container-instance/${EcsCluster}/*"}])
                     )
                 }
-                "autoscaling:CompleteLifecycleAction" => assert_eq!(
+                // Service Authorization Reference, Amazon EC2 Auto Scaling: both take the
+                // autoScalingGroup resource.
+                "autoscaling:CompleteLifecycleAction"
+                | "autoscaling:RecordLifecycleActionHeartbeat" => assert_eq!(
                     resources,
                     &json!([{"Fn::Sub": "arn:${AWS::Partition}:autoscaling:${AWS::Region}:${AWS::AccountId}:autoScalingGroup:*:autoScalingGroupName/${OnDemandGroup}"}])
                 ),
@@ -641,6 +644,7 @@ fn reconciler_role_is_least_privilege() {
             "autoscaling:CompleteLifecycleAction",
             "autoscaling:CreateOrUpdateTags",
             "autoscaling:DescribeAutoScalingGroups",
+            "autoscaling:RecordLifecycleActionHeartbeat",
             "autoscaling:SetDesiredCapacity",
             "ec2:DescribeSpotFleetRequests",
             "ec2:ModifySpotFleetRequest",

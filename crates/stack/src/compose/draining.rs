@@ -47,7 +47,8 @@ pub(crate) struct Draining<'a> {
 impl Feature for Draining<'_> {
     /// Resource forms from the Service Authorization Reference: ECS
     /// `ListContainerInstances` takes the cluster, the container-instance actions
-    /// `container-instance/CLUSTER/*`; Auto Scaling `CompleteLifecycleAction` the group;
+    /// `container-instance/CLUSTER/*`; Auto Scaling `CompleteLifecycleAction` and
+    /// `RecordLifecycleActionHeartbeat` the group;
     /// EC2 `TerminateInstances` takes `instance/*` and the `aws:ResourceTag/${TagKey}`
     /// condition key, so the reconciler can terminate only this stack's spot instances.
     fn statements(&self) -> Vec<Statement> {
@@ -82,9 +83,14 @@ impl Feature for Draining<'_> {
                         .build(),
                 ],
             ),
+            // RecordLifecycleActionHeartbeat: a scheduled run that finds an instance held
+            // with no event handled restarts the hook's timeout, so it knows the deadline.
             Statement::allow(
                 "LetDrainedOnDemandInstancesGo",
-                &["autoscaling:CompleteLifecycleAction"],
+                &[
+                    "autoscaling:CompleteLifecycleAction",
+                    "autoscaling:RecordLifecycleActionHeartbeat",
+                ],
                 vec![group_arn(self.group.clone())],
             ),
             Statement::allow(

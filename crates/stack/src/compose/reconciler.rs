@@ -248,7 +248,7 @@ fn function_checkov_skips(c: &StackConfig) -> Metadata {
     skips
         .skip_checkov(
             "CKV_AWS_116",
-            "Every invocation is asynchronous and superseded by the next scheduled run a minute later; a dead-letter queue would hold stale events nobody replays.",
+            "Nothing an event carries is lost with it: every scheduled run (each minute) re-reads what the events report from AWS itself, the group's instances in Terminating:Wait for the lifecycle hook, the covered/claim marks on the cluster's container instances for interruption warnings, the fleet's metrics for its shortfall. A dead-letter queue would hold events nobody needs to replay.",
         )
         .skip_checkov(
             "CKV_AWS_117",
