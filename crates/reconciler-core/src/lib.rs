@@ -94,6 +94,7 @@ use serde::Serialize;
 
 pub mod drain;
 mod interruption;
+pub mod metrics;
 pub mod settings;
 mod shortfall;
 

@@ -37,6 +37,9 @@ pub mod env {
     pub const LIFECYCLE_HOOK: &str = "SPOTCOVER_LIFECYCLE_HOOK";
     /// The hook's heartbeat timeout in seconds, 30 to 7200 (default 900).
     pub const HOOK_TIMEOUT_SECONDS: &str = "SPOTCOVER_HOOK_TIMEOUT_SECONDS";
+    /// The CloudFormation stack's name: the `stack` dimension of the run's metrics
+    /// ([`crate::metrics`]); unset, the log line carries no metrics.
+    pub const STACK: &str = "SPOTCOVER_STACK";
 }
 
 /// Extra look-back beyond `max(quiet, stale_after)`: one 5-minute metric period, so the
@@ -86,6 +89,8 @@ pub struct Settings<V = String> {
     /// The hook's heartbeat timeout, seconds, within [`HOOK_TIMEOUT_RANGE`]; `None`:
     /// [`DEFAULT_HOOK_TIMEOUT_SECS`].
     pub hook_timeout_secs: Option<u64>,
+    /// The stack's name, the `stack` dimension of the run's metrics; `None`: no metrics.
+    pub stack: Option<V>,
 }
 
 /// A variable that is missing or unusable.
@@ -171,6 +176,9 @@ impl<V> Settings<V> {
         if let Some(t) = self.hook_timeout_secs {
             out.push((env::HOOK_TIMEOUT_SECONDS, text(t.to_string())));
         }
+        if let Some(s) = &self.stack {
+            out.push((env::STACK, s.clone()));
+        }
         out
     }
 }
@@ -242,6 +250,7 @@ impl Settings<String> {
             drain_on_rebalance: boolean(env::DRAIN_ON_REBALANCE, get(env::DRAIN_ON_REBALANCE))?,
             lifecycle_hook: non_empty(get(env::LIFECYCLE_HOOK)),
             hook_timeout_secs,
+            stack: non_empty(get(env::STACK)),
         })
     }
 }

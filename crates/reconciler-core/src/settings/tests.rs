@@ -15,6 +15,7 @@ fn every_variable_set() -> Settings {
         drain_on_rebalance: Some(true),
         lifecycle_hook: Some("spotcover-quickstart-drain".into()),
         hook_timeout_secs: Some(600),
+        stack: Some("spotcover-quickstart".into()),
     }
 }
 
@@ -36,6 +37,7 @@ fn what_is_written_is_read_back() {
         drain_on_rebalance: None,
         lifecycle_hook: None,
         hook_timeout_secs: None,
+        stack: None,
         ..all
     };
     assert_eq!(read_back(&minimal), Ok(minimal.clone()));
@@ -61,6 +63,7 @@ fn every_variable_is_written_under_its_own_name() {
             env::DRAIN_ON_REBALANCE,
             env::LIFECYCLE_HOOK,
             env::HOOK_TIMEOUT_SECONDS,
+            env::STACK,
         ]
     );
 }

@@ -47,6 +47,7 @@ pub fn settings<V: From<String>>(c: &StackConfig, fleet: V, group: V, cluster: V
         drain_on_rebalance: None,
         lifecycle_hook: None,
         hook_timeout_secs: None,
+        stack: None,
     };
     draining::settings(c, cluster, &mut s);
     interruptions::settings(c, &mut s);
