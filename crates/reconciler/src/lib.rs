@@ -29,6 +29,7 @@ pub mod config;
 pub mod cover;
 pub mod drain;
 pub mod event;
+pub mod metrics;
 pub mod sdk;
 
 use serde::Serialize;

@@ -86,7 +86,7 @@ async fn run_lambda() -> ExitCode {
     let handler =
         lambda_runtime::service_fn(move |ev: lambda_runtime::LambdaEvent<Value>| async move {
             let report = handle_event(api, Config::from_env(), &ev.payload, now(), false).await;
-            println!("{}", report.to_line());
+            println!("{}", spotcover_reconciler::metrics::line(&report));
             match &report.error {
                 Some(e) => Err(lambda_runtime::Diagnostic {
                     error_type: format!("spotcover.{}", e.kind),
@@ -120,7 +120,7 @@ async fn run_once(once: Once) -> ExitCode {
         once.dry_run,
     )
     .await;
-    println!("{}", report.to_line());
+    println!("{}", spotcover_reconciler::metrics::line(&report));
     if report.is_error() {
         ExitCode::FAILURE
     } else {
