@@ -366,7 +366,13 @@ mod tests {
         let e = emf("s", &Figures::default(), 100);
         let v = to_json(&e);
         assert_eq!(v["aws_calls"], json!(0.0));
-        for m in [DEMAND, SPOT_REGISTERED, ON_DEMAND_UNITS, UNCOVERED, DECISIONS] {
+        for m in [
+            DEMAND,
+            SPOT_REGISTERED,
+            ON_DEMAND_UNITS,
+            UNCOVERED,
+            DECISIONS,
+        ] {
             assert!(v.get(m.name).is_none(), "{}", m.name);
         }
     }

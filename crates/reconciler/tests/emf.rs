@@ -64,7 +64,9 @@ mod emf_spec {
     /// any additional members."
     fn only(obj: &Map<String, Value>, allowed: &[&str], what: &str) -> Result<(), String> {
         match obj.keys().find(|k| !allowed.contains(&k.as_str())) {
-            Some(k) => Err(format!("{what} has a member the specification does not allow: {k}")),
+            Some(k) => Err(format!(
+                "{what} has a member the specification does not allow: {k}"
+            )),
             None => Ok(()),
         }
     }
@@ -103,7 +105,11 @@ mod emf_spec {
         let mut out = Vec::new();
         for d in directives {
             let d = d.as_object().ok_or("a MetricDirective is not an object")?;
-            only(d, &["Namespace", "Dimensions", "Metrics"], "MetricDirective")?;
+            only(
+                d,
+                &["Namespace", "Dimensions", "Metrics"],
+                "MetricDirective",
+            )?;
             // "Namespace – A string representing the CloudWatch namespace for the metric."
             let namespace = d
                 .get("Namespace")
@@ -150,7 +156,11 @@ mod emf_spec {
             }
             for m in metrics {
                 let m = m.as_object().ok_or("a MetricDefinition is not an object")?;
-                only(m, &["Name", "Unit", "StorageResolution"], "MetricDefinition")?;
+                only(
+                    m,
+                    &["Name", "Unit", "StorageResolution"],
+                    "MetricDefinition",
+                )?;
                 // "Name – A string reference to a metric target member. Metric targets
                 // MUST be either a numeric value or an array of numeric values."
                 let name = m
@@ -259,7 +269,10 @@ async fn a_run_against_moto_prints_one_line_of_valid_emf_in_the_spotcover_namesp
     // (empty) cluster, so 11 launching; one decision; the calls of the line.
     assert_eq!(by_name["spot_registered"].values, [0.0]);
     assert_eq!(by_name["spot_launching"].values, [11.0]);
-    assert_eq!(by_name["aws_calls"].values, [v["api_calls"].as_f64().unwrap()]);
+    assert_eq!(
+        by_name["aws_calls"].values,
+        [v["api_calls"].as_f64().unwrap()]
+    );
     let decisions = by_name["decisions"];
     assert_eq!(decisions.values, [1.0]);
     assert_eq!(decisions.dimensions["reason"], "cover_shortfall");
