@@ -10,13 +10,16 @@
 //! - `triggers`: the schedule and the PendingCapacity alarm;
 //! - `interruptions`: EventBridge rules for interruption notices;
 //! - `draining`: the group's drain hook rule, and the rights to drain in ECS, complete
-//!   the hook and terminate the fleet's drained surplus.
+//!   the hook and terminate the fleet's drained surplus;
+//! - `observability`: the dashboard, the alarms and their topic, and the group's metrics
+//!   collection they read.
 
 mod cluster;
 mod draining;
 mod fleet;
 mod interruptions;
 mod network;
+pub mod observability;
 mod on_demand;
 mod reconciler;
 mod tags;
@@ -77,7 +80,10 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
     let fleet = fleet::add(&mut t, c, &network, &cluster, &fleet_role)?;
     let group = on_demand::add(&mut t, c, &network, &cluster)?;
 
-    let settings = reconciler_settings(c, fleet.r#ref(), group.r#ref(), cluster.cluster.r#ref());
+    let mut settings =
+        reconciler_settings(c, fleet.r#ref(), group.r#ref(), cluster.cluster.r#ref());
+    // The run's metrics carry the stack's name, which the dashboard and alarms name.
+    settings.stack = Some(Expr::pseudo(Pseudo::StackName));
     let features: [&dyn Feature; 4] = [
         &triggers::Schedule {
             config: c,
@@ -101,6 +107,15 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
         settings,
     };
     let function = reconciler::add(&mut t, c, parts, &features)?;
+    let dashboard = observability::add(
+        &mut t,
+        c,
+        &observability::Targets {
+            fleet: &fleet,
+            group: group.r#ref(),
+            function: &function,
+        },
+    )?;
 
     add_outputs(
         &mut t,
@@ -119,6 +134,12 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
             ),
         ],
     )?;
+    if let Some(d) = dashboard {
+        add_outputs(
+            &mut t,
+            [("DashboardName", "CloudWatch dashboard name", d.r#ref())],
+        )?;
+    }
     Ok(t)
 }
 
@@ -209,12 +230,13 @@ mod tests {
             format!("{quickstart}\ninterruptions:\n  enabled: true\n  drain_on_rebalance: true\n"),
         ] {
             let c = crate::load(&yaml).unwrap().remove(0).config;
-            let meant = reconciler_settings(
+            let mut meant = reconciler_settings(
                 &c,
                 "sfr-0123".to_owned(),
                 ids::ON_DEMAND_GROUP.to_owned(),
                 ids::CLUSTER.to_owned(),
             );
+            meant.stack = Some("AWS::StackName".to_owned());
             let (names, read) = read_as_the_lambda(&c);
             assert_eq!(read, meant);
             let mut written: Vec<String> = meant
