@@ -151,8 +151,14 @@ fn manifest_lists_templates_assets_and_parameters() {
     }
     let asset = &m["assets"][0];
     let sha = asset["sha256"].as_str().unwrap();
-    assert_eq!(asset["file"], format!("assets/{sha}.zip"));
-    assert!(asset["s3_key"].as_str().unwrap().contains(sha));
+    // `aws s3 sync spotcover.out/assets/ s3://BUCKET/spotcover/` puts the zip at the
+    // key the template names.
+    assert_eq!(asset["file"], format!("assets/reconciler-{sha}.zip"));
+    assert_eq!(
+        asset["s3_key"],
+        format!("spotcover/reconciler-{sha}.zip"),
+        "the key is the file's path under assets/, below the README's sync prefix"
+    );
     assert_eq!(
         asset["architectures"],
         serde_json::json!(["x86_64", "arm64"])

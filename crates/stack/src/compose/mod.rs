@@ -42,10 +42,20 @@ pub struct Asset {
     pub sha256: String,
 }
 
+/// Where the template expects the zips in the asset bucket: synth's `assets/` directory
+/// synced to this prefix (`aws s3 sync spotcover.out/assets/ s3://BUCKET/spotcover/`)
+/// puts each zip at its key.
+pub const ASSET_PREFIX: &str = "spotcover/";
+
 impl Asset {
+    /// The zip's file name, in synth's `assets/` directory and under [`ASSET_PREFIX`].
+    pub fn file_name(&self) -> String {
+        format!("reconciler-{}.zip", self.sha256)
+    }
+
     /// The object key the template expects in the asset bucket.
     pub fn s3_key(&self) -> String {
-        format!("spotcover/reconciler-{}.zip", self.sha256)
+        format!("{ASSET_PREFIX}{}", self.file_name())
     }
 }
 
