@@ -229,7 +229,8 @@ fn has_user_tags(tags: &Value) -> bool {
 
 // CloudFormation reference: the `Tags` property of AWS::ECS::Cluster, AWS::IAM::Role,
 // AWS::Logs::LogGroup, AWS::Lambda::Function, AWS::SNS::Topic, AWS::Events::Rule,
-// AWS::CloudWatch::Alarm and AWS::ApplicationAutoScaling::ScalableTarget.
+// AWS::CloudWatch::Alarm, AWS::CloudWatch::Dashboard (its registry schema's `Tags`) and
+// AWS::ApplicationAutoScaling::ScalableTarget.
 #[test]
 fn tags_reach_every_taggable_resource() {
     let doc = one(&format!(
@@ -243,6 +244,7 @@ fn tags_reach_every_taggable_resource() {
         "AWS::SNS::Topic",
         "AWS::Events::Rule",
         "AWS::CloudWatch::Alarm",
+        "AWS::CloudWatch::Dashboard",
         "AWS::ApplicationAutoScaling::ScalableTarget",
     ];
     for kind in taggable {

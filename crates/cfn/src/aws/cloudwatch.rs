@@ -37,5 +37,7 @@ pub struct Dimension {
 #[serde(rename_all = "PascalCase")]
 pub struct Dashboard {
     pub dashboard_body: Expr,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
 }
 resource_type!(Dashboard, "AWS::CloudWatch::Dashboard");

@@ -68,6 +68,7 @@ pub(crate) fn add(
             ids::DASHBOARD,
             cloudwatch::Dashboard {
                 dashboard_body: dashboard(targets).to_sub(),
+                tags: tags::user(c),
             },
         )?)
     } else {
