@@ -191,8 +191,15 @@ const EVERY_ALARM: &str = "observability:
     group_at_max: true
 ";
 
-/// The example with [`EVERY_ALARM`], as a config file in `dir`.
+/// The example with [`EVERY_ALARM`], as a config file in `dir` beside the scripts the
+/// examples name.
 fn with_every_alarm(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    for f in std::fs::read_dir(root().join("examples")).unwrap() {
+        let f = f.unwrap().path();
+        if f.extension().is_some_and(|e| e == "sh") {
+            std::fs::copy(&f, dir.join(f.file_name().unwrap())).unwrap();
+        }
+    }
     let text = std::fs::read_to_string(example(name)).unwrap();
     let path = dir.join(format!("{name}-every-alarm.yaml"));
     std::fs::write(&path, format!("{text}\n{EVERY_ALARM}")).unwrap();

@@ -399,10 +399,10 @@ pub struct InterruptionsConfig {
 #[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ObservabilityConfig {
-    /// A CloudWatch dashboard named after the stack: demand, spot, on-demand and
-    /// uncovered units, the fleet, the group, decisions by reason, the reconciler's
-    /// health and the on-demand instance-hours. Also turns on the group's metrics
-    /// collection (free at one-minute granularity).
+    /// A CloudWatch dashboard of the stack (named in the stack's `DashboardName`
+    /// output): demand, spot, on-demand and uncovered units, the fleet, the group,
+    /// decisions by reason, the reconciler's health and the on-demand instance-hours.
+    /// Also turns on the group's metrics collection (free at one-minute granularity).
     #[serde(default = "yes")]
     pub dashboard: bool,
     /// Which alarms to create; none by default.
@@ -436,6 +436,7 @@ pub struct AlarmsConfig {
     /// Alarm when demand stays uncovered (the reconciler's `uncovered` metric above 0)
     /// for this many consecutive minutes, 1 to 1440. Unset: no alarm.
     #[serde(default)]
+    #[schemars(range(min = 1, max = 1440))]
     pub uncovered_minutes: Option<u32>,
     /// Alarm when a reconciler invocation fails (Lambda `Errors` above 0 in a minute).
     #[serde(default)]
