@@ -533,16 +533,21 @@ fn the_readmes_deploy_steps_run_verbatim_and_deploy_the_quickstart_with_its_dash
 
     let stacks = aws(&["cloudformation", "describe-stacks", "--stack-name", &stack]);
     assert_eq!(stacks["Stacks"][0]["StackStatus"], "CREATE_COMPLETE");
-    // The function's code is the synced zip (moto reads the object when it creates it).
+    // The function's code is the synced zip (moto reads the object when it creates it,
+    // so CREATE_COMPLETE says the key was there).
     let resources = aws(&[
         "cloudformation",
-        "describe-stack-resource",
+        "describe-stack-resources",
         "--stack-name",
         &stack,
-        "--logical-resource-id",
-        "Dashboard",
     ]);
-    let name = s(&resources["StackResourceDetail"]["PhysicalResourceId"]).to_owned();
+    let name = resources["StackResources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["LogicalResourceId"] == "Dashboard")
+        .map(|r| s(&r["PhysicalResourceId"]).to_owned())
+        .expect("a Dashboard in the stack");
     let board = aws(&["cloudwatch", "get-dashboard", "--dashboard-name", &name]);
     let body: Value = serde_json::from_str(s(&board["DashboardBody"]))
         .unwrap_or_else(|e| panic!("the dashboard body does not parse: {e}: {board}"));
