@@ -182,8 +182,11 @@ fn structure_problems(body: &Json) -> Vec<String> {
     out
 }
 
+/// A metric row: namespace, name, and the dimensions as (name, value).
+type MetricRow = (String, String, Vec<(String, String)>);
+
 /// Every `[namespace, name, dims...]` row of the body.
-fn rows(body: &Json) -> Vec<(String, String, Vec<(String, String)>)> {
+fn rows(body: &Json) -> Vec<MetricRow> {
     let mut out = Vec::new();
     for w in body["widgets"].as_array().unwrap() {
         for row in w["properties"]["metrics"].as_array().unwrap() {
@@ -402,7 +405,7 @@ fn errors_alarm_fires_on_any_failed_invocation_in_a_minute() {
 
 #[test]
 fn group_at_max_alarm_fires_when_desired_reaches_max_size() {
-    let doc = template(&format!("{ALL_ALARMS}"));
+    let doc = template(ALL_ALARMS);
     let a = alarm(&doc, ids::GROUP_AT_MAX_ALARM);
     let max: f64 = doc["Resources"]["OnDemandGroup"]["Properties"]["MaxSize"]
         .as_str()
