@@ -19,7 +19,7 @@ mod draining;
 mod fleet;
 mod interruptions;
 mod network;
-pub mod observability;
+mod observability;
 mod on_demand;
 mod reconciler;
 mod tags;

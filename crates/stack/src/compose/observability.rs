@@ -4,7 +4,7 @@
 //! The spotcover metrics on the dashboard and in the alarms are the reconciler's
 //! (`spotcover_reconciler_core::metrics`: names, namespace, dimensions), which each run
 //! writes as embedded metric format into its log line. The dashboard body is typed
-//! ([`Body`]) and becomes an `Fn::Sub` naming the region, the stack and its resources.
+//! (`Body`) and becomes an `Fn::Sub` naming the region, the stack and its resources.
 
 use serde::Serialize;
 use serde::ser::{SerializeSeq, Serializer};
