@@ -488,6 +488,7 @@ fn reconciler_runs_the_staged_asset_with_the_stack_in_its_environment() {
             "SPOTCOVER_DRAIN_ON_REBALANCE": "false",
             "SPOTCOVER_LIFECYCLE_HOOK": "spotcover-drain",
             "SPOTCOVER_HOOK_TIMEOUT_SECONDS": "900",
+            "SPOTCOVER_STACK": r("AWS::StackName"),
         })
     );
 }
