@@ -28,6 +28,9 @@
    first IAM call). moto's AWS::ECS::Cluster handler drops `Tags`; they are set with moto's
    own TagResource.
 
+6. moto's CloudFormation has no AWS::CloudWatch::Alarm (it skips the resource); each alarm is
+   created with moto's own PutMetricAlarm, so DescribeAlarms answers for it.
+
 Everything else, and every other answer, is moto's.
 
 Usage: python tools/moto_server.py -H 127.0.0.1 -p PORT   (moto_server's flags)
@@ -40,6 +43,8 @@ import threading
 from moto.autoscaling.exceptions import ValidationError
 from moto.autoscaling.models import FakeAutoScalingGroup, autoscaling_backends
 from moto.autoscaling.responses import AutoScalingResponse
+from moto.cloudwatch.models import cloudwatch_backends
+from moto.core.common_models import CloudFormationModel
 from moto.core.responses import EmptyResult
 from moto.ec2.models import ec2_backends
 from moto.ecs.models import EC2ContainerServiceBackend
@@ -186,6 +191,56 @@ def create_cluster_with_tags(cls, resource_name, cloudformation_json, account_id
 
 
 Cluster.create_from_cloudformation_json = classmethod(create_cluster_with_tags)
+
+
+
+class CloudFormationAlarm(CloudFormationModel):
+    """AWS::CloudWatch::Alarm over moto's own PutMetricAlarm (a single-metric alarm)."""
+
+    # moto files every model under its service, named by the module's second part.
+    __module__ = "moto.cloudwatch.spotcover"
+
+    def __init__(self, name):
+        self.name = name
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::CloudWatch::Alarm"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "AlarmName"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        p = cloudformation_json["Properties"]
+        name = p.get("AlarmName") or resource_name
+        cloudwatch_backends[account_id][region_name].put_metric_alarm(
+            name=name,
+            namespace=p.get("Namespace"),
+            metric_name=p.get("MetricName"),
+            comparison_operator=p["ComparisonOperator"],
+            evaluation_periods=int(p["EvaluationPeriods"]),
+            datapoints_to_alarm=int(p["DatapointsToAlarm"]) if "DatapointsToAlarm" in p else None,
+            period=int(p["Period"]),
+            threshold=float(p["Threshold"]),
+            statistic=p.get("Statistic"),
+            description=p.get("AlarmDescription"),
+            dimensions=p.get("Dimensions", []),
+            alarm_actions=p.get("AlarmActions", []),
+            treat_missing_data=p.get("TreatMissingData"),
+            tags=p.get("Tags", []),
+        )
+        return cls(name)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        cloudwatch_backends[account_id][region_name].delete_alarms([resource_name])
+
+    @property
+    def physical_resource_id(self):
+        return self.name
+
 
 if __name__ == "__main__":
     main(sys.argv[1:])

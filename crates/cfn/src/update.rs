@@ -161,6 +161,7 @@ pub const UPDATE_FACTS: &[UpdateFacts] = &[
     UpdateFacts::of::<events::Rule>(&["Name"], &["EventBusName"]),
     UpdateFacts::of::<sns::Topic>(&["TopicName", "FifoTopic"], &[]),
     UpdateFacts::of::<cloudwatch::Alarm>(&["AlarmName"], &[]),
+    UpdateFacts::of::<cloudwatch::Dashboard>(&["DashboardName"], &[]),
 ];
 
 /// The facts for a resource type, if spotcover knows it.

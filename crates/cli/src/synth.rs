@@ -153,7 +153,7 @@ pub fn render_all(
         let stack_asset = spotcover_stack::Asset {
             sha256: asset.sha256.clone(),
         };
-        let file = format!("assets/{}.zip", asset.sha256);
+        let file = format!("assets/{}", stack_asset.file_name());
         // One prebuilt zip may serve several architectures: list it once.
         if let Some(entry) = manifest.assets.iter_mut().find(|a| a.file == file) {
             entry.architectures.push(arch.as_str());
@@ -177,7 +177,13 @@ pub fn render_all(
         manifest.templates.push(TemplateEntry {
             file: file.clone(),
             region: t.region.clone(),
-            asset: format!("assets/{}.zip", t.asset_sha256),
+            asset: format!(
+                "assets/{}",
+                spotcover_stack::Asset {
+                    sha256: t.asset_sha256.clone()
+                }
+                .file_name()
+            ),
             parameters_file: parameters_file.clone(),
             parameters: parameters(&t.doc),
         });

@@ -456,3 +456,190 @@ fn production_deploys_with_its_instance_settings_tags_and_policies_in_each_api()
     // `tags_reach_every_taggable_resource` covers the function, log group, topic, rules
     // and alarm.
 }
+
+/// The README's deploy block: its shell lines, the user's values on the lines that set
+/// them (`name=value` before the first command).
+fn readme_deploy_block() -> Vec<String> {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme
+        .find("```sh\n# Yours:")
+        .expect("the README's deploy block starts with `# Yours:`");
+    let block = &readme[start + "```sh\n".len()..];
+    let end = block.find("```").unwrap();
+    block[..end].lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn the_readmes_deploy_steps_run_verbatim_and_deploy_the_quickstart_with_its_dashboard() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stack = unique("readme");
+    let net = network(&stack);
+    let bucket = format!("{stack}-assets");
+    aws(&["s3", "mb", &format!("s3://{bucket}")]);
+    let ours = [
+        ("bucket", bucket.clone()),
+        ("stack", stack.clone()),
+        ("subnets", net.subnets.join(",")),
+        ("security_groups", net.security_group.clone()),
+    ];
+    // Only the values of the four lines that set them change; every other line is the
+    // README's.
+    let mut replaced = 0;
+    let script: Vec<String> = readme_deploy_block()
+        .into_iter()
+        .map(|line| match line.split_once('=') {
+            Some((name, _)) if !line.starts_with(' ') && !name.contains(' ') => {
+                let (_, v) = ours.iter().find(|(n, _)| *n == name).unwrap_or_else(|| {
+                    panic!("the README sets {name}, which the test does not know")
+                });
+                replaced += 1;
+                format!("{name}={v}")
+            }
+            _ => line,
+        })
+        .collect();
+    assert_eq!(replaced, ours.len(), "{script:?}");
+
+    // As a user runs it: in a directory with the example, `spotcover` and `aws` on PATH,
+    // the aws CLI pointed at moto by AWS_ENDPOINT_URL.
+    let work = tmp.path().join("work");
+    std::fs::create_dir_all(work.join("examples")).unwrap();
+    std::fs::copy(example("quickstart"), work.join("examples/quickstart.yaml")).unwrap();
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_spotcover"), bin.join("spotcover")).unwrap();
+    std::os::unix::fs::symlink(venv_bin("aws"), bin.join("aws")).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &script.join("\n")])
+        .current_dir(&work)
+        .env("PATH", path)
+        .env("AWS_ENDPOINT_URL", endpoint())
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+
+    let stacks = aws(&["cloudformation", "describe-stacks", "--stack-name", &stack]);
+    assert_eq!(stacks["Stacks"][0]["StackStatus"], "CREATE_COMPLETE");
+    // The function's code is the synced zip (moto reads the object when it creates it,
+    // so CREATE_COMPLETE says the key was there).
+    let resources = aws(&[
+        "cloudformation",
+        "describe-stack-resources",
+        "--stack-name",
+        &stack,
+    ]);
+    let name = resources["StackResources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["LogicalResourceId"] == "Dashboard")
+        .map(|r| s(&r["PhysicalResourceId"]).to_owned())
+        .expect("a Dashboard in the stack");
+    let board = aws(&["cloudwatch", "get-dashboard", "--dashboard-name", &name]);
+    let body: Value = serde_json::from_str(s(&board["DashboardBody"]))
+        .unwrap_or_else(|e| panic!("the dashboard body does not parse: {e}: {board}"));
+    let widgets = body["widgets"].as_array().unwrap();
+    assert_eq!(widgets.len(), 7);
+    // CloudFormation filled in the region and this stack's name.
+    assert!(
+        widgets
+            .iter()
+            .all(|w| w["properties"]["region"] == "us-east-1")
+    );
+    assert_eq!(widgets[0]["properties"]["metrics"][0][0], "spotcover");
+    assert_eq!(widgets[0]["properties"]["metrics"][0][3], stack.as_str());
+}
+
+#[test]
+fn the_asked_alarms_and_their_topic_deploy_each_with_its_metric_statistic_and_threshold() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("stack.yaml");
+    let text = std::fs::read_to_string(example("quickstart")).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "{text}observability:\n  alarm_email: ops@example.com\n  alarms:\n    uncovered_minutes: 5\n    reconciler_errors: true\n    group_at_max: true\n"
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    synth(&config, &out, &fixture_zip(tmp.path()), "yaml");
+    let stack = unique("alarms");
+    let ids = deploy(&out, &stack);
+    let topic = ids["AlarmTopic"].clone();
+    let subs = aws(&["sns", "list-subscriptions-by-topic", "--topic-arn", &topic]);
+    assert_eq!(subs["Subscriptions"][0]["Protocol"], "email");
+    assert_eq!(subs["Subscriptions"][0]["Endpoint"], "ops@example.com");
+
+    let alarm = |logical: &str| {
+        let a = aws(&[
+            "cloudwatch",
+            "describe-alarms",
+            "--alarm-names",
+            &ids[logical],
+        ]);
+        a["MetricAlarms"][0].clone()
+    };
+    // (namespace, metric, dimension, statistic, threshold, comparison, minutes)
+    let expect = [
+        (
+            "UncoveredAlarm",
+            "spotcover",
+            "uncovered",
+            ("stack", stack.clone()),
+            "Maximum",
+            0.0,
+            "GreaterThanThreshold",
+            5,
+        ),
+        (
+            "ReconcilerErrorsAlarm",
+            "AWS/Lambda",
+            "Errors",
+            ("FunctionName", ids["ReconcilerFunction"].clone()),
+            "Sum",
+            0.0,
+            "GreaterThanThreshold",
+            1,
+        ),
+        (
+            "OnDemandGroupAtMaxAlarm",
+            "AWS/AutoScaling",
+            "GroupDesiredCapacity",
+            ("AutoScalingGroupName", ids["OnDemandGroup"].clone()),
+            "Maximum",
+            200.0,
+            "GreaterThanOrEqualToThreshold",
+            1,
+        ),
+    ];
+    for (logical, ns, metric, (dim, value), stat, threshold, cmp, minutes) in expect {
+        let a = alarm(logical);
+        assert_eq!(a["Namespace"], ns, "{logical}: {a}");
+        assert_eq!(a["MetricName"], metric, "{logical}");
+        assert_eq!(
+            a["Dimensions"],
+            serde_json::json!([{"Name": dim, "Value": value}]),
+            "{logical}"
+        );
+        assert_eq!(a["Statistic"], stat, "{logical}");
+        assert_eq!(a["Threshold"], threshold, "{logical}");
+        assert_eq!(a["ComparisonOperator"], cmp, "{logical}");
+        assert_eq!(a["Period"], 60, "{logical}");
+        assert_eq!(a["EvaluationPeriods"], minutes, "{logical}");
+        assert_eq!(a["AlarmActions"], serde_json::json!([topic]), "{logical}");
+    }
+}

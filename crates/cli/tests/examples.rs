@@ -99,8 +99,11 @@ fn every_template_passes_cfn_lint_without_warnings() {
             synth(&example(name), &out, &zip, format);
             files.extend(templates(&out));
         }
+        let out = tmp.path().join(format!("{name}-observability"));
+        synth(&with_every_alarm(tmp.path(), name), &out, &zip, "yaml");
+        files.extend(templates(&out));
     }
-    assert_eq!(files.len(), 12);
+    assert_eq!(files.len(), 18);
     let out = Command::new(venv_bin("cfn-lint"))
         .args(&files)
         .output()
@@ -151,8 +154,14 @@ fn manifest_lists_templates_assets_and_parameters() {
     }
     let asset = &m["assets"][0];
     let sha = asset["sha256"].as_str().unwrap();
-    assert_eq!(asset["file"], format!("assets/{sha}.zip"));
-    assert!(asset["s3_key"].as_str().unwrap().contains(sha));
+    // `aws s3 sync spotcover.out/assets/ s3://BUCKET/spotcover/` puts the zip at the
+    // key the template names.
+    assert_eq!(asset["file"], format!("assets/reconciler-{sha}.zip"));
+    assert_eq!(
+        asset["s3_key"],
+        format!("spotcover/reconciler-{sha}.zip"),
+        "the key is the file's path under assets/, below the README's sync prefix"
+    );
     assert_eq!(
         asset["architectures"],
         serde_json::json!(["x86_64", "arm64"])
@@ -173,6 +182,30 @@ overrides:
   - { resource: OnDemandGroup, path: Properties.HealthCheckGracePeriod, value: 120 }
 ";
 
+/// Every observability option: the dashboard (on by default), every alarm and a topic.
+const EVERY_ALARM: &str = "observability:
+  alarm_email: ops@example.com
+  alarms:
+    uncovered_minutes: 5
+    reconciler_errors: true
+    group_at_max: true
+";
+
+/// The example with [`EVERY_ALARM`], as a config file in `dir` beside the scripts the
+/// examples name.
+fn with_every_alarm(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    for f in std::fs::read_dir(root().join("examples")).unwrap() {
+        let f = f.unwrap().path();
+        if f.extension().is_some_and(|e| e == "sh") {
+            std::fs::copy(&f, dir.join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    let text = std::fs::read_to_string(example(name)).unwrap();
+    let path = dir.join(format!("{name}-every-alarm.yaml"));
+    std::fs::write(&path, format!("{text}\n{EVERY_ALARM}")).unwrap();
+    path
+}
+
 /// checkov from its own venv (`tools/setup` makes `.venv-checkov`; `tools/test` sets
 /// SPOTCOVER_CHECKOV_VENV): it pins an old boto3 that breaks moto.
 fn checkov() -> std::path::PathBuf {
@@ -188,9 +221,10 @@ fn checkov() -> std::path::PathBuf {
     bin
 }
 
-/// Every example, and the 2017 form's launch configuration and the opt-in features (with
-/// every instance setting, tags and prices, so launch specifications and the launch
-/// configuration carry them too), as templates in `dir`.
+/// Every example, each again with every alarm and its topic, and the 2017 form's launch
+/// configuration and the opt-in features (with every instance setting, tags and prices,
+/// so launch specifications and the launch configuration carry them too), as templates
+/// in `dir`.
 fn every_template_form(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let zip = fixture_zip(dir);
     let mut configs: Vec<std::path::PathBuf> = EXAMPLES.iter().map(|e| example(e)).collect();
@@ -206,6 +240,7 @@ fn every_template_form(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     )
     .unwrap();
     configs.push(variant);
+    configs.extend(EXAMPLES.iter().map(|e| with_every_alarm(dir, e)));
     let mut files = Vec::new();
     for (i, config) in configs.iter().enumerate() {
         let out = dir.join(format!("out-{i}"));
@@ -232,7 +267,7 @@ const STATED_CHECKOV_SKIPS: [&str; 6] = [
 fn every_template_passes_checkov_with_only_the_stated_skips() {
     let tmp = tempfile::tempdir().unwrap();
     let files = every_template_form(tmp.path());
-    assert_eq!(files.len(), 7);
+    assert_eq!(files.len(), 13);
     let mut cmd = Command::new(checkov());
     cmd.args([
         "--framework",

@@ -87,7 +87,7 @@ fn an_installed_spotcover_synthesizes_the_zip_its_version_names_without_cargo_or
         String::from_utf8_lossy(&synth.stderr)
     );
     let out = work.join("spotcover.out");
-    let zip = std::fs::read(out.join(format!("assets/{sha}.zip"))).unwrap();
+    let zip = std::fs::read(out.join(format!("assets/reconciler-{sha}.zip"))).unwrap();
     assert_eq!(spotcover::asset::Asset::new(zip).sha256, sha);
     let template = std::fs::read_to_string(out.join("spotcover-quickstart.template.yaml")).unwrap();
     assert!(template.contains(&format!("reconciler-{sha}.zip")));

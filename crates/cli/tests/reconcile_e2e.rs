@@ -171,7 +171,8 @@ fn run_once(bootstrap: &Path, env: &BTreeMap<String, String>) -> Value {
 }
 
 #[test]
-fn the_staged_reconciler_under_the_2017_policy_covers_a_shortfall_holds_while_scaling_and_gives_back() {
+fn the_staged_reconciler_under_the_2017_policy_covers_a_shortfall_holds_while_scaling_and_gives_back()
+ {
     let out = synthesized();
     let tmp = tempfile::tempdir().unwrap();
     let bootstrap = staged_bootstrap(&out, tmp.path());

@@ -97,6 +97,7 @@ pub mod drain;
 pub mod ecs;
 pub mod events;
 mod interruption;
+pub mod metrics;
 pub mod need;
 pub mod settings;
 mod shortfall;

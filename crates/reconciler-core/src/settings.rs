@@ -56,6 +56,9 @@ pub mod env {
     /// `demand` policy: seconds the largest recent need is held; the longest hold.
     pub const HOLD_SECONDS: &str = "SPOTCOVER_HOLD_SECONDS";
     pub const MAX_HOLD_SECONDS: &str = "SPOTCOVER_MAX_HOLD_SECONDS";
+    /// The CloudFormation stack's name: the `stack` dimension of the run's metrics
+    /// ([`crate::metrics`]); unset, the log line carries no metrics.
+    pub const STACK: &str = "SPOTCOVER_STACK";
 }
 
 /// The `demand` policy's values, as the template writes them (see [`NeedPolicy`]).
@@ -147,6 +150,8 @@ pub struct Settings<V = String> {
     pub hook_timeout_secs: Option<u64>,
     /// The `demand` policy's values; `None`: the `2017` policy.
     pub demand: Option<DemandSettings>,
+    /// The stack's name, the `stack` dimension of the run's metrics; `None`: no metrics.
+    pub stack: Option<V>,
 }
 
 /// A variable that is missing or unusable.
@@ -263,6 +268,9 @@ impl<V> Settings<V> {
                 }
             }
         }
+        if let Some(s) = &self.stack {
+            out.push((env::STACK, s.clone()));
+        }
         out
     }
 }
@@ -348,6 +356,7 @@ impl Settings<String> {
             lifecycle_hook: non_empty(get(env::LIFECYCLE_HOOK)),
             hook_timeout_secs,
             demand,
+            stack: non_empty(get(env::STACK)),
         })
     }
 }

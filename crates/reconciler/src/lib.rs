@@ -37,6 +37,7 @@ mod apply;
 pub mod config;
 pub mod error;
 pub mod handlers;
+pub mod metrics;
 pub mod report;
 
 use spotcover_reconciler_core::EpochSeconds;

@@ -112,7 +112,7 @@ async fn run_lambda() -> ExitCode {
                 false,
             ))
             .await;
-            println!("{}", report.to_line());
+            println!("{}", spotcover_reconciler::metrics::line(&report));
             match &report.error {
                 Some(e) => Err(lambda_runtime::Diagnostic {
                     error_type: format!("spotcover.{}", e.kind),
@@ -148,7 +148,7 @@ async fn run_once(once: Once) -> ExitCode {
         once.dry_run,
     )
     .await;
-    println!("{}", report.to_line());
+    println!("{}", spotcover_reconciler::metrics::line(&report));
     if report.is_error() {
         ExitCode::FAILURE
     } else {

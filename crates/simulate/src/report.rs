@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use plotters::prelude::*;
 use serde::Serialize;
+use spotcover_reconciler_core::metrics;
 
 /// A line of the chart: label, colour, value of a minute.
 type Series = (&'static str, RGBColor, fn(&MinuteRecord) -> f64);
@@ -47,7 +48,8 @@ impl PolicyName {
 }
 
 /// One simulated minute of one policy. Units are fleet capacity units; on-demand
-/// figures are instances (one counts for `on_demand.weight` units).
+/// figures are instances (one counts for `on_demand.weight` units). A field that is a
+/// reconciler metric has the metric's name (`spotcover_reconciler_core::metrics`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MinuteRecord {
     pub minute: u32,
@@ -196,14 +198,17 @@ impl Report {
                 .max_light_lines(1)
                 .bold_line_style(RGBColor(225, 225, 225))
                 .draw()?;
+            // Labelled with the reconciler's metric names, as on the stack's dashboard.
             let series: [Series; 5] = [
-                ("demand", BLACK, |m| f64::from(m.demand)),
+                (metrics::DEMAND.name, BLACK, |m| f64::from(m.demand)),
                 ("fleet target", BLUE, |m| f64::from(m.target)),
-                ("spot registered", GREEN, |m| f64::from(m.spot_registered)),
-                ("on-demand running (units)", RGBColor(230, 140, 0), |m| {
+                (metrics::SPOT_REGISTERED.name, GREEN, |m| {
+                    f64::from(m.spot_registered)
+                }),
+                (metrics::ON_DEMAND_UNITS.name, RGBColor(230, 140, 0), |m| {
                     f64::from(m.on_demand_units)
                 }),
-                ("uncovered", RED, |m| f64::from(m.uncovered)),
+                (metrics::UNCOVERED.name, RED, |m| f64::from(m.uncovered)),
             ];
             for (label, color, value) in series {
                 chart

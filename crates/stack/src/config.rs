@@ -24,6 +24,10 @@ pub struct StackConfig {
     pub iam: IamConfig,
     #[serde(default)]
     pub interruptions: InterruptionsConfig,
+    /// The stack's CloudWatch dashboard (on by default) and its alarms (none unless
+    /// asked), with where the alarms notify.
+    #[serde(default)]
+    pub observability: ObservabilityConfig,
     /// What spot and on-demand instances share: root volume, extra user data, ECS agent
     /// settings, extra managed policies, key pair.
     #[serde(default)]
@@ -436,6 +440,65 @@ pub struct InterruptionsConfig {
     /// and is less certain.
     #[serde(default)]
     pub drain_on_rebalance: bool,
+}
+
+/// What an operator sees and is told: a CloudWatch dashboard of the cover, and alarms.
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ObservabilityConfig {
+    /// A CloudWatch dashboard of the stack (named in the stack's `DashboardName`
+    /// output): demand, spot, on-demand and uncovered units, the fleet, the group,
+    /// decisions by reason, the reconciler's health and the on-demand instance-hours.
+    /// Also turns on the group's metrics collection (free at one-minute granularity).
+    #[serde(default = "yes")]
+    pub dashboard: bool,
+    /// Which alarms to create; none by default.
+    #[serde(default)]
+    pub alarms: AlarmsConfig,
+    /// Creates an SNS topic the alarms notify, subscribed by this address (AWS mails a
+    /// confirmation link first). At most one of `alarm_email` and `alarm_topic_arn`.
+    #[serde(default)]
+    pub alarm_email: Option<String>,
+    /// An existing SNS topic the alarms notify (`arn:aws:sns:...`). Its access policy
+    /// must let CloudWatch publish, and a KMS-encrypted topic's key must too.
+    #[serde(default)]
+    pub alarm_topic_arn: Option<String>,
+}
+
+impl Default for ObservabilityConfig {
+    fn default() -> Self {
+        Self {
+            dashboard: true,
+            alarms: AlarmsConfig::default(),
+            alarm_email: None,
+            alarm_topic_arn: None,
+        }
+    }
+}
+
+/// The alarms an operator can ask for.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmsConfig {
+    /// Alarm when demand stays uncovered (the reconciler's `uncovered` metric above 0)
+    /// for this many consecutive minutes, 1 to 1440. Unset: no alarm.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 1440))]
+    pub uncovered_minutes: Option<u32>,
+    /// Alarm when a reconciler invocation fails (Lambda `Errors` above 0 in a minute).
+    #[serde(default)]
+    pub reconciler_errors: bool,
+    /// Alarm when the on-demand group's desired capacity reaches its `max_size`: the
+    /// cover cannot grow.
+    #[serde(default)]
+    pub group_at_max: bool,
+}
+
+impl AlarmsConfig {
+    /// Whether any alarm is asked for.
+    pub fn any(&self) -> bool {
+        self.uncovered_minutes.is_some() || self.reconciler_errors || self.group_at_max
+    }
 }
 
 /// Settings every container instance gets, spot and on-demand alike, in the launch

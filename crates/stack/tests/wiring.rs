@@ -505,6 +505,7 @@ fn reconciler_runs_the_staged_asset_with_the_stack_in_its_environment() {
             "SPOTCOVER_LAUNCH_GRACE_SECONDS": "300",
             "SPOTCOVER_HOLD_SECONDS": "600",
             "SPOTCOVER_MAX_HOLD_SECONDS": "3600",
+            "SPOTCOVER_STACK": r("AWS::StackName"),
         })
     );
 }

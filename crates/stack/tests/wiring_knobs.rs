@@ -229,8 +229,9 @@ fn has_user_tags(tags: &Value) -> bool {
 
 // CloudFormation reference: the `Tags` property of AWS::ECS::Cluster, AWS::IAM::Role,
 // AWS::Logs::LogGroup, AWS::Lambda::Function, AWS::SNS::Topic, AWS::Events::Rule,
-// AWS::CloudWatch::Alarm and AWS::ApplicationAutoScaling::ScalableTarget (the `2017`
-// policy's, in `the_2017_policys_scalable_target_is_tagged`).
+// AWS::CloudWatch::Alarm, AWS::CloudWatch::Dashboard (its registry schema's `Tags`) and
+// AWS::ApplicationAutoScaling::ScalableTarget (the `2017` policy's, in
+// `the_2017_policys_scalable_target_is_tagged`).
 #[test]
 fn tags_reach_every_taggable_resource() {
     let doc = one(&format!(
@@ -244,6 +245,7 @@ fn tags_reach_every_taggable_resource() {
         "AWS::SNS::Topic",
         "AWS::Events::Rule",
         "AWS::CloudWatch::Alarm",
+        "AWS::CloudWatch::Dashboard",
     ];
     for kind in taggable {
         let all = of_type(&doc, kind);

@@ -16,6 +16,9 @@ pub struct AutoScalingGroup {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub lifecycle_hook_specification_list: Vec<LifecycleHookSpecification>,
     pub max_size: String,
+    /// Group metrics published to `AWS/AutoScaling` (none are without this).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub metrics_collection: Vec<MetricsCollection>,
     pub min_size: String,
     pub mixed_instances_policy: Option<MixedInstancesPolicy>,
     pub tags: Vec<AsgTag>,
@@ -23,6 +26,15 @@ pub struct AutoScalingGroup {
     pub vpc_zone_identifier: Expr,
 }
 resource_type!(AutoScalingGroup, "AWS::AutoScaling::AutoScalingGroup");
+
+/// Which group metrics the group publishes, and how often.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MetricsCollection {
+    /// `1Minute`, the only value AWS takes.
+    pub granularity: &'static str,
+    pub metrics: Vec<&'static str>,
+}
 
 /// A lifecycle hook declared on the group itself.
 #[derive(Clone, Debug, Serialize)]

@@ -17,6 +17,7 @@ pub struct Alarm {
     pub threshold: f64,
     pub comparison_operator: &'static str,
     pub treat_missing_data: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub alarm_actions: Vec<Expr>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
@@ -29,3 +30,14 @@ pub struct Dimension {
     pub name: String,
     pub value: Expr,
 }
+
+/// A dashboard. The body is JSON text (the CloudWatch API reference's "Dashboard body
+/// structure and syntax"), usually an `Fn::Sub` that names the stack's resources.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Dashboard {
+    pub dashboard_body: Expr,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+resource_type!(Dashboard, "AWS::CloudWatch::Dashboard");

@@ -24,6 +24,7 @@ fn every_variable_set() -> Settings {
             hold_secs: 900,
             max_hold_secs: 7200,
         }),
+        stack: Some("spotcover-quickstart".into()),
     }
 }
 
@@ -46,6 +47,7 @@ fn what_is_written_is_read_back() {
         lifecycle_hook: None,
         hook_timeout_secs: None,
         demand: None,
+        stack: None,
         ..all
     };
     assert_eq!(read_back(&minimal), Ok(minimal.clone()));
@@ -79,6 +81,7 @@ fn every_variable_is_written_under_its_own_name() {
             env::LAUNCH_GRACE_SECONDS,
             env::HOLD_SECONDS,
             env::MAX_HOLD_SECONDS,
+            env::STACK,
         ]
     );
 }

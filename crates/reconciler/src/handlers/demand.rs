@@ -122,6 +122,7 @@ pub async fn run<A: Aws>(
     let mut nr = NeedReport {
         fleet: fleet.as_ref().ok().copied(),
         waiting_tasks: 0,
+        on_demand_units: 0,
         unit: None,
         view: None,
         decision: None,
@@ -172,6 +173,12 @@ pub async fn run<A: Aws>(
     let u = units(&weighted, &needs, state.unit);
     state.unit = Some(u.unit);
     nr.waiting_tasks = u.waiting_tasks;
+    nr.on_demand_units = weighted
+        .iter()
+        .filter(|w| w.instance.capacity == CapacityKind::OnDemand)
+        .filter(|w| w.instance.status == spotcover_reconciler_core::InstanceStatus::Active)
+        .map(|w| w.weight)
+        .sum();
     nr.unit = Some(u.unit);
     let view = ClusterView {
         demand: u.demand,

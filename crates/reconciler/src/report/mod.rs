@@ -82,6 +82,8 @@ pub struct NeedReport {
     pub fleet: Option<FleetState>,
     /// Services' tasks that exist nowhere (could not be placed).
     pub waiting_tasks: u32,
+    /// Units of the on-demand group's instances registered in ECS (ACTIVE).
+    pub on_demand_units: u32,
     /// The fleet unit's size used (CPU units, memory MiB).
     pub unit: Option<UnitSize>,
     pub view: Option<ClusterView>,

@@ -10,7 +10,9 @@
 //! - `triggers`: the schedule and the PendingCapacity alarm;
 //! - `interruptions`: EventBridge rules for interruption notices;
 //! - `draining`: the group's drain hook rule, and the rights to drain in ECS, complete
-//!   the hook and terminate the fleet's drained surplus.
+//!   the hook and terminate the fleet's drained surplus;
+//! - `observability`: the dashboard, the alarms and their topic, and the group's metrics
+//!   collection they read.
 
 mod cluster;
 mod demand;
@@ -18,6 +20,7 @@ mod draining;
 mod fleet;
 mod interruptions;
 mod network;
+mod observability;
 mod on_demand;
 mod reconciler;
 mod tags;
@@ -40,10 +43,20 @@ pub struct Asset {
     pub sha256: String,
 }
 
+/// Where the template expects the zips in the asset bucket: synth's `assets/` directory
+/// synced to this prefix (`aws s3 sync spotcover.out/assets/ s3://BUCKET/spotcover/`)
+/// puts each zip at its key.
+pub const ASSET_PREFIX: &str = "spotcover/";
+
 impl Asset {
+    /// The zip's file name, in synth's `assets/` directory and under [`ASSET_PREFIX`].
+    pub fn file_name(&self) -> String {
+        format!("reconciler-{}.zip", self.sha256)
+    }
+
     /// The object key the template expects in the asset bucket.
     pub fn s3_key(&self) -> String {
-        format!("spotcover/reconciler-{}.zip", self.sha256)
+        format!("{ASSET_PREFIX}{}", self.file_name())
     }
 }
 
@@ -78,7 +91,10 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
     let fleet = fleet::add(&mut t, c, &network, &cluster, &fleet_role)?;
     let group = on_demand::add(&mut t, c, &network, &cluster)?;
 
-    let settings = reconciler_settings(c, fleet.r#ref(), group.r#ref(), cluster.cluster.r#ref());
+    let mut settings =
+        reconciler_settings(c, fleet.r#ref(), group.r#ref(), cluster.cluster.r#ref());
+    // The run's metrics carry the stack's name, which the dashboard and alarms name.
+    settings.stack = Some(Expr::pseudo(Pseudo::StackName));
     let features: [&dyn Feature; 5] = [
         &triggers::Schedule {
             config: c,
@@ -108,6 +124,15 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
         settings,
     };
     let function = reconciler::add(&mut t, c, parts, &features)?;
+    let dashboard = observability::add(
+        &mut t,
+        c,
+        &observability::Targets {
+            fleet: &fleet,
+            group: group.r#ref(),
+            function: &function,
+        },
+    )?;
 
     add_outputs(
         &mut t,
@@ -126,6 +151,12 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
             ),
         ],
     )?;
+    if let Some(d) = dashboard {
+        add_outputs(
+            &mut t,
+            [("DashboardName", "CloudWatch dashboard name", d.r#ref())],
+        )?;
+    }
     Ok(t)
 }
 
@@ -216,12 +247,13 @@ mod tests {
             format!("{quickstart}\ninterruptions:\n  enabled: true\n  drain_on_rebalance: true\n"),
         ] {
             let c = crate::load(&yaml).unwrap().remove(0).config;
-            let meant = reconciler_settings(
+            let mut meant = reconciler_settings(
                 &c,
                 "sfr-0123".to_owned(),
                 ids::ON_DEMAND_GROUP.to_owned(),
                 ids::CLUSTER.to_owned(),
             );
+            meant.stack = Some("AWS::StackName".to_owned());
             let (names, read) = read_as_the_lambda(&c);
             assert_eq!(read, meant);
             let mut written: Vec<String> = meant

@@ -52,6 +52,7 @@ pub(crate) fn add(
                 lifecycle_transition: "autoscaling:EC2_INSTANCE_TERMINATING",
             }],
             max_size: od.max_size.to_string(),
+            metrics_collection: super::observability::group_metrics(c),
             min_size: od.min_size.to_string(),
             mixed_instances_policy,
             tags: tags::propagated(tags::with_own(c, instance_tags(Capacity::OnDemand))),

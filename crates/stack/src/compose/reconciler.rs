@@ -48,6 +48,7 @@ pub fn settings<V: From<String>>(c: &StackConfig, fleet: V, group: V, cluster: V
         lifecycle_hook: None,
         hook_timeout_secs: None,
         demand: demand_settings(c),
+        stack: None,
     };
     draining::settings(c, cluster, &mut s);
     interruptions::settings(c, &mut s);

@@ -45,6 +45,7 @@ pub fn validate(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
     reconciler(c, &mut err);
     network(c, &mut err);
     iam(c, &mut err);
+    observability(c, &mut err);
     errs
 }
 
@@ -477,3 +478,62 @@ fn check_policy_arn(arn: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests;
+
+/// Where alarms notify, and the uncovered alarm's minutes.
+fn observability(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
+    let o = &c.observability;
+    if let Some(m) = o.alarms.uncovered_minutes
+        && !(1..=1440).contains(&m)
+    {
+        // CloudWatch alarms: evaluation periods times period at most one day
+        // (PutMetricAlarm, EvaluationPeriods); one-minute periods.
+        err(
+            "observability.alarms.uncovered_minutes",
+            format!("expected 1 to 1440 minutes, got {m}"),
+        );
+    }
+    if o.alarm_email.is_some() && o.alarm_topic_arn.is_some() {
+        err(
+            "observability.alarm_topic_arn",
+            "expected at most one of alarm_email and alarm_topic_arn".into(),
+        );
+    }
+    if (o.alarm_email.is_some() || o.alarm_topic_arn.is_some()) && !o.alarms.any() {
+        let key = if o.alarm_email.is_some() {
+            "observability.alarm_email"
+        } else {
+            "observability.alarm_topic_arn"
+        };
+        err(
+            key,
+            "no alarm to notify: ask for one under observability.alarms".into(),
+        );
+    }
+    if let Some(e) = &o.alarm_email
+        && !e.split_once('@').is_some_and(|(user, domain)| {
+            !user.is_empty() && domain.contains('.') && !e.contains(char::is_whitespace)
+        })
+    {
+        err(
+            "observability.alarm_email",
+            format!("{e:?} is not an email address"),
+        );
+    }
+    if let Some(arn) = &o.alarm_topic_arn {
+        let parts: Vec<&str> = arn.split(':').collect();
+        let ok = parts.len() == 6
+            && parts[0] == "arn"
+            && parts[1].starts_with("aws")
+            && parts[2] == "sns"
+            && !parts[3].is_empty()
+            && parts[4].len() == 12
+            && parts[4].bytes().all(|b| b.is_ascii_digit())
+            && !parts[5].is_empty();
+        if !ok {
+            err(
+                "observability.alarm_topic_arn",
+                format!("{arn:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"),
+            );
+        }
+    }
+}

@@ -352,6 +352,58 @@ fn the_quickstart_has_no_warning() {
 }
 
 #[test]
+fn uncovered_alarm_minutes_are_1_to_1440() {
+    let p = the_problem(|c| c.observability.alarms.uncovered_minutes = Some(0));
+    assert!(
+        p.contains("observability.alarms.uncovered_minutes") && p.contains("1 to 1440"),
+        "{p}"
+    );
+    let mut c = quickstart();
+    c.observability.alarms.uncovered_minutes = Some(1440);
+    assert_eq!(validate(&c, ""), Vec::new());
+}
+
+#[test]
+fn alarm_email_and_alarm_topic_arn_exclude_each_other() {
+    let p = the_problem(|c| {
+        c.observability.alarms.reconciler_errors = true;
+        c.observability.alarm_email = Some("ops@example.com".into());
+        c.observability.alarm_topic_arn = Some("arn:aws:sns:us-east-1:123456789012:ops".into());
+    });
+    assert!(
+        p.contains("at most one of alarm_email and alarm_topic_arn"),
+        "{p}"
+    );
+}
+
+#[test]
+fn a_topic_needs_an_alarm_to_notify() {
+    let p = the_problem(|c| c.observability.alarm_email = Some("ops@example.com".into()));
+    assert!(
+        p.contains("observability.alarm_email") && p.contains("no alarm to notify"),
+        "{p}"
+    );
+}
+
+#[test]
+fn alarm_email_is_an_address() {
+    let p = the_problem(|c| {
+        c.observability.alarms.reconciler_errors = true;
+        c.observability.alarm_email = Some("ops".into());
+    });
+    assert!(p.contains("is not an email address"), "{p}");
+}
+
+#[test]
+fn alarm_topic_arn_is_an_sns_topic_arn() {
+    let p = the_problem(|c| {
+        c.observability.alarms.reconciler_errors = true;
+        c.observability.alarm_topic_arn = Some("arn:aws:sqs:us-east-1:123456789012:q".into());
+    });
+    assert!(p.contains("is not an SNS topic ARN"), "{p}");
+}
+
+#[test]
 fn a_quiet_period_under_the_demand_policy_is_a_warning() {
     let mut c = quickstart();
     c.reconciler.quiet_period_seconds = 300;

@@ -1,0 +1,480 @@
+//! The metrics of a reconciler run: one contract for the Lambda that writes them, the
+//! template whose dashboard and alarms read them, and the simulator whose JSON and chart
+//! use the same names.
+//!
+//! Each run writes them in the CloudWatch embedded metric format (EMF) inside the one
+//! JSON line it already logs, so CloudWatch Logs extracts them at no API cost (no
+//! `PutMetricData`). [`emf`] turns a run's [`Figures`] into the `_aws` metadata and the
+//! values; the Lambda merges that object into its log line.
+//!
+//! Every capacity figure is in fleet units (on-demand instances count their weight).
+//! A figure the run did not observe is left out of the line, not written as 0: a missing
+//! datapoint is "unknown", and an alarm treats it as such.
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+use crate::Reason;
+use crate::need::NeedReason;
+
+/// The CloudWatch namespace of every spotcover metric.
+pub const NAMESPACE: &str = "spotcover";
+
+/// Dimension names.
+pub mod dimension {
+    /// The CloudFormation stack's name: every metric has it.
+    pub const STACK: &str = "stack";
+    /// The decision's reason ([`super::reason_name`]), on [`super::DECISIONS`] only.
+    pub const REASON: &str = "reason";
+}
+
+/// The CloudWatch unit of every spotcover metric. Fleet units and calls are counts;
+/// EMF's `Unit` takes CloudWatch's unit names.
+pub const UNIT: &str = "Count";
+
+/// One metric of the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Metric {
+    /// The metric name in CloudWatch, the member of the log line that carries its value,
+    /// and, where [`Metric::simulated`], the simulator's JSON field.
+    pub name: &'static str,
+    /// What it measures, for the dashboard and the README.
+    pub description: &'static str,
+    /// Whether the simulator figures it per minute (`MinuteRecord` has a field of this
+    /// name).
+    pub simulated: bool,
+    /// Dimensions besides [`dimension::STACK`]: only [`DECISIONS`] has one.
+    pub by_reason: bool,
+}
+
+const fn metric(name: &'static str, description: &'static str, simulated: bool) -> Metric {
+    Metric {
+        name,
+        description,
+        simulated,
+        by_reason: false,
+    }
+}
+
+/// Units the cluster's tasks reserve.
+pub const DEMAND: Metric = metric("demand", "Units reserved by ECS tasks", true);
+/// Units of spot instances registered in ECS (tasks can be placed on them).
+pub const SPOT_REGISTERED: Metric = metric(
+    "spot_registered",
+    "Units of spot instances registered in ECS",
+    true,
+);
+/// Units the fleet has fulfilled that are not registered in ECS yet: FulfilledCapacity
+/// minus [`SPOT_REGISTERED`] (the simulator's `spot_fulfilled - spot_registered`).
+pub const SPOT_LAUNCHING: Metric = metric(
+    "spot_launching",
+    "Units of spot instances launched but not registered in ECS",
+    false,
+);
+/// Units the running on-demand instances cover (instances times the on-demand weight).
+pub const ON_DEMAND_UNITS: Metric = metric(
+    "on_demand_units",
+    "Units of on-demand instances running",
+    true,
+);
+/// `max(0, demand - spot_registered - on_demand_units)`.
+pub const UNCOVERED: Metric = metric(
+    "uncovered",
+    "Units of demand without a registered instance",
+    true,
+);
+/// 1 per shortfall decision, with the decision's reason as a dimension. The
+/// simulator counts the same per reason (`decisions` of a policy's report).
+pub const DECISIONS: Metric = Metric {
+    name: "decisions",
+    description: "Decisions of the reconciler, by reason",
+    simulated: false,
+    by_reason: true,
+};
+/// AWS API calls the run made.
+pub const AWS_CALLS: Metric = metric("aws_calls", "AWS API calls made by the reconciler", false);
+
+/// Every metric, in the order they appear in a log line.
+pub const ALL: [Metric; 7] = [
+    DEMAND,
+    SPOT_REGISTERED,
+    SPOT_LAUNCHING,
+    ON_DEMAND_UNITS,
+    UNCOVERED,
+    DECISIONS,
+    AWS_CALLS,
+];
+
+/// Every reason of the shortfall decision, in the order the crate docs give them.
+pub const REASONS: [Reason; 10] = [
+    Reason::GroupUnknown,
+    Reason::GroupBoundsInvalid,
+    Reason::FleetMetricsMissing,
+    Reason::FleetMetricsPartial,
+    Reason::FleetMetricsInvalid,
+    Reason::FleetMetricsStale,
+    Reason::FleetStillScaling,
+    Reason::Steady,
+    Reason::CoverShortfall,
+    Reason::ReleaseCover,
+];
+
+/// The value of the [`dimension::REASON`] dimension: the reason as the log line spells
+/// it (snake_case). The match is exhaustive, so a new reason does not compile until it
+/// has a name here (and then belongs in [`REASONS`]).
+pub fn reason_name(r: Reason) -> &'static str {
+    match r {
+        Reason::GroupUnknown => "group_unknown",
+        Reason::GroupBoundsInvalid => "group_bounds_invalid",
+        Reason::FleetMetricsMissing => "fleet_metrics_missing",
+        Reason::FleetMetricsPartial => "fleet_metrics_partial",
+        Reason::FleetMetricsInvalid => "fleet_metrics_invalid",
+        Reason::FleetMetricsStale => "fleet_metrics_stale",
+        Reason::FleetStillScaling => "fleet_still_scaling",
+        Reason::Steady => "steady",
+        Reason::CoverShortfall => "cover_shortfall",
+        Reason::ReleaseCover => "release_cover",
+    }
+}
+
+/// The demand policy's reasons' names (the log line's spelling).
+pub fn need_reason_name(r: NeedReason) -> &'static str {
+    match r {
+        NeedReason::GroupUnknown => "group_unknown",
+        NeedReason::GroupBoundsInvalid => "group_bounds_invalid",
+        NeedReason::FleetUnknown => "fleet_unknown",
+        NeedReason::Steady => "steady",
+        NeedReason::CoverShortfall => "cover_shortfall",
+        NeedReason::ReleaseCover => "release_cover",
+    }
+}
+
+/// Every reason either policy gives, by name, once each: the 2017 rule's
+/// ([`REASONS`]), then the demand policy's that the 2017 rule does not have.
+pub const REASON_NAMES: [&str; 11] = [
+    "group_unknown",
+    "group_bounds_invalid",
+    "fleet_metrics_missing",
+    "fleet_metrics_partial",
+    "fleet_metrics_invalid",
+    "fleet_metrics_stale",
+    "fleet_still_scaling",
+    "steady",
+    "cover_shortfall",
+    "release_cover",
+    "fleet_unknown",
+];
+
+/// What one run observed and did, in fleet units; `None`: not observed by this run.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Figures {
+    pub demand: Option<f64>,
+    pub spot_registered: Option<f64>,
+    /// The fleet's FulfilledCapacity (spot launching is this minus `spot_registered`).
+    pub spot_fulfilled: Option<f64>,
+    pub on_demand_units: Option<f64>,
+    /// The decision's reason ([`reason_name`] or [`need_reason_name`]), when the run
+    /// made one.
+    pub decision: Option<&'static str>,
+    pub aws_calls: u32,
+}
+
+impl Figures {
+    /// Each metric's value, in [`ALL`]'s order; a metric the figures cannot give is left
+    /// out. Derived ones follow the simulator's definitions: uncovered is
+    /// `max(0, demand - spot_registered - on_demand_units)` and needs all three;
+    /// spot launching is `max(0, spot_fulfilled - spot_registered)`.
+    pub fn values(&self) -> Vec<(Metric, f64)> {
+        let uncovered = match (self.demand, self.spot_registered, self.on_demand_units) {
+            (Some(d), Some(s), Some(o)) => Some((d - s - o).max(0.0)),
+            _ => None,
+        };
+        let launching = match (self.spot_fulfilled, self.spot_registered) {
+            (Some(f), Some(s)) => Some((f - s).max(0.0)),
+            _ => None,
+        };
+        [
+            (DEMAND, self.demand),
+            (SPOT_REGISTERED, self.spot_registered),
+            (SPOT_LAUNCHING, launching),
+            (ON_DEMAND_UNITS, self.on_demand_units),
+            (UNCOVERED, uncovered),
+            (DECISIONS, self.decision.map(|_| 1.0)),
+            (AWS_CALLS, Some(f64::from(self.aws_calls))),
+        ]
+        .into_iter()
+        .filter_map(|(m, v)| v.filter(|v| v.is_finite()).map(|v| (m, v)))
+        .collect()
+    }
+}
+
+/// The EMF members of one log line: `_aws` (timestamp and metric directives), the
+/// dimension values and the metric values. Serializes as a JSON object whose members
+/// the Lambda adds to its line; [`Emf::members`] names them, none of them one the line
+/// already has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Emf {
+    stack: String,
+    timestamp_ms: i64,
+    reason: Option<&'static str>,
+    values: Vec<(Metric, f64)>,
+}
+
+/// The EMF members for a run of `stack` at `now` (seconds since the epoch).
+pub fn emf(stack: &str, figures: &Figures, now: crate::EpochSeconds) -> Emf {
+    Emf {
+        stack: stack.to_owned(),
+        timestamp_ms: now.saturating_mul(1000),
+        reason: figures.decision,
+        values: figures.values(),
+    }
+}
+
+impl Emf {
+    /// The names of the members this object writes, in order.
+    pub fn members(&self) -> Vec<&'static str> {
+        let mut out = vec!["_aws", dimension::STACK];
+        if self.reason.is_some() {
+            out.push(dimension::REASON);
+        }
+        out.extend(self.values.iter().map(|(m, _)| m.name));
+        out
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Metadata<'a> {
+    timestamp: i64,
+    cloud_watch_metrics: Vec<Directive<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Directive<'a> {
+    namespace: &'static str,
+    dimensions: [Vec<&'static str>; 1],
+    metrics: Vec<Definition<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Definition<'a> {
+    name: &'a str,
+    unit: &'static str,
+}
+
+impl Serialize for Emf {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let defs = |by_reason: bool| -> Vec<Definition<'_>> {
+            self.values
+                .iter()
+                .filter(|(m, _)| m.by_reason == by_reason)
+                .map(|(m, _)| Definition {
+                    name: m.name,
+                    unit: UNIT,
+                })
+                .collect()
+        };
+        let mut directives = vec![Directive {
+            namespace: NAMESPACE,
+            dimensions: [vec![dimension::STACK]],
+            metrics: defs(false),
+        }];
+        let by_reason = defs(true);
+        if self.reason.is_some() && !by_reason.is_empty() {
+            directives.push(Directive {
+                namespace: NAMESPACE,
+                dimensions: [vec![dimension::STACK, dimension::REASON]],
+                metrics: by_reason,
+            });
+        }
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry(
+            "_aws",
+            &Metadata {
+                timestamp: self.timestamp_ms,
+                cloud_watch_metrics: directives,
+            },
+        )?;
+        m.serialize_entry(dimension::STACK, &self.stack)?;
+        if let Some(r) = self.reason {
+            m.serialize_entry(dimension::REASON, r)?;
+        }
+        for (metric, value) in &self.values {
+            m.serialize_entry(metric.name, value)?;
+        }
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn to_json(e: &Emf) -> Value {
+        serde_json::to_value(e).unwrap()
+    }
+
+    #[test]
+    fn reason_names_are_the_log_lines_spelling() {
+        for r in REASONS {
+            assert_eq!(serde_json::to_value(r).unwrap(), json!(reason_name(r)));
+        }
+    }
+
+    #[test]
+    fn reasons_lists_each_reason_once() {
+        let mut names: Vec<&str> = REASONS.iter().map(|r| reason_name(*r)).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), REASONS.len());
+    }
+
+    #[test]
+    fn metric_names_are_distinct_snake_case() {
+        let mut names: Vec<&str> = ALL.iter().map(|m| m.name).collect();
+        assert!(
+            names
+                .iter()
+                .all(|n| n.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        );
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len());
+    }
+
+    #[test]
+    fn uncovered_is_demand_less_registered_spot_and_on_demand_never_below_zero() {
+        let f = |d, s, o| Figures {
+            demand: Some(d),
+            spot_registered: Some(s),
+            on_demand_units: Some(o),
+            ..Figures::default()
+        };
+        let uncovered = |fig: Figures| {
+            fig.values()
+                .into_iter()
+                .find(|(m, _)| *m == UNCOVERED)
+                .map(|(_, v)| v)
+        };
+        assert_eq!(uncovered(f(10.0, 4.0, 2.0)), Some(4.0));
+        assert_eq!(uncovered(f(10.0, 8.0, 4.0)), Some(0.0));
+        assert_eq!(
+            uncovered(Figures {
+                demand: None,
+                ..f(10.0, 4.0, 2.0)
+            }),
+            None
+        );
+    }
+
+    #[test]
+    fn spot_launching_is_fulfilled_less_registered() {
+        let fig = Figures {
+            spot_fulfilled: Some(12.0),
+            spot_registered: Some(8.0),
+            ..Figures::default()
+        };
+        let v = fig.values();
+        assert!(v.contains(&(SPOT_LAUNCHING, 4.0)), "{v:?}");
+        let only_fulfilled = Figures {
+            spot_fulfilled: Some(12.0),
+            ..Figures::default()
+        };
+        assert!(
+            !only_fulfilled
+                .values()
+                .iter()
+                .any(|(m, _)| *m == SPOT_LAUNCHING)
+        );
+    }
+
+    #[test]
+    fn a_figure_not_observed_is_left_out_not_zero() {
+        let e = emf("s", &Figures::default(), 100);
+        let v = to_json(&e);
+        assert_eq!(v["aws_calls"], json!(0.0));
+        for m in [
+            DEMAND,
+            SPOT_REGISTERED,
+            ON_DEMAND_UNITS,
+            UNCOVERED,
+            DECISIONS,
+        ] {
+            assert!(v.get(m.name).is_none(), "{}", m.name);
+        }
+    }
+
+    #[test]
+    fn a_decision_counts_once_under_its_reason() {
+        let fig = Figures {
+            decision: Some(reason_name(Reason::CoverShortfall)),
+            aws_calls: 3,
+            ..Figures::default()
+        };
+        let v = to_json(&emf("web", &fig, 1_700_000_000));
+        assert_eq!(v["_aws"]["Timestamp"], json!(1_700_000_000_000_i64));
+        assert_eq!(v["stack"], json!("web"));
+        assert_eq!(v["reason"], json!("cover_shortfall"));
+        assert_eq!(v["decisions"], json!(1.0));
+        let directives = v["_aws"]["CloudWatchMetrics"].as_array().unwrap();
+        assert_eq!(directives.len(), 2);
+        assert_eq!(directives[1]["Dimensions"], json!([["stack", "reason"]]));
+        assert_eq!(
+            directives[1]["Metrics"],
+            json!([{"Name": "decisions", "Unit": "Count"}])
+        );
+        assert_eq!(directives[0]["Dimensions"], json!([["stack"]]));
+        assert_eq!(
+            directives[0]["Metrics"],
+            json!([{"Name": "aws_calls", "Unit": "Count"}])
+        );
+    }
+
+    #[test]
+    fn members_names_what_the_object_writes() {
+        let fig = Figures {
+            decision: Some(reason_name(Reason::Steady)),
+            spot_registered: Some(2.0),
+            ..Figures::default()
+        };
+        let e = emf("s", &fig, 0);
+        let v = to_json(&e);
+        let mut written: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        let mut said = e.members();
+        written.sort_unstable();
+        said.sort_unstable();
+        assert_eq!(written, said);
+    }
+}
+
+#[cfg(test)]
+mod names {
+    use super::*;
+
+    #[test]
+    fn every_reason_of_either_policy_has_one_name() {
+        let mut all: Vec<&str> = REASONS.iter().map(|r| reason_name(*r)).collect();
+        for r in [
+            NeedReason::GroupUnknown,
+            NeedReason::GroupBoundsInvalid,
+            NeedReason::FleetUnknown,
+            NeedReason::Steady,
+            NeedReason::CoverShortfall,
+            NeedReason::ReleaseCover,
+        ] {
+            assert_eq!(
+                serde_json::to_value(r).unwrap(),
+                serde_json::json!(need_reason_name(r))
+            );
+            all.push(need_reason_name(r));
+        }
+        all.sort();
+        all.dedup();
+        let mut named = REASON_NAMES.to_vec();
+        named.sort();
+        assert_eq!(all, named);
+    }
+}
