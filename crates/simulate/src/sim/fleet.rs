@@ -41,7 +41,7 @@ impl World {
         }
         while in_flight < target {
             let pick = (0..pools.len())
-                .filter(|&p| pools[p].spec.available_at(t))
+                .filter(|&p| pools[p].spec.available_at(t) && !pools[p].above_cap)
                 .min_by(|&x, &y| {
                     let key = |p: usize| {
                         let spread = if env.lowest_price { 0 } else { units[p] };
