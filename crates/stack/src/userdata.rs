@@ -63,6 +63,25 @@ pub fn render_extra(script: &str, capacity: Capacity) -> Result<String, String> 
 /// Spot instances also let the ECS agent drain them on an interruption warning. Literal
 /// `${` in the config's text is escaped by [`Sub`], so it reaches the instance as is.
 pub fn user_data(cluster_name: Expr, capacity: Capacity, extra: Extra<'_>) -> Expr {
+    let text = render(capacity, extra);
+    let mut sub = Sub::new();
+    for (i, piece) in text.split(CLUSTER_MARK).enumerate() {
+        if i > 0 {
+            sub = sub.expr(cluster_name.clone());
+        }
+        sub = sub.lit(piece);
+    }
+    Expr::base64(sub.build())
+}
+
+/// The script an instance receives, with the cluster's deployed name written as
+/// `cluster_name`: what EC2 measures against its user data limit.
+pub fn script(cluster_name: &str, capacity: Capacity, extra: Extra<'_>) -> String {
+    render(capacity, extra).replace(CLUSTER_MARK, cluster_name)
+}
+
+/// The script with [`CLUSTER_MARK`] where the cluster's name goes.
+fn render(capacity: Capacity, extra: Extra<'_>) -> String {
     // Validation rendered the config's script already (`load`); an error here is a bug.
     let script = extra
         .script
@@ -81,14 +100,7 @@ pub fn user_data(cluster_name: Expr, capacity: Capacity, extra: Extra<'_>) -> Ex
             }),
         )
         .expect("templates/user-data.sh.hbs renders with the variables it names");
-    let mut sub = Sub::new();
-    for (i, piece) in text.split(CLUSTER_MARK).enumerate() {
-        if i > 0 {
-            sub = sub.expr(cluster_name.clone());
-        }
-        sub = sub.lit(piece);
-    }
-    Expr::base64(sub.build())
+    text
 }
 
 #[cfg(test)]

@@ -57,9 +57,15 @@ fn tags(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
             ),
         );
     }
+    // The registry schemas' pattern `^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$` (AWS::ECS::Cluster,
+    // AWS::IAM::Role `Tag`): separators (\p{Z}) are spaces, not tabs or line breaks,
+    // which are control characters.
     let allowed = |s: &str| {
-        s.chars()
-            .all(|ch| ch.is_alphanumeric() || ch.is_whitespace() || "_.:/=+-@".contains(ch))
+        s.chars().all(|ch| {
+            ch.is_alphanumeric()
+                || (ch.is_whitespace() && !ch.is_control())
+                || "_.:/=+-@".contains(ch)
+        })
     };
     for (key, value) in &c.tags {
         let path = format!("tags.{key}");
@@ -95,7 +101,15 @@ fn tags(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
         if !allowed(key) || !allowed(value) {
             err(
                 &path,
-                "tags take letters, digits, spaces and `_ . : / = + - @` only (the characters every AWS service accepts)".into(),
+                "tags take letters, digits, spaces and `_ . : / = + - @` only (the characters every AWS service accepts; no tabs or line breaks)".into(),
+            );
+        }
+        if value.is_empty() {
+            // AWS::CloudWatch::Alarm's registry schema: `Tag.Value` has minLength 1, and
+            // every tag goes on the stack's PendingCapacity alarm too.
+            err(
+                &path,
+                "expected a value of 1 to 256 characters: the stack's CloudWatch alarm takes no empty tag value".into(),
             );
         }
     }
@@ -167,6 +181,27 @@ fn policies(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
             ),
         );
     }
+    // One policy attached twice is refused by IAM (`ManagedPolicyArns` is a set), and
+    // spotcover attaches the ECS instance policy itself.
+    let mut seen = std::collections::BTreeMap::new();
+    for (i, p) in policies.iter().enumerate() {
+        let name = policy_name(p);
+        if name == OWN_INSTANCE_POLICY {
+            err(
+                &format!("instances.managed_policies[{i}]"),
+                format!(
+                    "{p} is attached by spotcover already (the ECS container instance policy); remove it"
+                ),
+            );
+        } else if let Some(first) = seen.insert(name, i) {
+            err(
+                &format!("instances.managed_policies[{i}]"),
+                format!(
+                    "{p} is the policy of instances.managed_policies[{first}] again; give each policy once"
+                ),
+            );
+        }
+    }
     let name_char = |ch: char| ch.is_ascii_alphanumeric() || "+=,.@_-".contains(ch);
     for (i, p) in policies.iter().enumerate() {
         let path = format!("instances.managed_policies[{i}]");
@@ -196,6 +231,27 @@ fn policies(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
                 ),
             );
         }
+    }
+}
+
+/// The AWS managed policy every instance role gets from spotcover.
+const OWN_INSTANCE_POLICY: &str = "aws:service-role/AmazonEC2ContainerServiceforEC2Role";
+
+/// A policy as `<account or aws>:<path/name>`, the same for a name and its ARN in any
+/// partition (`AmazonSSMManagedInstanceCore` and
+/// `arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore`).
+fn policy_name(p: &str) -> String {
+    match p.strip_prefix("arn:") {
+        Some(rest) => {
+            let parts: Vec<&str> = rest.splitn(5, ':').collect();
+            match parts.as_slice() {
+                [_, _, _, account, name] => {
+                    format!("{account}:{}", name.strip_prefix("policy/").unwrap_or(name))
+                }
+                _ => p.to_owned(),
+            }
+        }
+        None => format!("aws:{p}"),
     }
 }
 
