@@ -45,17 +45,17 @@ fn user_data_over_16_kb_is_refused() {
 /// https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
 #[test]
 fn a_reconciler_environment_over_4_kb_is_refused() {
+    let families = ["m5", "m6i", "m7i", "c5", "c6i", "c7i", "r5", "r6i", "r7i"];
     let listed: Vec<&str> = include_str!("../data/instance-types.txt")
         .lines()
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .filter(|t| {
-            ["m5", "m6i", "m7i", "c5", "c6i", "c7i", "r5", "r6i", "r7i"]
-                .iter()
-                .any(|f| t.split('.').next().is_some_and(|fam| fam.starts_with(f)))
+            let family = t.split('.').next().unwrap_or_default();
+            families.iter().any(|f| family.starts_with(f))
         })
         .collect();
-    let config = |n: usize| {
-        let types: String = listed[..n]
+    let config = |types: &[&str]| {
+        let types: String = types
             .iter()
             .enumerate()
             .map(|(i, t)| format!("    - {{ type: {t}, weight: {} }}\n", 1 + i % 4))
@@ -64,8 +64,29 @@ fn a_reconciler_environment_over_4_kb_is_refused() {
             "stack: s\nspot:\n  instance_types:\n{types}  autoscaling: {{ max_capacity: 1000 }}\non_demand:\n  instance_types: [m6i.large]\n"
         )
     };
-    assert_eq!(problems(&config(100)), Vec::<String>::new());
-    let e = the_problem(&config(300));
+    // 300 types listed family by family fit: the weights variable writes a type of the
+    // previous one's family from its dot.
+    assert_eq!(problems(&config(&listed[..300])), Vec::<String>::new());
+    // The same families taken in turn share nothing, and do not fit.
+    let mut by_family: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for t in &listed {
+        by_family
+            .entry(t.split('.').next().unwrap_or_default())
+            .or_default()
+            .push(t);
+    }
+    let mut by_family: Vec<Vec<&str>> = by_family.into_values().collect();
+    let mut interleaved = Vec::new();
+    while interleaved.len() < 300 {
+        for f in by_family.iter_mut() {
+            if let Some(t) = f.pop()
+                && interleaved.len() < 300
+            {
+                interleaved.push(t);
+            }
+        }
+    }
+    let e = the_problem(&config(&interleaved));
     assert!(
         e.starts_with("spot.instance_types: the reconciler's environment would be"),
         "{e}"
