@@ -1,7 +1,7 @@
 //! Flags and the one place that turns outcomes into exit codes: 0 done, 1 "differs"
 //! (reserved for checks), 2 bad input or failure.
 //!
-//! One file of ~500 lines on purpose: the clap definitions and `execute`'s match are one
+//! One file on purpose: the clap definitions and `execute`'s match are one
 //! table of commands, each arm a few lines of glue, and splitting them would scatter the
 //! choice of exit codes this file exists to keep in one place.
 
