@@ -55,7 +55,16 @@ pub fn render_extra(script: &str, capacity: Capacity) -> Result<String, String> 
             &json!({ "cluster": CLUSTER_MARK, "capacity": capacity.as_str() }),
         )
         .map_err(|e| {
-            format!("does not render as a handlebars template with `cluster` and `capacity`: {e}")
+            let (why, at) = match e.reason() {
+                handlebars::RenderErrorReason::TemplateError(t) => {
+                    (t.reason().to_string(), t.pos())
+                }
+                other => (other.to_string(), e.line_no.zip(e.column_no)),
+            };
+            let at = at.map_or(String::new(), |(l, c)| format!(" at line {l}, column {c} of the script"));
+            format!(
+                "the script is rendered with handlebars (`{{{{cluster}}}}` and `{{{{capacity}}}}` are its variables) and does not render{at}: {why}; write a literal `{{{{` as `\\{{{{`"
+            )
         })
 }
 

@@ -157,6 +157,12 @@ fn user_data(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
         ),
         _ => {}
     }
+    if let Some(text) = &u.text
+        && let Err(why) = shell_script(text)
+    {
+        err("instances.user_data", why);
+        return;
+    }
     if let Some(text) = &u.text {
         for capacity in [Capacity::Spot, Capacity::OnDemand] {
             if let Err(e) = render_extra(text, capacity) {
@@ -165,6 +171,44 @@ fn user_data(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
             }
         }
     }
+}
+
+/// The config's script runs inside spotcover's own bash user data, after it: it must be
+/// shell. cloud-init reads other formats (EC2 user guide, "Run commands when you launch an
+/// EC2 instance with user data input": shell scripts and cloud-init directives; a MIME
+/// multi-part archive combines them), but only as a whole document, not appended to a
+/// script.
+fn shell_script(text: &str) -> Result<(), String> {
+    let first = text.trim_start().lines().next().unwrap_or_default().trim();
+    let fix = "spotcover appends the script to its own bash user data: give shell commands (a `#!/bin/bash` or `#!/bin/sh` line is fine)";
+    if first.starts_with("#cloud-config")
+        || first.starts_with("#cloud-boothook")
+        || first.starts_with("#include")
+    {
+        return Err(format!(
+            "the script is cloud-init input ({first}), not a shell script; {fix}"
+        ));
+    }
+    if first.starts_with("Content-Type:") || first.starts_with("MIME-Version:") {
+        return Err(format!(
+            "the script is a MIME multi-part archive, not a shell script; {fix}"
+        ));
+    }
+    if let Some(interpreter) = first.strip_prefix("#!") {
+        let program = interpreter.split_whitespace().collect::<Vec<_>>();
+        let shell = |p: &str| p.ends_with("/bash") || p.ends_with("/sh");
+        let ok = match program.as_slice() {
+            [p, ..] if shell(p) => true,
+            [env, p, ..] if env.ends_with("/env") => *p == "bash" || *p == "sh",
+            _ => false,
+        };
+        if !ok {
+            return Err(format!(
+                "the script starts with `{first}`, not a shell; {fix}"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// IAM user guide, "IAM and AWS STS quotas": at most 20 managed policies per role (10
@@ -393,7 +437,7 @@ mod tests {
     fn a_script_naming_an_unknown_variable_is_refused() {
         let e = problems("instances:\n  user_data: { inline: \"{{region}}\" }\n");
         assert!(
-            e[0].contains("does not render as a handlebars template"),
+            e[0].contains("is rendered with handlebars") && e[0].contains("does not render"),
             "{e:?}"
         );
     }

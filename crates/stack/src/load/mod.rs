@@ -130,6 +130,12 @@ fn read_files(c: &mut StackConfig, prefix: &str, read: ReadFile<'_>) -> Vec<Conf
     };
     u.text = u.inline.clone();
     if let (Some(file), None) = (&u.file, &u.inline) {
+        if file.trim().is_empty() {
+            return vec![ConfigError::at(
+                parse::join_path(prefix, "instances.user_data.file"),
+                "expected the path of a script, relative to the config file; found an empty string",
+            )];
+        }
         match read(file) {
             Ok(text) => u.text = Some(text),
             Err(e) => {

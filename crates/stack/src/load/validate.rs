@@ -11,6 +11,20 @@ use crate::error::ConfigError;
 /// [`validate`].
 pub fn warnings(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
     let mut out = Vec::new();
+    if let Some(file) = c
+        .instances
+        .user_data
+        .as_ref()
+        .and_then(|u| u.file.as_deref())
+        && outside_config_dir(file)
+    {
+        out.push(ConfigError::at(
+            join_path(prefix, "instances.user_data.file"),
+            format!(
+                "{file} is outside the config's directory: its whole text goes into every template (and into `spotcover diff` output, such as pull request comments); keep the script beside the config, and no secrets in it"
+            ),
+        ));
+    }
     if c.on_demand.launch == OnDemandLaunch::Configuration {
         // EC2 Auto Scaling user guide, "Launch configurations": accounts created on or
         // after 2024-10-01 cannot create launch configurations by any method.
@@ -20,6 +34,26 @@ pub fn warnings(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
         ));
     }
     out
+}
+
+/// A path, relative to the config's directory, that leaves it: absolute, or climbing
+/// above it with `..`.
+fn outside_config_dir(file: &str) -> bool {
+    if file.starts_with('/') || file.starts_with('~') {
+        return true;
+    }
+    let mut depth = 0i32;
+    for part in file.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => depth -= 1,
+            _ => depth += 1,
+        }
+        if depth < 0 {
+            return true;
+        }
+    }
+    false
 }
 
 /// Checks that the types cannot express. `prefix` locates a region's merged config.
