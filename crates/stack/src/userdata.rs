@@ -97,7 +97,7 @@ fn render(capacity: Capacity, extra: Extra<'_>) -> String {
         .map(|s| render_extra(s, capacity).expect("instances.user_data renders (validated)"))
         .map(|s| s.trim_end_matches('\n').to_owned());
     let empty = BTreeMap::new();
-    let text = handlebars()
+    handlebars()
         .render_template(
             TEMPLATE,
             &json!({
@@ -108,8 +108,7 @@ fn render(capacity: Capacity, extra: Extra<'_>) -> String {
                 "extra": script,
             }),
         )
-        .expect("templates/user-data.sh.hbs renders with the variables it names");
-    text
+        .expect("templates/user-data.sh.hbs renders with the variables it names")
 }
 
 #[cfg(test)]
