@@ -382,8 +382,15 @@ fn is_replaceable(out: &Path) -> anyhow::Result<bool> {
         // Gone since `exists()`: a concurrent synth is swapping it.
         return Ok(!out.exists());
     }
+    // One listing decides, so a concurrent synth swapping `out` between two looks cannot
+    // make a complete output look foreign.
     match std::fs::read_dir(out) {
-        Ok(mut entries) => Ok(out.join("manifest.json").is_file() || entries.next().is_none()),
+        Ok(entries) => {
+            let names: Vec<_> = entries
+                .filter_map(|e| e.ok().map(|e| e.file_name()))
+                .collect();
+            Ok(names.is_empty() || names.iter().any(|n| n == "manifest.json"))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
         Err(e) => Err(e.into()),
     }

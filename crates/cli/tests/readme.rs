@@ -21,21 +21,24 @@ fn readme() -> String {
 
 fn blocks(text: &str) -> Vec<Block> {
     let mut out = Vec::new();
-    let mut open: Option<Block> = None;
+    // The open block and its fence's indentation (blocks inside list items are indented).
+    let mut open: Option<(Block, usize)> = None;
     for (i, line) in text.lines().enumerate() {
         let trimmed = line.trim_start();
         if let Some(info) = trimmed.strip_prefix("```") {
             match open.take() {
-                Some(b) => out.push(b),
+                Some((b, _)) => out.push(b),
                 None => {
-                    open = Some(Block {
+                    let block = Block {
                         info: info.trim().to_owned(),
                         lines: Vec::new(),
-                    })
+                    };
+                    open = Some((block, line.len() - trimmed.len()));
                 }
             }
-        } else if let Some(b) = open.as_mut() {
-            b.lines.push((i + 1, trimmed.to_owned()));
+        } else if let Some((b, indent)) = open.as_mut() {
+            let cut = line.len() - line.trim_start().len();
+            b.lines.push((i + 1, line[cut.min(*indent)..].to_owned()));
         }
     }
     out
@@ -45,8 +48,14 @@ fn blocks(text: &str) -> Vec<Block> {
 /// build, or talk to AWS, which the deploy tests cover against moto.
 const NOT_RUN: &[(&str, &str)] = &[
     ("tools/", "set-up and the test command itself"),
-    ("cargo ", "installs or builds spotcover (tests/install.rs covers it)"),
-    ("aws ", "talks to AWS (tests/deploy_moto.rs runs these steps against moto)"),
+    (
+        "cargo ",
+        "installs or builds spotcover (tests/install.rs covers it)",
+    ),
+    (
+        "aws ",
+        "talks to AWS (tests/deploy_moto.rs runs these steps against moto)",
+    ),
     ("--", "continues an `aws` command above"),
     ("Subnets=", "continues an `aws` command above"),
     ("key=", "reads a deployed manifest for `aws s3 cp`"),
@@ -97,7 +106,7 @@ fn run(dir: &Path, line: &str) -> std::process::Output {
 
 /// A command as written, without its trailing `# comment`.
 fn command(line: &str) -> &str {
-    line.split("  #").next().unwrap_or(line).trim()
+    line.split(" # ").next().unwrap_or(line).trim()
 }
 
 #[test]
@@ -134,12 +143,16 @@ fn the_readmes_commands_run_as_shown() {
                 }
             }
             // A transcript: `$ spotcover ...` and the output the README shows.
-            "" if b.lines.first().is_some_and(|(_, l)| l.starts_with("$ spotcover ")) => {
+            "" if b
+                .lines
+                .first()
+                .is_some_and(|(_, l)| l.starts_with("$ spotcover ")) =>
+            {
                 let mut lines = b.lines.iter().peekable();
                 while let Some((n, line)) = lines.next() {
-                    let cmd = line.strip_prefix("$ ").unwrap_or_else(|| {
-                        panic!("README.md:{n}: expected a `$ ` command line")
-                    });
+                    let cmd = line
+                        .strip_prefix("$ ")
+                        .unwrap_or_else(|| panic!("README.md:{n}: expected a `$ ` command line"));
                     let mut shown = String::new();
                     while let Some((_, out)) = lines.next_if(|(_, l)| !l.starts_with("$ ")) {
                         shown.push_str(out);
@@ -250,10 +263,13 @@ fn line_counts_in_crate_docs_are_true() {
     }
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
-        let Some(i) = text.find("file of ~") else {
+        let Some(rest) = text
+            .lines()
+            .find_map(|l| l.trim_start().strip_prefix("//! One file of ~"))
+        else {
             continue;
         };
-        let claimed: f64 = text[i + "file of ~".len()..]
+        let claimed: f64 = rest
             .split(|c: char| !c.is_ascii_digit())
             .next()
             .and_then(|n| n.parse().ok())

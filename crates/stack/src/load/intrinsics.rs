@@ -13,19 +13,41 @@ pub(super) fn read(text: &str) -> Option<Value> {
     crate::template_text::parse_template(text).ok()
 }
 
+/// Whether a value holds an intrinsic function: only then is the second reading's value
+/// taken (the first one reads `yes` as a string, as the JSON Schema does).
+fn has_intrinsic(v: &Value) -> bool {
+    match v {
+        Value::Object(o) => {
+            o.keys()
+                .any(|k| k == "Ref" || k == "Condition" || k.starts_with("Fn::"))
+                || o.values().any(has_intrinsic)
+        }
+        Value::Array(a) => a.iter().any(has_intrinsic),
+        _ => false,
+    }
+}
+
 /// Sets each typed override's value from `raw`, the `overrides` node of [`read`].
 pub(super) fn patch_typed(overrides: &mut Overrides, raw: &Value) {
     match overrides {
         Overrides::List(items) => {
             for (i, o) in items.iter_mut().enumerate() {
-                if let Some(v) = raw.get(i).and_then(|e| e.get("value")) {
+                if let Some(v) = raw
+                    .get(i)
+                    .and_then(|e| e.get("value"))
+                    .filter(|v| has_intrinsic(v))
+                {
                     o.value = Some(v.clone());
                 }
             }
         }
         Overrides::Named(map) => {
             for (k, o) in map.iter_mut() {
-                if let Some(v) = raw.get(k.as_str()).and_then(|e| e.get("value")) {
+                if let Some(v) = raw
+                    .get(k.as_str())
+                    .and_then(|e| e.get("value"))
+                    .filter(|v| has_intrinsic(v))
+                {
                     o.value = Some(v.clone());
                 }
             }
@@ -37,7 +59,10 @@ pub(super) fn patch_typed(overrides: &mut Overrides, raw: &Value) {
 /// the same node of [`read`].
 pub(super) fn patch_raw(dst: &mut Value, src: &Value) {
     let set = |entry: &mut Value, from: Option<&Value>| {
-        if let (Some(obj), Some(v)) = (entry.as_object_mut(), from.and_then(|f| f.get("value")))
+        let tagged = from
+            .and_then(|f| f.get("value"))
+            .filter(|v| has_intrinsic(v));
+        if let (Some(obj), Some(v)) = (entry.as_object_mut(), tagged)
             && obj.contains_key("value")
         {
             obj.insert("value".into(), v.clone());

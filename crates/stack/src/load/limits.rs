@@ -45,8 +45,11 @@ pub fn check(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
 }
 
 /// The name CloudFormation generates for a resource of this stack, at its longest.
+/// A stack name too long for CloudFormation is reported by its own check; here it counts
+/// at most CloudFormation's 128 characters.
 fn generated_name(c: &StackConfig, logical_id: &str) -> String {
-    format!("{}-{logical_id}-{}", c.stack, "X".repeat(GENERATED_SUFFIX))
+    let stack: String = c.stack.chars().take(128).collect();
+    format!("{stack}-{logical_id}-{}", "X".repeat(GENERATED_SUFFIX))
 }
 
 /// A1 and Mac instances cannot run what the template launches.
@@ -168,6 +171,10 @@ fn root_volume(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
 /// (`Fn::Select` by position, one launch override per subnet): a comma-separated string
 /// is counted by its items.
 fn subnets_given(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
+    // The base of a multi-region config writes no template; each region's merge says.
+    if !c.regions.is_empty() {
+        return;
+    }
     let Some(ParameterValue::One(text)) = c.parameters.get(ids::SUBNETS) else {
         return; // a list sets the count itself (`subnet_parameter_count`)
     };
