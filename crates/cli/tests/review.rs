@@ -262,7 +262,11 @@ fn template_files_and_out_dirs_are_sides_too() {
         "text",
     );
     assert_eq!(code, 1);
-    assert!(text.contains("MaxCapacity: 40 -> 41"), "{text}");
+    // The demand policy tells the reconciler the fleet's bounds.
+    assert!(
+        text.contains("SPOTCOVER_FLEET_MAX: \"40\" -> \"41\""),
+        "{text}"
+    );
     let o = spotcover(&["diff", "/nonexistent", a.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
 }
@@ -335,6 +339,25 @@ fn the_control_flow_is_drawn() {
         "PendingCapacityTopic -->|\"invokes\"| ReconcilerFunction",
         "ReconcilerFunction -->|\"SetDesiredCapacity\"| OnDemandGroup",
         "ReconcilerSchedule -->|\"invokes\"| ReconcilerFunction",
+        "SpotFleet -->|\"fleet events\"| FleetEventRule",
+        "FleetEventRule -->|\"invokes\"| ReconcilerFunction",
+    ] {
+        assert!(text.contains(edge), "missing {edge}");
+    }
+    assert!(!text.contains("SpotFleetScalableTarget"), "{text}");
+}
+
+#[test]
+fn under_the_2017_policy_target_tracking_is_drawn() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = variant(
+        tmp.path(),
+        "quickstart",
+        &[("on_demand:", "reconciler:\n  policy: \"2017\"\non_demand:")],
+    );
+    let o = spotcover(&["graph", config.to_str().unwrap()]);
+    let text = String::from_utf8(o.stdout).unwrap();
+    for edge in [
         "SpotFleetScalingPolicy -->|\"scales\"| SpotFleetScalableTarget",
         "SpotFleetScalableTarget -->|\"TargetCapacity\"| SpotFleet",
     ] {

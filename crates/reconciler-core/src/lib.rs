@@ -92,8 +92,11 @@
 
 use serde::Serialize;
 
+pub mod demand;
 pub mod drain;
+pub mod fleet_events;
 mod interruption;
+pub mod need;
 pub mod settings;
 mod shortfall;
 

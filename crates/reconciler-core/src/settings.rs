@@ -10,6 +10,9 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use crate::drain::{DEFAULT_HOOK_TIMEOUT_SECS, HOOK_TIMEOUT_RANGE};
+use crate::need::{
+    DEFAULT_HOLD_SECS, DEFAULT_LAUNCH_GRACE_SECS, DEFAULT_MAX_HOLD_SECS, NeedPolicy,
+};
 use crate::{
     DEFAULT_QUIET_PERIOD_SECS, DEFAULT_STALE_AFTER_SECS, EpochSeconds, InterruptionPolicy,
     InvalidPolicy, Policy, seconds_before,
@@ -37,6 +40,47 @@ pub mod env {
     pub const LIFECYCLE_HOOK: &str = "SPOTCOVER_LIFECYCLE_HOOK";
     /// The hook's heartbeat timeout in seconds, 30 to 7200 (default 900).
     pub const HOOK_TIMEOUT_SECONDS: &str = "SPOTCOVER_HOOK_TIMEOUT_SECONDS";
+    /// Which rule sizes the fleet and the cover: `demand` (default) or `2017`.
+    pub const POLICY: &str = "SPOTCOVER_POLICY";
+    /// `demand` policy: the fleet's headroom, percent (1-100; demand runs at this
+    /// share of the target).
+    pub const FLEET_TARGET_PERCENT: &str = "SPOTCOVER_FLEET_TARGET_PERCENT";
+    /// `demand` policy: lowest and highest fleet target, units.
+    pub const FLEET_MIN: &str = "SPOTCOVER_FLEET_MIN";
+    pub const FLEET_MAX: &str = "SPOTCOVER_FLEET_MAX";
+    /// `demand` policy: seconds the fleet target stays up after demand falls.
+    pub const FLEET_HOLD_SECONDS: &str = "SPOTCOVER_FLEET_HOLD_SECONDS";
+    /// `demand` policy: seconds a launching fleet gets before what it lacks is covered.
+    pub const LAUNCH_GRACE_SECONDS: &str = "SPOTCOVER_LAUNCH_GRACE_SECONDS";
+    /// `demand` policy: seconds the largest recent need is held; the longest hold.
+    pub const HOLD_SECONDS: &str = "SPOTCOVER_HOLD_SECONDS";
+    pub const MAX_HOLD_SECONDS: &str = "SPOTCOVER_MAX_HOLD_SECONDS";
+}
+
+/// The `demand` policy's values, as the template writes them (see [`NeedPolicy`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemandSettings {
+    pub target_percent: u32,
+    pub fleet_min: u32,
+    pub fleet_max: u32,
+    pub fleet_hold_secs: u64,
+    pub launch_grace_secs: u64,
+    pub hold_secs: u64,
+    pub max_hold_secs: u64,
+}
+
+impl Default for DemandSettings {
+    fn default() -> Self {
+        DemandSettings {
+            target_percent: 100,
+            fleet_min: 0,
+            fleet_max: 40,
+            fleet_hold_secs: 300,
+            launch_grace_secs: DEFAULT_LAUNCH_GRACE_SECS,
+            hold_secs: DEFAULT_HOLD_SECS,
+            max_hold_secs: DEFAULT_MAX_HOLD_SECS,
+        }
+    }
 }
 
 /// Extra look-back beyond `max(quiet, stale_after)`: one 5-minute metric period, so the
@@ -86,6 +130,8 @@ pub struct Settings<V = String> {
     /// The hook's heartbeat timeout, seconds, within [`HOOK_TIMEOUT_RANGE`]; `None`:
     /// [`DEFAULT_HOOK_TIMEOUT_SECS`].
     pub hook_timeout_secs: Option<u64>,
+    /// The `demand` policy's values; `None`: the `2017` policy.
+    pub demand: Option<DemandSettings>,
 }
 
 /// A variable that is missing or unusable.
@@ -130,6 +176,20 @@ impl<V> Settings<V> {
         }
     }
 
+    /// The `demand` policy, when the template chose it.
+    pub fn need_policy(&self) -> Option<NeedPolicy> {
+        self.demand.map(|d| NeedPolicy {
+            on_demand_weight: self.on_demand_weight.max(1),
+            target_percent: d.target_percent,
+            fleet_min: d.fleet_min,
+            fleet_max: d.fleet_max,
+            fleet_hold_secs: d.fleet_hold_secs,
+            launch_grace_secs: d.launch_grace_secs,
+            hold_secs: d.hold_secs,
+            max_hold_secs: d.max_hold_secs,
+        })
+    }
+
     /// The hook's heartbeat timeout, with the default applied.
     pub fn hook_timeout(&self) -> u64 {
         self.hook_timeout_secs.unwrap_or(DEFAULT_HOOK_TIMEOUT_SECS)
@@ -170,6 +230,23 @@ impl<V> Settings<V> {
         }
         if let Some(t) = self.hook_timeout_secs {
             out.push((env::HOOK_TIMEOUT_SECONDS, text(t.to_string())));
+        }
+        match &self.demand {
+            None => out.push((env::POLICY, text("2017".to_owned()))),
+            Some(d) => {
+                out.push((env::POLICY, text("demand".to_owned())));
+                for (name, v) in [
+                    (env::FLEET_TARGET_PERCENT, u64::from(d.target_percent)),
+                    (env::FLEET_MIN, u64::from(d.fleet_min)),
+                    (env::FLEET_MAX, u64::from(d.fleet_max)),
+                    (env::FLEET_HOLD_SECONDS, d.fleet_hold_secs),
+                    (env::LAUNCH_GRACE_SECONDS, d.launch_grace_secs),
+                    (env::HOLD_SECONDS, d.hold_secs),
+                    (env::MAX_HOLD_SECONDS, d.max_hold_secs),
+                ] {
+                    out.push((name, text(v.to_string())));
+                }
+            }
         }
         out
     }
@@ -231,6 +308,17 @@ impl Settings<String> {
                 got: on_demand_weight.to_string(),
             });
         }
+        let demand = match non_empty(get(env::POLICY)).as_deref() {
+            None | Some("demand") => Some(demand_settings(&get)?),
+            Some("2017") => None,
+            Some(other) => {
+                return Err(SettingsError::Invalid {
+                    name: env::POLICY,
+                    want: "demand or 2017",
+                    got: other.to_owned(),
+                });
+            }
+        };
         Ok(Self {
             fleet_id,
             group_name,
@@ -242,8 +330,51 @@ impl Settings<String> {
             drain_on_rebalance: boolean(env::DRAIN_ON_REBALANCE, get(env::DRAIN_ON_REBALANCE))?,
             lifecycle_hook: non_empty(get(env::LIFECYCLE_HOOK)),
             hook_timeout_secs,
+            demand,
         })
     }
+}
+
+/// The `demand` policy's variables; each left out takes [`DemandSettings::default`]'s
+/// value.
+fn demand_settings(get: &impl Fn(&str) -> Option<String>) -> Result<DemandSettings, SettingsError> {
+    let d = DemandSettings::default();
+    let seconds = "a whole number of seconds";
+    let units = "a whole number of units";
+    let u = |name: &'static str, want: &'static str, default: u32| {
+        number::<u32>(name, want, get(name)).map(|v| v.unwrap_or(default))
+    };
+    let secs = |name: &'static str, default: u64| {
+        number::<u64>(name, seconds, get(name)).map(|v| v.unwrap_or(default))
+    };
+    let out = DemandSettings {
+        target_percent: u(
+            env::FLEET_TARGET_PERCENT,
+            "a percent from 1 to 100",
+            d.target_percent,
+        )?,
+        fleet_min: u(env::FLEET_MIN, units, d.fleet_min)?,
+        fleet_max: u(env::FLEET_MAX, units, d.fleet_max)?,
+        fleet_hold_secs: secs(env::FLEET_HOLD_SECONDS, d.fleet_hold_secs)?,
+        launch_grace_secs: secs(env::LAUNCH_GRACE_SECONDS, d.launch_grace_secs)?,
+        hold_secs: secs(env::HOLD_SECONDS, d.hold_secs)?,
+        max_hold_secs: secs(env::MAX_HOLD_SECONDS, d.max_hold_secs)?,
+    };
+    if !(1..=100).contains(&out.target_percent) {
+        return Err(SettingsError::Invalid {
+            name: env::FLEET_TARGET_PERCENT,
+            want: "a percent from 1 to 100",
+            got: out.target_percent.to_string(),
+        });
+    }
+    if out.fleet_min > out.fleet_max {
+        return Err(SettingsError::Invalid {
+            name: env::FLEET_MIN,
+            want: "at most SPOTCOVER_FLEET_MAX",
+            got: out.fleet_min.to_string(),
+        });
+    }
+    Ok(out)
 }
 
 /// `type=units,...`, the form [`parse_weights`] reads, with a type of the same family as

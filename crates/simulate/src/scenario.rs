@@ -62,6 +62,25 @@ pub struct Scenario {
     /// alike). Default 1: an estimate; AWS documents no figure.
     #[serde(default = "default_ecs_registration_minutes")]
     pub ecs_registration_minutes: u32,
+    /// Whether the fleet's EventBridge events reach the reconciler (`demand` policy).
+    /// Default true. Spot Fleet emits `EC2 Spot Fleet Error` /
+    /// `allLaunchSpecsTemporarilyBlacklisted` when "none of the configurations are
+    /// valid, and several attempts to launch instances have failed" (EC2 API reference,
+    /// `EventInformation`; EC2 user guide, "Spot Fleet event types"), but fleet events
+    /// are emitted on a best-effort basis (EC2 user guide, "Monitor fleet events using
+    /// Amazon EventBridge"): false models them all lost.
+    #[serde(default = "yes")]
+    pub fleet_events: bool,
+    /// Minutes from the fleet's first failed launch (no pool can take one) until its
+    /// error event reaches the reconciler. Default 1: "several attempts" is all AWS says.
+    #[serde(default = "default_fleet_event_delay_minutes")]
+    pub fleet_event_delay_minutes: u32,
+    /// Minutes from `ModifySpotFleetRequest` until the fleet acts on the new target
+    /// (`demand` policy). Default 1: the request goes `modify_in_progress` then
+    /// `modify_successful` (EC2 API reference, `EventInformation`); AWS documents no
+    /// duration.
+    #[serde(default = "default_fleet_modify_latency_minutes")]
+    pub fleet_modify_latency_minutes: u32,
     /// Capacity units required by ECS (the reservation), as steps: each holds from its
     /// `from_minute` until the next step. The first step starts at minute 0.
     pub demand: Vec<DemandStep>,
@@ -89,6 +108,20 @@ pub const DEFAULT_ECS_REGISTRATION_MINUTES: u32 = 1;
 /// Longest metric period, publication delay, registration delay, launch latency
 /// and launch jitter accepted, minutes.
 pub const MAX_DELAY_MINUTES: u32 = 60;
+
+fn yes() -> bool {
+    true
+}
+/// Default [`Scenario::fleet_event_delay_minutes`].
+pub const DEFAULT_FLEET_EVENT_DELAY_MINUTES: u32 = 1;
+/// Default [`Scenario::fleet_modify_latency_minutes`].
+pub const DEFAULT_FLEET_MODIFY_LATENCY_MINUTES: u32 = 1;
+fn default_fleet_event_delay_minutes() -> u32 {
+    DEFAULT_FLEET_EVENT_DELAY_MINUTES
+}
+fn default_fleet_modify_latency_minutes() -> u32 {
+    DEFAULT_FLEET_MODIFY_LATENCY_MINUTES
+}
 
 fn default_metric_period_minutes() -> u32 {
     DEFAULT_METRIC_PERIOD_MINUTES
@@ -191,6 +224,11 @@ impl Scenario {
         for (v, path) in [
             (self.metric_delay_minutes, "metric_delay_minutes"),
             (self.ecs_registration_minutes, "ecs_registration_minutes"),
+            (self.fleet_event_delay_minutes, "fleet_event_delay_minutes"),
+            (
+                self.fleet_modify_latency_minutes,
+                "fleet_modify_latency_minutes",
+            ),
             (
                 self.on_demand.launch_latency_minutes,
                 "on_demand.launch_latency_minutes",

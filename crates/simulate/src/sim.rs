@@ -68,7 +68,7 @@ pub fn simulate(config: &StackConfig, scenario: &Scenario) -> Result<Report, Con
         },
     ));
 
-    // (c) the config's own values, acting on warnings as the deployed stack does: the
+    // (c) the config's own policy and values, as the deployed stack runs them: the
     // settings the template gives the Lambda.
     let settings = spotcover_stack::compose::reconciler_settings(
         config,
@@ -84,15 +84,15 @@ pub fn simulate(config: &StackConfig, scenario: &Scenario) -> Result<Report, Con
         .interruptions
         .enabled
         .then(|| settings.interruption_policy());
-    policies.push(run(
-        &env,
-        PolicyName::Default,
-        Driver::Reconciler {
+    let driver = match settings.need_policy() {
+        Some(policy) => Driver::Need { policy },
+        None => Driver::Reconciler {
             policy: pdefault,
             cooldown_secs: config.on_demand.cooldown_seconds,
             interruptions: interruptions.as_ref(),
         },
-    ));
+    };
+    policies.push(run(&env, PolicyName::Default, driver));
 
     // (d) the reachable floor and (e) the oracle.
     policies.push(run(&env, PolicyName::ReactiveFloor, Driver::Floor));

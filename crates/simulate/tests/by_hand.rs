@@ -33,8 +33,9 @@ pools:
 on_demand: { price_per_hour: 0.12, launch_latency_minutes: 3 }
 ";
 
-/// Without interruption handling the reconciler only sees the loss in the metrics.
-const NO_WARNINGS: &str = "interruptions: { enabled: false }\n";
+/// Without interruption handling the reconciler only sees the loss in the metrics; the
+/// 2017 policy, whose figures the first two tests work out.
+const NO_WARNINGS: &str = "interruptions: { enabled: false }\nreconciler: { policy: \"2017\" }\n";
 
 /// One figure of every minute of a policy's run.
 fn minute_by_minute(p: &PolicyReport, figure: impl Fn(&MinuteRecord) -> u32) -> Vec<u32> {
@@ -123,10 +124,12 @@ fn warnings_as_worked_out_by_hand() {
     // running instances (weight 2 each) get a warning. The run at minute 3 is steady;
     // each warning then raises desired by ceil(2 / 2) = 1 at once: desired 2 at minute 3,
     // InService and registered from 6 (latency 3). Uncovered: 4 units in minute 5 only.
-    let config = spotcover_stack::load(&format!("{CONFIG}interruptions: {{ enabled: true }}\n"))
-        .unwrap()
-        .remove(0)
-        .config;
+    let config = spotcover_stack::load(&format!(
+        "{CONFIG}interruptions: {{ enabled: true }}\nreconciler: {{ policy: \"2017\" }}\n"
+    ))
+    .unwrap()
+    .remove(0)
+    .config;
     assert!(config.interruptions.enabled);
     let r = simulate(&config, &Scenario::from_yaml(SCENARIO).unwrap()).unwrap();
     let p = r.policy(PolicyName::Default).unwrap();
@@ -161,5 +164,48 @@ fn warnings_as_worked_out_by_hand() {
             .unwrap()
             .uncovered_unit_minutes,
         16
+    );
+}
+
+#[test]
+fn the_demand_policy_as_worked_out_by_hand() {
+    // The default policy. The ECS agent drains both instances on their warning at
+    // minute 3 (the pool is lost at 5, two minutes later): the run at 3 sees 0 units
+    // active for a demand of 4 and sets desired 2 at once (registered from 6). At 5 the
+    // instances are gone and the fleet cannot launch: spot is short from 5, and within
+    // the grace the fleet would be trusted, but the hold keeps the 2 instances; the
+    // fleet's error event arrives at 6. Uncovered: 4 units in minute 5 only. The pool
+    // is back at 10 and its instances serve from 12; the need was last 2 at minute 11
+    // (the error is remembered for 10 minutes), so the 600 s hold keeps the cover past
+    // the end of the run.
+    let config = spotcover_stack::load(CONFIG).unwrap().remove(0).config;
+    let r = simulate(&config, &Scenario::from_yaml(SCENARIO).unwrap()).unwrap();
+    let p = r.policy(PolicyName::Default).unwrap();
+    assert_eq!(p.uncovered_unit_minutes, 4);
+    assert_eq!(
+        minute_by_minute(p, |m| m.on_demand_desired),
+        [0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]
+    );
+    assert_eq!(
+        minute_by_minute(p, |m| m.on_demand_running),
+        [0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]
+    );
+    // Alive in minutes 3-19: 34 instance-minutes at $0.002.
+    assert!(
+        (p.on_demand_cost - 0.068).abs() < 1e-9,
+        "{}",
+        p.on_demand_cost
+    );
+    assert_eq!(p.fleet_target_changes, 0);
+
+    // Without the fleet's events, the grace (300 s from minute 5) ends at 10, which the
+    // hold from minute 4 (the last run that needed 2 before) outlasts anyway.
+    let s = Scenario::from_yaml(&format!("fleet_events: false\n{SCENARIO}")).unwrap();
+    let r = simulate(&config, &s).unwrap();
+    assert_eq!(
+        r.policy(PolicyName::Default)
+            .unwrap()
+            .uncovered_unit_minutes,
+        4
     );
 }

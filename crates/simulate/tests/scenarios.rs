@@ -245,7 +245,7 @@ fn json_names_policies_as_in_the_table() {
 #[test]
 fn a_shorter_quiet_period_and_cooldown_beat_2017_when_the_fleet_scales_out_during_an_outage() {
     let text = include_str!("../../../examples/quickstart.yaml").to_owned()
-        + "reconciler:\n  quiet_period_seconds: 180\n";
+        + "reconciler:\n  policy: \"2017\"\n  quiet_period_seconds: 180\n";
     let text = text.replace("  weight: 2\n", "  weight: 2\n  cooldown_seconds: 600\n");
     let config = spotcover_stack::load(&text).unwrap().remove(0).config;
     assert_eq!(config.reconciler.quiet_period_seconds, 180);
@@ -265,9 +265,11 @@ fn a_shorter_quiet_period_and_cooldown_beat_2017_when_the_fleet_scales_out_durin
     insta::assert_snapshot!("tuned-scale-out-during-outage", r.table());
 }
 
+/// The quickstart under the 2017 policy, whose own per-warning cover
+/// `interruptions.enabled` turns on.
 fn quickstart_with_warnings() -> StackConfig {
     let text = include_str!("../../../examples/quickstart.yaml").to_owned()
-        + "interruptions: { enabled: true }\n";
+        + "interruptions: { enabled: true }\nreconciler: { policy: \"2017\" }\n";
     let config = spotcover_stack::load(&text).unwrap().remove(0).config;
     assert!(config.interruptions.enabled);
     config
@@ -275,7 +277,7 @@ fn quickstart_with_warnings() -> StackConfig {
 
 fn quickstart_without_warnings() -> StackConfig {
     let text = include_str!("../../../examples/quickstart.yaml").to_owned()
-        + "interruptions: { enabled: false }\n";
+        + "interruptions: { enabled: false }\nreconciler: { policy: \"2017\" }\n";
     let config = spotcover_stack::load(&text).unwrap().remove(0).config;
     assert!(!config.interruptions.enabled);
     config

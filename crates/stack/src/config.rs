@@ -298,13 +298,34 @@ pub enum OnDemandLaunch {
 #[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ReconcilerConfig {
+    /// `demand` (default): the fleet's target and the cover follow what the cluster's
+    /// services need, read from the ECS API. `2017`: the original design, kept for
+    /// comparison (the fleet tracks the cluster's reservation through Application Auto
+    /// Scaling; the cover follows the fleet's CloudWatch metrics after a quiet period,
+    /// and is released honouring the group's cooldown).
+    #[serde(default)]
+    pub policy: CoverPolicy,
     /// EventBridge schedule expression.
     #[serde(default = "default_schedule")]
     pub schedule: String,
-    /// After the fleet's target changes, wait this long before acting on its pending
-    /// capacity: the fleet is still scaling.
+    /// `2017` policy only: after the fleet's target changes, wait this long before
+    /// acting on its pending capacity (the fleet is still scaling).
     #[serde(default = "default_quiet_period")]
     pub quiet_period_seconds: u32,
+    /// `demand` policy: seconds the fleet gets to launch and register spot before what
+    /// it still lacks is covered (a fleet error event or an interruption warning ends
+    /// the wait at once). 0 to 3600.
+    #[serde(default = "default_launch_grace")]
+    pub launch_grace_seconds: u32,
+    /// `demand` policy: seconds the largest recent need is held before cover is
+    /// released (doubled for each loss that repeats within `max_hold_seconds`). 60 to
+    /// 86400.
+    #[serde(default = "default_hold")]
+    pub hold_seconds: u32,
+    /// `demand` policy: the longest hold, reached when losses repeat. At least
+    /// `hold_seconds`, at most 86400.
+    #[serde(default = "default_max_hold")]
+    pub max_hold_seconds: u32,
     /// Lambda memory in MB (128-10240).
     #[serde(default = "default_memory")]
     pub memory_mb: u32,
@@ -323,12 +344,38 @@ pub struct ReconcilerConfig {
 impl Default for ReconcilerConfig {
     fn default() -> Self {
         ReconcilerConfig {
+            policy: CoverPolicy::default(),
             schedule: default_schedule(),
             quiet_period_seconds: default_quiet_period(),
+            launch_grace_seconds: default_launch_grace(),
+            hold_seconds: default_hold(),
+            max_hold_seconds: default_max_hold(),
             memory_mb: default_memory(),
             architecture: LambdaArchitecture::default(),
             log_retention_days: default_log_retention(),
             reserved_concurrency: None,
+        }
+    }
+}
+
+/// Which rule sizes the fleet and the on-demand cover.
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+pub enum CoverPolicy {
+    /// The fleet's target and the cover follow the services' demand, from the ECS API.
+    #[default]
+    #[serde(rename = "demand")]
+    Demand,
+    /// The 2017 design: reservation target tracking, CloudWatch metrics, quiet period,
+    /// cooldown.
+    #[serde(rename = "2017")]
+    Design2017,
+}
+
+impl CoverPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CoverPolicy::Demand => "demand",
+            CoverPolicy::Design2017 => "2017",
         }
     }
 }
@@ -589,6 +636,15 @@ fn default_schedule() -> String {
 }
 fn default_quiet_period() -> u32 {
     600
+}
+fn default_launch_grace() -> u32 {
+    300
+}
+fn default_hold() -> u32 {
+    600
+}
+fn default_max_hold() -> u32 {
+    3600
 }
 fn default_memory() -> u32 {
     128

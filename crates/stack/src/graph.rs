@@ -42,6 +42,12 @@ const FLOW: &[(&str, &str, bool, &str)] = &[
         "invokes",
     ),
     (
+        "AWS::Events::Rule",
+        "AWS::EC2::SpotFleet",
+        false,
+        "fleet events",
+    ),
+    (
         "AWS::Lambda::Function",
         "AWS::AutoScaling::AutoScalingGroup",
         true,

@@ -31,6 +31,15 @@ fn quickstart_with_interruptions() -> Value {
     synth(&yaml).remove(0).1
 }
 
+/// The quickstart under the `2017` policy.
+fn quickstart_2017() -> Value {
+    let yaml = format!(
+        "{}\nreconciler:\n  policy: \"2017\"\n",
+        include_str!("../../../examples/quickstart.yaml")
+    );
+    synth(&yaml).remove(0).1
+}
+
 fn seed() -> Value {
     synth(include_str!("../../../examples/seed-2017.yaml"))
         .remove(0)
@@ -315,8 +324,8 @@ fn graviton_types_get_the_arm64_ami_and_their_own_launch_template() {
 }
 
 #[test]
-fn fleet_target_follows_the_cluster_reservation() {
-    let doc = quickstart();
+fn under_the_2017_policy_the_fleet_target_follows_the_cluster_reservation() {
+    let doc = quickstart_2017();
     let target = props(&doc, "SpotFleetScalableTarget");
     assert_eq!(
         target["ResourceId"],
@@ -488,7 +497,59 @@ fn reconciler_runs_the_staged_asset_with_the_stack_in_its_environment() {
             "SPOTCOVER_DRAIN_ON_REBALANCE": "false",
             "SPOTCOVER_LIFECYCLE_HOOK": "spotcover-drain",
             "SPOTCOVER_HOOK_TIMEOUT_SECONDS": "900",
+            "SPOTCOVER_POLICY": "demand",
+            "SPOTCOVER_FLEET_TARGET_PERCENT": "75",
+            "SPOTCOVER_FLEET_MIN": "2",
+            "SPOTCOVER_FLEET_MAX": "40",
+            "SPOTCOVER_FLEET_HOLD_SECONDS": "1200",
+            "SPOTCOVER_LAUNCH_GRACE_SECONDS": "300",
+            "SPOTCOVER_HOLD_SECONDS": "600",
+            "SPOTCOVER_MAX_HOLD_SECONDS": "3600",
         })
+    );
+}
+
+#[test]
+fn under_the_demand_policy_the_reconciler_sets_the_fleet_target_and_nothing_tracks_it() {
+    let doc = quickstart();
+    assert!(of_type(&doc, "AWS::ApplicationAutoScaling::ScalableTarget").is_empty());
+    assert!(of_type(&doc, "AWS::ApplicationAutoScaling::ScalingPolicy").is_empty());
+    let env = &props(&doc, "ReconcilerFunction")["Environment"]["Variables"];
+    assert_eq!(env["SPOTCOVER_POLICY"], "demand");
+    assert_eq!(env["SPOTCOVER_FLEET_MAX"], "40");
+}
+
+// EC2 user guide, "Spot Fleet event types": events come from source aws.ec2spotfleet
+// with the fleet request's ARN in `resources`
+// (arn:aws:ec2:REGION:ACCOUNT:spot-fleet-request/sfr-...).
+#[test]
+fn only_this_fleets_events_reach_the_function() {
+    let doc = quickstart();
+    let p = props(&doc, "FleetEventRule");
+    assert_eq!(
+        p["EventPattern"],
+        json!({
+            "source": ["aws.ec2spotfleet"],
+            "detail-type": [
+                "EC2 Spot Fleet Error",
+                "EC2 Spot Fleet Information",
+                "EC2 Spot Fleet Instance Change"
+            ],
+            "resources": [{"Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:spot-fleet-request/${SpotFleet}"}],
+        })
+    );
+    assert_eq!(
+        props(&doc, "FleetEventRulePermission")["SourceArn"],
+        get_att("FleetEventRule", "Arn")
+    );
+}
+
+#[test]
+fn under_the_2017_policy_no_fleet_event_rule_exists() {
+    assert!(
+        quickstart_2017()["Resources"]
+            .get("FleetEventRule")
+            .is_none()
     );
 }
 
@@ -508,14 +569,29 @@ fn reconciler_role_is_least_privilege() {
             actions.push(a.to_owned());
             let resources = &s["Resource"];
             match a {
-                "cloudwatch:GetMetricData" | "autoscaling:DescribeAutoScalingGroups" => {
+                "autoscaling:DescribeAutoScalingGroups"
+                | "ec2:DescribeSpotFleetRequests"
+                | "ecs:ListServices"
+                | "ecs:DescribeTaskDefinition" => {
                     assert_eq!(
                         resources,
                         &json!(["*"]),
                         "{a} has no resource-level permissions"
                     )
                 }
-                "autoscaling:SetDesiredCapacity" => assert_eq!(
+                // Service Authorization Reference, EC2: ModifySpotFleetRequest takes
+                // the spot-fleet-request resource.
+                "ec2:ModifySpotFleetRequest" => assert_eq!(
+                    resources,
+                    &json!([{"Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:spot-fleet-request/${SpotFleet}"}])
+                ),
+                // Service Authorization Reference, ECS: DescribeServices takes the
+                // service resource, service/CLUSTER/NAME.
+                "ecs:DescribeServices" => assert_eq!(
+                    resources,
+                    &json!([{"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/${EcsCluster}/*"}])
+                ),
+                "autoscaling:SetDesiredCapacity" | "autoscaling:CreateOrUpdateTags" => assert_eq!(
                     resources,
                     &json!([{"Fn::Sub": "arn:${AWS::Partition}:autoscaling:${AWS::Region}:${AWS::AccountId}:autoScalingGroup:*:autoScalingGroupName/${OnDemandGroup}"}])
                 ),
@@ -563,13 +639,18 @@ fn reconciler_role_is_least_privilege() {
         actions,
         [
             "autoscaling:CompleteLifecycleAction",
+            "autoscaling:CreateOrUpdateTags",
             "autoscaling:DescribeAutoScalingGroups",
             "autoscaling:SetDesiredCapacity",
-            "cloudwatch:GetMetricData",
+            "ec2:DescribeSpotFleetRequests",
+            "ec2:ModifySpotFleetRequest",
             "ec2:TerminateInstances",
             "ecs:DeleteAttributes",
             "ecs:DescribeContainerInstances",
+            "ecs:DescribeServices",
+            "ecs:DescribeTaskDefinition",
             "ecs:ListContainerInstances",
+            "ecs:ListServices",
             "ecs:PutAttributes",
             "ecs:UpdateContainerInstancesState",
             "logs:CreateLogStream",
@@ -801,12 +882,9 @@ fn regions_override_only_what_they_name() {
     };
     let ap = get("ap-southeast-2");
     assert_eq!(props(ap, "OnDemandGroup")["MaxSize"], "50");
-    assert_eq!(props(ap, "SpotFleetScalableTarget")["MaxCapacity"], 20);
-    assert_eq!(
-        props(ap, "SpotFleetScalableTarget")["MinCapacity"],
-        2,
-        "base value kept"
-    );
+    let ap_env = &props(ap, "ReconcilerFunction")["Environment"]["Variables"];
+    assert_eq!(ap_env["SPOTCOVER_FLEET_MAX"], "20");
+    assert_eq!(ap_env["SPOTCOVER_FLEET_MIN"], "2", "base value kept");
     assert_eq!(
         props(ap, "OnDemandGroup")["VPCZoneIdentifier"],
         json!(["subnet-0a1b2c3d4e5f60718", "subnet-0b1c2d3e4f5061728"])

@@ -229,7 +229,8 @@ fn has_user_tags(tags: &Value) -> bool {
 
 // CloudFormation reference: the `Tags` property of AWS::ECS::Cluster, AWS::IAM::Role,
 // AWS::Logs::LogGroup, AWS::Lambda::Function, AWS::SNS::Topic, AWS::Events::Rule,
-// AWS::CloudWatch::Alarm and AWS::ApplicationAutoScaling::ScalableTarget.
+// AWS::CloudWatch::Alarm and AWS::ApplicationAutoScaling::ScalableTarget (the `2017`
+// policy's, in `the_2017_policys_scalable_target_is_tagged`).
 #[test]
 fn tags_reach_every_taggable_resource() {
     let doc = one(&format!(
@@ -243,7 +244,6 @@ fn tags_reach_every_taggable_resource() {
         "AWS::SNS::Topic",
         "AWS::Events::Rule",
         "AWS::CloudWatch::Alarm",
-        "AWS::ApplicationAutoScaling::ScalableTarget",
     ];
     for kind in taggable {
         let all = of_type(&doc, kind);
@@ -252,6 +252,16 @@ fn tags_reach_every_taggable_resource() {
             assert!(has_user_tags(&r["Properties"]["Tags"]), "{id}");
         }
     }
+}
+
+#[test]
+fn the_2017_policys_scalable_target_is_tagged() {
+    let doc = one(&format!(
+        "{QUICKSTART}\nreconciler:\n  policy: \"2017\"\n{TAGS}"
+    ));
+    let all = of_type(&doc, "AWS::ApplicationAutoScaling::ScalableTarget");
+    assert_eq!(all.len(), 1);
+    assert!(has_user_tags(&all[0].1["Properties"]["Tags"]));
 }
 
 // EC2 user guide, "Tag your resources" (tag on launch): a launch template's

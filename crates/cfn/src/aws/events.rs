@@ -27,6 +27,9 @@ pub struct EventPattern {
     pub source: Vec<String>,
     #[serde(rename = "detail-type")]
     pub detail_type: Vec<String>,
+    /// The event's `resources` must include one of these (ARNs).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<Expr>,
     /// Fields of the event's `detail`, each with the values it may take.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub detail: BTreeMap<String, Vec<Expr>>,
@@ -38,8 +41,21 @@ impl EventPattern {
         EventPattern {
             source: vec![source.to_owned()],
             detail_type: vec![detail_type.to_owned()],
+            resources: Vec::new(),
             detail: BTreeMap::new(),
         }
+    }
+
+    /// Events of another detail-type from the same source, too.
+    pub fn or_detail_type(mut self, detail_type: &str) -> Self {
+        self.detail_type.push(detail_type.to_owned());
+        self
+    }
+
+    /// Only events naming `arn` among their `resources`.
+    pub fn with_resource(mut self, arn: Expr) -> Self {
+        self.resources.push(arn);
+        self
     }
 
     /// Only events whose `detail.field` is `value`.

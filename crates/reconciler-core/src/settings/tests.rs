@@ -15,6 +15,15 @@ fn every_variable_set() -> Settings {
         drain_on_rebalance: Some(true),
         lifecycle_hook: Some("spotcover-quickstart-drain".into()),
         hook_timeout_secs: Some(600),
+        demand: Some(DemandSettings {
+            target_percent: 75,
+            fleet_min: 2,
+            fleet_max: 40,
+            fleet_hold_secs: 120,
+            launch_grace_secs: 240,
+            hold_secs: 900,
+            max_hold_secs: 7200,
+        }),
     }
 }
 
@@ -36,6 +45,7 @@ fn what_is_written_is_read_back() {
         drain_on_rebalance: None,
         lifecycle_hook: None,
         hook_timeout_secs: None,
+        demand: None,
         ..all
     };
     assert_eq!(read_back(&minimal), Ok(minimal.clone()));
@@ -61,8 +71,41 @@ fn every_variable_is_written_under_its_own_name() {
             env::DRAIN_ON_REBALANCE,
             env::LIFECYCLE_HOOK,
             env::HOOK_TIMEOUT_SECONDS,
+            env::POLICY,
+            env::FLEET_TARGET_PERCENT,
+            env::FLEET_MIN,
+            env::FLEET_MAX,
+            env::FLEET_HOLD_SECONDS,
+            env::LAUNCH_GRACE_SECONDS,
+            env::HOLD_SECONDS,
+            env::MAX_HOLD_SECONDS,
         ]
     );
+}
+
+#[test]
+fn the_2017_policy_is_chosen_only_by_name() {
+    let with = |policy: Option<&str>| {
+        Settings::from_lookup(|k| match k {
+            env::GROUP_NAME => Some("g".into()),
+            env::ON_DEMAND_WEIGHT => Some("2".into()),
+            env::POLICY => policy.map(str::to_owned),
+            _ => None,
+        })
+    };
+    assert_eq!(with(Some("2017")).unwrap().demand, None);
+    assert_eq!(with(None).unwrap().demand, Some(DemandSettings::default()));
+    assert_eq!(
+        with(Some("demand")).unwrap().demand,
+        Some(DemandSettings::default())
+    );
+    assert!(matches!(
+        with(Some("2018")),
+        Err(SettingsError::Invalid {
+            name: env::POLICY,
+            ..
+        })
+    ));
 }
 
 #[test]

@@ -35,6 +35,9 @@ impl World {
         let reg = env.scenario.ecs_registration_minutes;
         let target = u64::from(self.target);
         let mut in_flight = self.units_in_flight(env);
+        if in_flight >= target {
+            self.launch_failed_since = None;
+        }
         let mut units: Vec<u64> = vec![0; pools.len()];
         for b in &self.spot {
             units[b.pool] += u64::from(b.count) * u64::from(pools[b.pool].weight);
@@ -52,7 +55,10 @@ impl World {
                         .then(kx.1.total_cmp(&ky.1))
                         .then(kx.2.cmp(&ky.2))
                 });
-            let Some(p) = pick else { break };
+            let Some(p) = pick else {
+                self.launch_failed_since.get_or_insert(t);
+                break;
+            };
             let w = u64::from(pools[p].weight);
             // The warm start: instances present at minute 0 are already registered.
             let serve_at = if t == 0 {
@@ -127,7 +133,20 @@ impl World {
     /// The fleet's minute `t`: target tracking, interruptions, `maintain`, and the
     /// interruption warnings issued this minute. Returns (target changed, warnings).
     pub(super) fn fleet_step(&mut self, env: &Env, t: u32) -> (bool, Vec<Warning>) {
-        let changed = self.track(env, t);
+        let changed = if self.tracked {
+            self.track(env, t)
+        } else {
+            // The reconciler's ModifySpotFleetRequest, once the fleet applies it.
+            match self.pending_target {
+                Some((at, target)) if at <= t => {
+                    self.pending_target = None;
+                    let changed = target != self.target;
+                    self.target = target;
+                    changed
+                }
+                _ => false,
+            }
+        };
         let pools = &env.pools;
         // Pools lost now interrupt their instances (launching ones too).
         self.spot.retain(|b| pools[b.pool].spec.available_at(t));

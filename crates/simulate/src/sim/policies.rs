@@ -4,6 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use spotcover_reconciler_core::need::{
+    ClusterView, FleetState, NeedPolicy, NeedReason, NeedState, decide_need, note_fleet_error,
+};
 use spotcover_reconciler_core::{
     Action, ContainerInstance, GroupState, InstanceStatus, InterruptionPolicy, Notice, Policy,
     decide, decide_interruption,
@@ -24,6 +27,9 @@ pub(super) enum Driver<'a> {
         cooldown_secs: u32,
         interruptions: Option<&'a InterruptionPolicy>,
     },
+    /// The real reconciler core's `demand` policy on the ECS API's view: it sets the
+    /// fleet's target itself (no target tracking) and hears the fleet's error events.
+    Need { policy: NeedPolicy },
     /// Knows the present exactly and at once: each minute, desired = what covers the
     /// demand the registered spot instances leave, no quiet period; scale-ins honour
     /// the config's group cooldown, as the reconciler's do.
@@ -43,6 +49,9 @@ pub(super) fn run(env: &Env, name: PolicyName, driver: Driver) -> PolicyReport {
     let sc = env.scenario;
     let n = sc.duration_minutes;
     let mut world = World::new(env);
+    world.tracked = !matches!(driver, Driver::Need { .. });
+    // What the demand policy keeps in the group's tag between runs.
+    let mut need_state = NeedState::default();
     let mut hist = History {
         target: Vec::with_capacity(n as usize),
         fulfilled: Vec::with_capacity(n as usize),
@@ -141,6 +150,47 @@ pub(super) fn run(env: &Env, name: PolicyName, driver: Driver) -> PolicyReport {
                     }
                 }
             }
+            Driver::Need { policy } => {
+                let now = START_EPOCH + i64::from(t) * 60;
+                // The fleet's error event, when it is delivered: some time after the
+                // first launch that no pool could take.
+                if sc.fleet_events
+                    && let Some(f) = world.launch_failed_since
+                    && t == f.saturating_add(sc.fleet_event_delay_minutes)
+                {
+                    note_fleet_error(&mut need_state, now);
+                }
+                let (active, draining) = world.spot_registered_split(env, t);
+                let view = ClusterView {
+                    demand: sc.demand_at(t),
+                    spot_active: to_u32(active),
+                    spot_draining: to_u32(draining),
+                    fleet: Some(FleetState {
+                        target: world.pending_target.map_or(world.target, |(_, v)| v),
+                        fulfilled: world.units_in_flight(env) as f64,
+                    }),
+                    group: Some(GroupState {
+                        desired: world.od_alive(),
+                        min,
+                        max,
+                    }),
+                };
+                let d = decide_need(policy, &view, &need_state, now);
+                need_state = d.state;
+                *reasons.entry(need_reason_name(d.reason)).or_default() += 1;
+                if let Some(target) = d.fleet_target {
+                    let at = t.saturating_add(sc.fleet_modify_latency_minutes.max(1));
+                    world.pending_target = Some((at, target));
+                }
+                if let Action::SetDesired {
+                    desired,
+                    honor_cooldown,
+                } = d.action
+                    && !world.set_desired(env, t, desired, honor_cooldown, 0, true)
+                {
+                    refused += 1;
+                }
+            }
             Driver::Floor => {
                 let spot: u64 = world
                     .spot
@@ -230,6 +280,18 @@ pub(super) fn interruption_reason_name(r: spotcover_reconciler_core::Interruptio
         GroupBoundsInvalid => "group_bounds_invalid",
         DrainAndCover => "drain_and_cover",
         CoverDraining => "cover_draining",
+    }
+    .to_owned()
+}
+
+pub(super) fn need_reason_name(r: NeedReason) -> String {
+    match r {
+        NeedReason::GroupUnknown => "group_unknown",
+        NeedReason::GroupBoundsInvalid => "group_bounds_invalid",
+        NeedReason::FleetUnknown => "fleet_unknown",
+        NeedReason::Steady => "steady",
+        NeedReason::CoverShortfall => "cover_shortfall",
+        NeedReason::ReleaseCover => "release_cover",
     }
     .to_owned()
 }

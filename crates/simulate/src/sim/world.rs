@@ -140,6 +140,14 @@ pub(super) struct World {
     /// Dollars so far.
     pub(super) spot_cost: f64,
     pub(super) od_instance_minutes: u64,
+    /// Application Auto Scaling tracks the reservation (`2017` policy and the
+    /// references); false: the reconciler sets the target (`demand` policy).
+    pub(super) tracked: bool,
+    /// A `ModifySpotFleetRequest` in progress: (minute it applies, new target).
+    pub(super) pending_target: Option<(u32, u32)>,
+    /// First minute of the current run of minutes in which the fleet wanted to launch
+    /// and no pool could take a launch.
+    pub(super) launch_failed_since: Option<u32>,
 }
 
 pub(super) fn ceil_div(a: u64, b: u64) -> u64 {
@@ -175,6 +183,9 @@ impl World {
             activity_end: None,
             spot_cost: 0.0,
             od_instance_minutes: 0,
+            tracked: true,
+            pending_target: None,
+            launch_failed_since: None,
         };
         if min > 0 {
             w.od.push(OdBatch {
@@ -185,6 +196,27 @@ impl World {
         }
         w.maintain(env, 0);
         w
+    }
+
+    /// Units of spot instances registered in ECS at minute `t`: (active, draining).
+    /// An instance whose pool is lost within the next `warning_minutes` has had its
+    /// interruption warning, and the ECS agent drains it on that warning
+    /// (`ECS_ENABLE_SPOT_INSTANCE_DRAINING=true` in the user data; ECS developer guide,
+    /// "Spot Instance draining"), so the ECS API shows it DRAINING.
+    pub(super) fn spot_registered_split(&self, env: &Env, t: u32) -> (u64, u64) {
+        let warn = env.scenario.warning_minutes;
+        let (mut active, mut draining) = (0u64, 0u64);
+        for b in self.spot.iter().filter(|b| b.serve_at <= t) {
+            let spec = env.pools[b.pool].spec;
+            let units = u64::from(b.count) * u64::from(env.pools[b.pool].weight);
+            let warned = warn > 0 && (t + 1..=t.saturating_add(warn)).any(|s| spec.lost_at(s));
+            if warned {
+                draining += units;
+            } else {
+                active += units;
+            }
+        }
+        (active, draining)
     }
 
     pub(super) fn units_in_flight(&self, env: &Env) -> u64 {

@@ -13,7 +13,7 @@ use super::cluster::{
 use super::network::Network;
 use super::{ids, tags};
 use crate::arch::Arch;
-use crate::config::{SpotLaunch, StackConfig};
+use crate::config::{CoverPolicy, SpotLaunch, StackConfig};
 use crate::userdata::Capacity;
 
 /// Adds the fleet's role. It stands before the launch templates in the template.
@@ -33,7 +33,8 @@ pub(crate) fn add_role(
     )
 }
 
-/// Adds the fleet and its target tracking on the cluster's reservation.
+/// Adds the fleet, and under the `2017` policy its target tracking on the cluster's
+/// reservation.
 pub(crate) fn add(
     t: &mut Template,
     c: &StackConfig,
@@ -76,7 +77,10 @@ pub(crate) fn add(
             },
         },
     )?;
-    add_target_tracking(t, c, cluster, &fleet)?;
+    // Under the `demand` policy the reconciler sets the target itself (`demand.rs`).
+    if c.reconciler.policy == CoverPolicy::Design2017 {
+        add_target_tracking(t, c, cluster, &fleet)?;
+    }
     Ok(fleet)
 }
 

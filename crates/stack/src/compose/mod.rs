@@ -13,6 +13,7 @@
 //!   the hook and terminate the fleet's drained surplus.
 
 mod cluster;
+mod demand;
 mod draining;
 mod fleet;
 mod interruptions;
@@ -78,7 +79,7 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
     let group = on_demand::add(&mut t, c, &network, &cluster)?;
 
     let settings = reconciler_settings(c, fleet.r#ref(), group.r#ref(), cluster.cluster.r#ref());
-    let features: [&dyn Feature; 4] = [
+    let features: [&dyn Feature; 5] = [
         &triggers::Schedule {
             config: c,
             fleet: &fleet,
@@ -89,6 +90,12 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
             group: group.r#ref(),
         },
         &interruptions::Interruptions { config: c },
+        &demand::Demand {
+            config: c,
+            fleet: &fleet,
+            cluster: &cluster.cluster,
+            group: group.r#ref(),
+        },
         &triggers::PendingCapacity {
             config: c,
             fleet: &fleet,

@@ -11,11 +11,11 @@ use spotcover_cfn::aws::logs::{self, LogGroupAttr};
 use spotcover_cfn::{
     Expr, Handle, Metadata, Options, ParamHandle, Parameter, Pseudo, Template, TemplateError,
 };
-use spotcover_reconciler_core::settings::Settings;
+use spotcover_reconciler_core::settings::{DemandSettings, Settings};
 
 use super::cluster::{partition, service_role};
 use super::{Asset, draining, ids, interruptions, tags};
-use crate::config::StackConfig;
+use crate::config::{CoverPolicy, StackConfig};
 
 /// A part of the stack that needs the reconciler: what its role must allow, and what
 /// invokes it. Adding one is a module and an entry in [`super::compose`]'s list.
@@ -47,10 +47,35 @@ pub fn settings<V: From<String>>(c: &StackConfig, fleet: V, group: V, cluster: V
         drain_on_rebalance: None,
         lifecycle_hook: None,
         hook_timeout_secs: None,
+        demand: demand_settings(c),
     };
     draining::settings(c, cluster, &mut s);
     interruptions::settings(c, &mut s);
     s
+}
+
+/// Seconds of the 15 one-minute datapoints target tracking waits for before it scales
+/// in (the "AlarmLow" alarm Application Auto Scaling creates; shared reference
+/// aws-real-world.md).
+const FLEET_SCALE_IN_DATAPOINTS_SECS: u64 = 15 * 60;
+
+/// The `demand` policy's values from the config; `None` under the `2017` policy. The
+/// fleet's bounds and headroom are `spot.autoscaling`'s, which the `2017` policy gives
+/// to Application Auto Scaling instead.
+fn demand_settings(c: &StackConfig) -> Option<DemandSettings> {
+    let a = &c.spot.autoscaling;
+    let r = &c.reconciler;
+    (r.policy == CoverPolicy::Demand).then(|| DemandSettings {
+        target_percent: a.target_percent,
+        fleet_min: a.min_capacity,
+        fleet_max: a.max_capacity.max(a.min_capacity),
+        // No sooner than target tracking would give spot back: 15 minutes of lower
+        // demand (its scale-in alarm's datapoints), then the scale-in cooldown.
+        fleet_hold_secs: FLEET_SCALE_IN_DATAPOINTS_SECS + u64::from(a.scale_in_cooldown_seconds),
+        launch_grace_secs: u64::from(r.launch_grace_seconds),
+        hold_secs: u64::from(r.hold_seconds),
+        max_hold_secs: u64::from(r.max_hold_seconds.max(r.hold_seconds)),
+    })
 }
 
 /// Adds the parameter naming the bucket the reconciler's code is uploaded to.
@@ -151,7 +176,7 @@ pub(crate) fn add(
             ..Options::default()
         },
     )?;
-    let statements = own_statements(&log_group, parts.group)
+    let statements = own_statements(c, &log_group, parts.group)
         .into_iter()
         .chain(features.iter().flat_map(|f| f.statements()))
         .collect();
@@ -247,8 +272,21 @@ pub(crate) fn group_arn(group: Expr) -> Expr {
         .build()
 }
 
-/// Logs, observing the fleet and the group, and sizing the group.
-fn own_statements(log_group: &Handle<logs::LogGroup>, group: Expr) -> Vec<Statement> {
+/// Logs, observing the fleet and the group, and sizing the group. The fleet's
+/// CloudWatch metrics are read under the `2017` policy only; the `demand` policy
+/// describes the fleet itself (its rights are in `demand.rs`).
+fn own_statements(
+    c: &StackConfig,
+    log_group: &Handle<logs::LogGroup>,
+    group: Expr,
+) -> Vec<Statement> {
+    let observe: &[&str] = match c.reconciler.policy {
+        CoverPolicy::Design2017 => &[
+            "cloudwatch:GetMetricData",
+            "autoscaling:DescribeAutoScalingGroups",
+        ],
+        CoverPolicy::Demand => &["autoscaling:DescribeAutoScalingGroups"],
+    };
     vec![
         Statement::allow(
             "WriteOwnLogs",
@@ -256,14 +294,7 @@ fn own_statements(log_group: &Handle<logs::LogGroup>, group: Expr) -> Vec<Statem
             vec![log_group.get_att(LogGroupAttr::Arn)],
         ),
         // Neither action supports resource-level permissions.
-        Statement::allow(
-            "ObserveFleetAndGroup",
-            &[
-                "cloudwatch:GetMetricData",
-                "autoscaling:DescribeAutoScalingGroups",
-            ],
-            vec!["*".into()],
-        ),
+        Statement::allow("ObserveFleetAndGroup", observe, vec!["*".into()]),
         Statement::allow(
             "SizeTheOnDemandGroup",
             &["autoscaling:SetDesiredCapacity"],

@@ -186,6 +186,30 @@ pub const BOUNDS: &[Bound] = &[
     },
     Bound {
         def: "ReconcilerConfig",
+        field: "launch_grace_seconds",
+        min: 0,
+        max: 3600,
+        source: "an hour",
+        values: |_| Vec::new(), // validate's own rule says it
+    },
+    Bound {
+        def: "ReconcilerConfig",
+        field: "hold_seconds",
+        min: 60,
+        max: 86_400,
+        source: "a day",
+        values: |_| Vec::new(), // validate's own rule says it
+    },
+    Bound {
+        def: "ReconcilerConfig",
+        field: "max_hold_seconds",
+        min: 60,
+        max: 86_400,
+        source: "a day",
+        values: |_| Vec::new(), // validate's own rule says it
+    },
+    Bound {
+        def: "ReconcilerConfig",
         field: "quiet_period_seconds",
         min: 0,
         max: 86_400,

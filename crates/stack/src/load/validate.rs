@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use super::parse::join_path;
 use crate::arch::Arch;
-use crate::config::{OnDemandLaunch, ParameterValue, StackConfig};
+use crate::config::{CoverPolicy, OnDemandLaunch, ParameterValue, StackConfig};
 use crate::error::ConfigError;
 
 /// Valid, but worth saying: choices that fail in some accounts. `prefix` as for
@@ -33,6 +33,14 @@ pub fn warnings(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
             "a launch configuration cannot be created in AWS accounts created on or after 2024-10-01 (by any method, CloudFormation included), and gets no instance types newer than 2023; use `launch: template` unless this account is older",
         ));
     }
+    if c.reconciler.policy == CoverPolicy::Demand
+        && c.reconciler.quiet_period_seconds != DEFAULT_QUIET_PERIOD_SECS
+    {
+        out.push(ConfigError::at(
+            join_path(prefix, "reconciler.quiet_period_seconds"),
+            "the quiet period is read by the `2017` policy only; under the default `demand` policy it changes nothing (set `reconciler.policy: \"2017\"`, or leave it out)",
+        ));
+    }
     out
 }
 
@@ -55,6 +63,9 @@ fn outside_config_dir(file: &str) -> bool {
     }
     false
 }
+
+/// The config's default quiet period (the 2017 design's).
+const DEFAULT_QUIET_PERIOD_SECS: u32 = 600;
 
 /// Checks that the types cannot express. `prefix` locates a region's merged config.
 pub fn validate(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
@@ -245,6 +256,33 @@ fn reconciler(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
             format!(
                 "expected at most 86400 (a day), found {}",
                 r.quiet_period_seconds
+            ),
+        );
+    }
+    if r.launch_grace_seconds > 3600 {
+        err(
+            "reconciler.launch_grace_seconds",
+            format!(
+                "expected 0 to 3600 (an hour), found {}",
+                r.launch_grace_seconds
+            ),
+        );
+    }
+    if !(60..=86_400).contains(&r.hold_seconds) {
+        err(
+            "reconciler.hold_seconds",
+            format!(
+                "expected 60 to 86400 (a minute to a day), found {}",
+                r.hold_seconds
+            ),
+        );
+    }
+    if r.max_hold_seconds > 86_400 || r.max_hold_seconds < r.hold_seconds {
+        err(
+            "reconciler.max_hold_seconds",
+            format!(
+                "expected reconciler.hold_seconds ({}) to 86400, found {}",
+                r.hold_seconds, r.max_hold_seconds
             ),
         );
     }

@@ -350,3 +350,41 @@ fn a_launch_configuration_is_valid_with_a_warning() {
 fn the_quickstart_has_no_warning() {
     assert_eq!(warnings(&quickstart(), ""), Vec::new());
 }
+
+#[test]
+fn a_quiet_period_under_the_demand_policy_is_a_warning() {
+    let mut c = quickstart();
+    c.reconciler.quiet_period_seconds = 300;
+    let w = warnings(&c, "");
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].to_string()
+            .starts_with("reconciler.quiet_period_seconds: ")
+    );
+    c.reconciler.policy = crate::config::CoverPolicy::Design2017;
+    assert_eq!(warnings(&c, ""), Vec::new());
+}
+
+#[test]
+fn a_hold_outside_a_minute_to_a_day_is_refused() {
+    assert!(
+        the_problem(|c| c.reconciler.hold_seconds = 30)
+            .starts_with("reconciler.hold_seconds: expected 60 to 86400")
+    );
+}
+
+#[test]
+fn a_longest_hold_shorter_than_the_hold_is_refused() {
+    assert!(
+        the_problem(|c| c.reconciler.max_hold_seconds = 300)
+            .starts_with("reconciler.max_hold_seconds: expected reconciler.hold_seconds (600)")
+    );
+}
+
+#[test]
+fn a_launch_grace_over_an_hour_is_refused() {
+    assert!(
+        the_problem(|c| c.reconciler.launch_grace_seconds = 3601)
+            .starts_with("reconciler.launch_grace_seconds: expected 0 to 3600")
+    );
+}

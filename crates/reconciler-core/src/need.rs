@@ -1,0 +1,415 @@
+//! The demand policy: the fleet's target and the on-demand cover from what the cluster
+//! needs now, as the ECS API shows it, with no reservation feedback loop.
+//!
+//! [`decide_need`] is a pure function of ([`NeedPolicy`], [`ClusterView`], [`NeedState`],
+//! now). The state is what must survive between runs; the Lambda keeps it in AWS (a tag
+//! of the on-demand group, [`NeedState::to_tag`] / [`NeedState::from_tag`]), not in
+//! memory, so any run, on any trigger, continues where the last one stopped.
+//!
+//! # Rules, in order
+//!
+//! Units are the fleet's capacity units; `W` is [`NeedPolicy::on_demand_weight`].
+//!
+//! 1. **Fleet target follows demand.** `target = ceil(held demand * 100 / target_percent)`
+//!    within `[fleet_min, fleet_max]`, where the held demand is the largest demand seen
+//!    within [`NeedPolicy::fleet_hold_secs`] (a rise applies at once, a fall after the
+//!    hold). Demand counts what services want, placed or not, so on-demand cover
+//!    arriving does not lower it and tasks that cannot be placed raise it only by
+//!    their own size: the fleet can neither fall because cover arrived nor climb to
+//!    its maximum because tasks wait.
+//! 2. **Spot the fleet is still launching needs no cover.** Spot is *short* while the
+//!    spot units registered in ECS (active or draining) are below demand;
+//!    [`NeedState::short_since`] records when that began. While short for less than
+//!    [`NeedPolicy::launch_grace_secs`], with no fleet error seen within
+//!    [`FLEET_ERROR_MEMORY_SECS`], the fleet is *delivering*: it is expected to reach
+//!    its target, less what is draining (a warned instance is going away).
+//! 3. **What spot cannot deliver is covered at once.** Otherwise only active spot
+//!    units count. A fleet error event ([`NeedState::fleet_error_at`]), a shortfall
+//!    older than the grace, or an interruption warning (the instance is draining)
+//!    each end the expectation at once. `need = ceil((demand - expected spot) / W)`.
+//!    The cover is an absolute number of instances, never an increment: a repeated
+//!    or late signal converges on the same desired capacity, and a warning never
+//!    stacks on cover already bought.
+//! 4. **Release is held, longer when losses repeat.** The largest need is held for
+//!    `hold = min(hold_secs * 2^losses, max_hold_secs)` after it was last reached;
+//!    `losses` counts cover episodes that began within `max_hold_secs` of the
+//!    previous one. Releasing lowers the group, whose lifecycle hook drains each
+//!    instance before it goes.
+//! 5. **Never more cover than demand can use.** The cover is at most
+//!    `floor(1.5 * demand / W) + 1` instances, then within the group's `[min, max]`.
+//!    Scaling either way ignores the group's cooldown: this policy decides release
+//!    itself.
+
+use serde::Serialize;
+
+use crate::demand::{Resources, UnitSize};
+use crate::{Action, EpochSeconds, GroupState};
+
+/// How long a fleet error event keeps the fleet from being trusted to deliver.
+pub const FLEET_ERROR_MEMORY_SECS: u64 = 600;
+/// Default launch grace: a spot launch and its ECS registration take a few minutes.
+pub const DEFAULT_LAUNCH_GRACE_SECS: u64 = 300;
+/// Default hold of the largest recent need before cover is released.
+pub const DEFAULT_HOLD_SECS: u64 = 600;
+/// Default longest hold, after repeated losses.
+pub const DEFAULT_MAX_HOLD_SECS: u64 = 3600;
+
+/// Tunables of the demand policy (from the template's settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct NeedPolicy {
+    /// Fleet units one on-demand instance covers (>= 1).
+    pub on_demand_weight: u32,
+    /// The fleet runs demand at this percent of its target (1 to 100): headroom.
+    pub target_percent: u32,
+    /// Lowest and highest fleet target, units.
+    pub fleet_min: u32,
+    pub fleet_max: u32,
+    /// Seconds the fleet target stays up after demand falls.
+    pub fleet_hold_secs: u64,
+    /// Seconds a fleet that is launching gets before its missing units are covered.
+    pub launch_grace_secs: u64,
+    /// Seconds the largest recent need is held before cover is released.
+    pub hold_secs: u64,
+    /// Longest hold, reached when losses repeat.
+    pub max_hold_secs: u64,
+}
+
+/// The Spot Fleet as DescribeSpotFleetRequests shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FleetState {
+    pub target: u32,
+    pub fulfilled: f64,
+}
+
+/// What the reconciler sees at `now`, from the ECS API and the fleet and group
+/// describes (all immediate: no metric period, no delay).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ClusterView {
+    /// Units the cluster's services want now, placed or waiting.
+    pub demand: u32,
+    /// Units of spot container instances ACTIVE in the cluster.
+    pub spot_active: u32,
+    /// Units of spot container instances DRAINING (warned, or surplus on its way out).
+    pub spot_draining: u32,
+    pub fleet: Option<FleetState>,
+    pub group: Option<GroupState>,
+}
+
+/// A value held since `at`, the last time it was reached.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Held {
+    pub value: u32,
+    pub at: EpochSeconds,
+}
+
+/// What survives between runs (kept in a tag of the on-demand group).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct NeedState {
+    /// When spot last became short of demand; `None`: not short.
+    pub short_since: Option<EpochSeconds>,
+    /// When a fleet error event was last seen.
+    pub fleet_error_at: Option<EpochSeconds>,
+    /// Largest recent need, on-demand instances.
+    pub cover: Held,
+    /// Largest recent demand, units (the fleet target's hold).
+    pub demand: Held,
+    /// Cover episodes that began within the longest hold of the previous one.
+    pub losses: u32,
+    /// When the last cover episode began.
+    pub last_loss_at: Option<EpochSeconds>,
+    /// The fleet unit's size last observed, for runs that see no instance.
+    pub unit: Option<UnitSize>,
+}
+
+/// Why: the machine-readable reason of a [`NeedDecision`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NeedReason {
+    /// No group state: nothing to act on.
+    GroupUnknown,
+    /// The group's `min > max`.
+    GroupBoundsInvalid,
+    /// No fleet state: capacity is kept.
+    FleetUnknown,
+    /// The group already has the wanted capacity.
+    Steady,
+    /// Spot cannot deliver what is needed: cover it.
+    CoverShortfall,
+    /// Less is needed than the group has, after the hold: release (drained).
+    ReleaseCover,
+}
+
+/// Figures behind a decision, for the log line and the metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct NeedFigures {
+    pub demand: u32,
+    /// Spot units counted on: registered, or launching within the grace.
+    pub spot_expected: u32,
+    /// Units of spot launching (counted on while the fleet delivers).
+    pub spot_launching: u32,
+    pub delivering: bool,
+    /// Instances needed now, before the hold and the cap.
+    pub need: u32,
+    /// The hold in force, seconds.
+    pub hold_secs: u64,
+    /// Most cover the demand allows, instances.
+    pub cap: u32,
+}
+
+/// The outcome of [`decide_need`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct NeedDecision {
+    /// `ModifySpotFleetRequest` to this target, when it differs.
+    pub fleet_target: Option<u32>,
+    /// What to do to the on-demand group.
+    pub action: Action,
+    pub reason: NeedReason,
+    /// The state to keep (write it when it differs from what was read).
+    pub state: NeedState,
+    pub figures: NeedFigures,
+}
+
+fn elapsed(now: EpochSeconds, since: EpochSeconds) -> u64 {
+    u64::try_from(now.saturating_sub(since)).unwrap_or(0)
+}
+
+impl NeedPolicy {
+    /// The hold after `losses` repeated losses.
+    pub fn hold_for(&self, losses: u32) -> u64 {
+        let factor = 1u64.checked_shl(losses.min(32)).unwrap_or(u64::MAX);
+        self.hold_secs
+            .saturating_mul(factor)
+            .min(self.max_hold_secs.max(self.hold_secs))
+    }
+
+    /// The fleet target for `demand` units: with the headroom, within the bounds.
+    pub fn fleet_target_for(&self, demand: u32) -> u32 {
+        let pct = u64::from(self.target_percent.clamp(1, 100));
+        let t = (u64::from(demand) * 100).div_ceil(pct);
+        let (lo, hi) = (self.fleet_min, self.fleet_max.max(self.fleet_min));
+        u32::try_from(t).unwrap_or(u32::MAX).clamp(lo, hi)
+    }
+
+    /// Most on-demand instances `demand` units can use: `floor(1.5 demand / W) + 1`.
+    pub fn cover_cap(&self, demand: u32) -> u32 {
+        let w = u64::from(self.on_demand_weight.max(1));
+        let cap = (u64::from(demand) * 3) / (2 * w) + 1;
+        u32::try_from(cap).unwrap_or(u32::MAX)
+    }
+}
+
+/// Records a fleet error event seen at `at` (the event's time) into `state`.
+pub fn note_fleet_error(state: &mut NeedState, at: EpochSeconds) {
+    state.fleet_error_at = Some(state.fleet_error_at.map_or(at, |e| e.max(at)));
+}
+
+/// The demand policy's decision (see the module docs for the rules).
+pub fn decide_need(
+    policy: &NeedPolicy,
+    view: &ClusterView,
+    state: &NeedState,
+    now: EpochSeconds,
+) -> NeedDecision {
+    let mut next = *state;
+    let w = policy.on_demand_weight.max(1);
+    let demand = view.demand;
+
+    // 1. The fleet target, on the held demand.
+    let demand_held =
+        state.demand.value > demand && elapsed(now, state.demand.at) < policy.fleet_hold_secs;
+    if !demand_held {
+        next.demand = Held {
+            value: demand,
+            at: now,
+        };
+    }
+    let held_demand = next.demand.value.max(demand);
+    let wanted_target = policy.fleet_target_for(held_demand);
+    let fleet_target = view
+        .fleet
+        .filter(|f| f.target != wanted_target)
+        .map(|_| wanted_target);
+
+    // 2. Is the fleet still delivering?
+    let registered = view.spot_active.saturating_add(view.spot_draining);
+    let short = registered < demand;
+    next.short_since = if short {
+        Some(state.short_since.unwrap_or(now))
+    } else {
+        None
+    };
+    let fleet_failing = state
+        .fleet_error_at
+        .is_some_and(|e| elapsed(now, e) < FLEET_ERROR_MEMORY_SECS);
+    let within_grace = next
+        .short_since
+        .is_some_and(|s| elapsed(now, s) < policy.launch_grace_secs);
+    let delivering = short && within_grace && !fleet_failing && view.fleet.is_some();
+    let target = view.fleet.map_or(0, |f| f.target);
+    let spot_expected = if delivering {
+        view.spot_active
+            .max(target.saturating_sub(view.spot_draining))
+    } else {
+        view.spot_active
+    };
+    let spot_launching = spot_expected.saturating_sub(view.spot_active);
+
+    // 3. The need, in whole instances.
+    let short_units = demand.saturating_sub(spot_expected);
+    let need = short_units.div_ceil(w);
+
+    // 4. The hold, with backoff on repeated losses.
+    let hold_active = |held: &Held, losses: u32| {
+        held.value > 0 && elapsed(now, held.at) < policy.hold_for(losses)
+    };
+    let was_covering = hold_active(&state.cover, state.losses);
+    if need > 0 && !was_covering {
+        // A new loss: repeated if the previous one began within the longest hold.
+        next.losses = match state.last_loss_at {
+            Some(t) if elapsed(now, t) < policy.max_hold_secs.max(policy.hold_secs) => {
+                state.losses.saturating_add(1)
+            }
+            _ => 0,
+        };
+        next.last_loss_at = Some(now);
+    }
+    let hold = policy.hold_for(next.losses);
+    if need >= state.cover.value || !hold_active(&state.cover, next.losses) {
+        next.cover = Held {
+            value: need,
+            at: now,
+        };
+    }
+    let held = next.cover.value.max(need);
+
+    // 5. The cap and the group's bounds.
+    let cap = policy.cover_cap(demand);
+    let figures = NeedFigures {
+        demand,
+        spot_expected,
+        spot_launching,
+        delivering,
+        need,
+        hold_secs: hold,
+        cap,
+    };
+    let decision = |action, reason, state| NeedDecision {
+        fleet_target,
+        action,
+        reason,
+        state,
+        figures,
+    };
+    let Some(group) = view.group else {
+        return decision(Action::None, NeedReason::GroupUnknown, next);
+    };
+    if group.min > group.max {
+        return decision(Action::None, NeedReason::GroupBoundsInvalid, next);
+    }
+    if view.fleet.is_none() {
+        // Keep capacity, within the bounds; the state is not advanced.
+        let (desired, _) = group.clamp(f64::from(group.desired));
+        let action = if desired == group.desired {
+            Action::None
+        } else {
+            Action::SetDesired {
+                desired,
+                honor_cooldown: false,
+            }
+        };
+        return decision(action, NeedReason::FleetUnknown, *state);
+    }
+    let (wanted, _) = group.clamp(f64::from(held.min(cap)));
+    let (action, reason) = if wanted == group.desired {
+        (Action::None, NeedReason::Steady)
+    } else {
+        let reason = if wanted > group.desired {
+            NeedReason::CoverShortfall
+        } else {
+            NeedReason::ReleaseCover
+        };
+        (
+            Action::SetDesired {
+                desired: wanted,
+                honor_cooldown: false,
+            },
+            reason,
+        )
+    };
+    decision(action, reason, next)
+}
+
+/// The tag of the on-demand group that keeps [`NeedState`].
+pub const STATE_TAG: &str = "spotcover:state";
+
+impl NeedState {
+    /// The tag value: `v1` then `key=value` fields separated by spaces; times are epoch
+    /// seconds, held values `value@epoch`. Well under the 256 characters of a tag value.
+    pub fn to_tag(&self) -> String {
+        let opt = |v: Option<EpochSeconds>| v.map_or("-".to_owned(), |t| t.to_string());
+        let unit = self.unit.map_or("-".to_owned(), |UnitSize(u)| {
+            format!("{}/{}", u.cpu, u.memory)
+        });
+        format!(
+            "v1 short={} err={} cover={}@{} demand={}@{} losses={} loss={} unit={unit}",
+            opt(self.short_since),
+            opt(self.fleet_error_at),
+            self.cover.value,
+            self.cover.at,
+            self.demand.value,
+            self.demand.at,
+            self.losses,
+            opt(self.last_loss_at),
+        )
+    }
+
+    /// Reads [`NeedState::to_tag`]'s form. A missing, foreign or damaged tag reads as
+    /// the empty state: the policy then starts afresh, which is safe (it only forgets
+    /// a hold, and covers what it sees).
+    pub fn from_tag(tag: Option<&str>) -> NeedState {
+        tag.and_then(parse_tag).unwrap_or_default()
+    }
+}
+
+fn parse_tag(s: &str) -> Option<NeedState> {
+    let mut fields = s.split_whitespace();
+    if fields.next()? != "v1" {
+        return None;
+    }
+    let opt = |v: &str| -> Option<Option<EpochSeconds>> {
+        if v == "-" {
+            Some(None)
+        } else {
+            v.parse().ok().map(Some)
+        }
+    };
+    let held = |v: &str| -> Option<Held> {
+        let (value, at) = v.split_once('@')?;
+        Some(Held {
+            value: value.parse().ok()?,
+            at: at.parse().ok()?,
+        })
+    };
+    let mut st = NeedState::default();
+    for f in fields {
+        let (k, v) = f.split_once('=')?;
+        match k {
+            "short" => st.short_since = opt(v)?,
+            "err" => st.fleet_error_at = opt(v)?,
+            "cover" => st.cover = held(v)?,
+            "demand" => st.demand = held(v)?,
+            "losses" => st.losses = v.parse().ok()?,
+            "loss" => st.last_loss_at = opt(v)?,
+            "unit" if v == "-" => st.unit = None,
+            "unit" => {
+                let (cpu, memory) = v.split_once('/')?;
+                st.unit = Some(UnitSize(Resources {
+                    cpu: cpu.parse().ok()?,
+                    memory: memory.parse().ok()?,
+                }));
+            }
+            _ => {}
+        }
+    }
+    Some(st)
+}
