@@ -1,9 +1,13 @@
 """Print the property paths of each resource type spotcover emits, from the registry
 schemas the pinned cfn-lint ships (cfnlint/data/schemas, us-east-1 provider).
 
-One line per path: `TYPE PATH`, segments joined by `/`; `*` is any list item, `#` any key
-of a map, and a path ending in `/**` takes anything below it (free-form JSON such as an
-event pattern or a policy document). `spotcover` embeds the output
+One line per path: `TYPE PATH FACTS`, segments joined by `/`; `*` is any list item, `#`
+any key of a map, and a path ending in `/**` takes anything below it (free-form JSON such
+as an event pattern or a policy document). FACTS are what the schema says of the value,
+space-separated: `type=string|integer`, `min=N`, `max=N` (numbers), `minlen=N`,
+`maxlen=N` (strings), `enum=a|b` (when no value has a space or `|`), `required` (its
+parent requires it). Then one line per attribute `Fn::GetAtt` can name:
+`TYPE GetAtt:NAME` (the schema's readOnlyProperties, nested names joined by `.`). `spotcover` embeds the output
 (crates/stack/src/property_paths.txt) to check `overrides:`; a test compares the committed
 file with this script's output.
 
@@ -43,9 +47,42 @@ def variants(schema, node):
     return out
 
 
+def facts(schema, node, required):
+    """What the schema says of one value: its types, bounds, choices, and whether its
+    parent requires it."""
+    types, out = [], {}
+    for n in variants(schema, node):
+        t = n.get("type")
+        for one in t if isinstance(t, list) else [t]:
+            if one and one not in types:
+                types.append(one)
+        for key, name in (("minimum", "min"), ("maximum", "max"), ("minLength", "minlen"), ("maxLength", "maxlen")):
+            if key in n and name not in out:
+                out[name] = n[key]
+        if "enum" in n and "enum" not in out:
+            values = [str(v) for v in n["enum"]]
+            if all(isinstance(v, str) for v in n["enum"]) and not any(" " in v or "|" in v or not v for v in values):
+                out["enum"] = "|".join(values)
+    parts = []
+    if types:
+        parts.append("type=" + "|".join(sorted(types)))
+    for name in ("min", "max", "minlen", "maxlen", "enum"):
+        if name in out:
+            v = out[name]
+            parts.append(f"{name}={int(v) if isinstance(v, float) and v.is_integer() else v}")
+    if required:
+        parts.append("required")
+    return parts
+
+
+def add(out, path, parts):
+    """Records a path; the facts of its first reading win."""
+    out.setdefault(path, parts)
+
+
 def walk(schema, node, path, out, depth):
     if depth > DEPTH:
-        out.add(path + "/**")
+        add(out, path + "/**", [])
         return
     nodes = variants(schema, node)
     structured = False
@@ -54,25 +91,26 @@ def walk(schema, node, path, out, depth):
         types = types if isinstance(types, list) else [types]
         if "items" in n:
             structured = True
-            out.add(path + "/*")
+            add(out, path + "/*", facts(schema, n["items"], False))
             walk(schema, n["items"], path + "/*", out, depth + 1)
         if n.get("properties"):
             structured = True
+            required = n.get("required", [])
             for name, sub in n["properties"].items():
                 child = name if not path else path + "/" + name
-                out.add(child)
+                add(out, child, facts(schema, sub, name in required))
                 walk(schema, sub, child, out, depth + 1)
         if n.get("patternProperties"):
             structured = True
             for sub in n["patternProperties"].values():
-                out.add(path + "/#")
+                add(out, path + "/#", facts(schema, sub, False))
                 walk(schema, sub, path + "/#", out, depth + 1)
         if "object" in types and not n.get("properties") and not n.get("patternProperties"):
             structured = True
-            out.add(path + "/**")
+            add(out, path + "/**", [])
         if "array" in types and "items" not in n:
             structured = True
-            out.add(path + "/**")
+            add(out, path + "/**", [])
     return structured
 
 
@@ -80,10 +118,18 @@ def main(types):
     provider = json.load(open(os.path.join(BASE, "providers", "us-east-1.json")))
     for t in sorted(types):
         schema = json.load(open(os.path.join(BASE, "resources", provider[t] + ".json")))
-        out = set()
-        walk(schema, {"properties": schema["properties"]}, "", out, 0)
+        out = {}
+        top = {"properties": schema["properties"], "required": schema.get("required", [])}
+        walk(schema, top, "", out, 0)
         for p in sorted(out):
-            print(t, p)
+            print(" ".join([t, p] + out[p]))
+        attrs = sorted(
+            ro[len("/properties/"):].replace("/", ".")
+            for ro in schema.get("readOnlyProperties", [])
+            if ro.startswith("/properties/")
+        )
+        for a in attrs:
+            print(f"{t} GetAtt:{a}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 //! The template: parameters, resources and outputs under checked logical ids.
 //!
-//! One file of ~520 lines (with its tests) on purpose: `Template`, `Handle` and the
+//! One file (with its tests) on purpose: `Template`, `Handle` and the
 //! reference check hold one invariant together (every reference names something the
 //! template defines), and they are read together.
 

@@ -1,7 +1,7 @@
 //! Flags and the one place that turns outcomes into exit codes: 0 done, 1 "differs"
 //! (reserved for checks), 2 bad input or failure.
 //!
-//! One file of ~500 lines on purpose: the clap definitions and `execute`'s match are one
+//! One file on purpose: the clap definitions and `execute`'s match are one
 //! table of commands, each arm a few lines of glue, and splitting them would scatter the
 //! choice of exit codes this file exists to keep in one place.
 
@@ -291,7 +291,8 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
                 emit(&format!("{}: up to date\n", args.out.display()))?;
                 return Ok(ExitCode::SUCCESS);
             }
-            synth::write_out_dir(&args.out, &files)?;
+            let out = synth::resolve_out(&args.out, &inputs(&args.config, &resolved))?;
+            synth::write_out_dir(&out, &files)?;
             let listing: String = files
                 .iter()
                 .map(|f| format!("{}\n", args.out.join(&f.path).display()))
@@ -567,6 +568,24 @@ fn load(path: &Path) -> Result<Vec<Resolved>, Failure> {
     };
     spotcover_stack::load_with(&text, &read)
         .map_err(|errors| Failure::Config(path.to_owned(), errors))
+}
+
+/// The files a synth reads: the config and the user-data files it names (relative to it).
+fn inputs(config: &Path, resolved: &[Resolved]) -> Vec<PathBuf> {
+    let dir = config.parent().unwrap_or(Path::new(""));
+    let mut out = vec![config.to_owned()];
+    for r in resolved {
+        if let Some(file) = r
+            .config
+            .instances
+            .user_data
+            .as_ref()
+            .and_then(|u| u.file.as_ref())
+        {
+            out.push(dir.join(file));
+        }
+    }
+    out
 }
 
 fn assets(

@@ -257,6 +257,46 @@ fn parameters(doc: &Value) -> Vec<ParameterEntry> {
         .collect()
 }
 
+/// Where synth writes for `--out`: a symlink is followed (the directory it names is
+/// replaced, the link stays); refused when it is a file, a dangling link, or holds one of
+/// `inputs` (the config, a user-data file), because the swap deletes what `out` held.
+pub fn resolve_out(out: &Path, inputs: &[PathBuf]) -> anyhow::Result<PathBuf> {
+    let meta = match std::fs::symlink_metadata(out) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out.to_owned()),
+        Err(e) => return Err(e).with_context(|| format!("reading --out {}", out.display())),
+    };
+    let target = if meta.file_type().is_symlink() {
+        out.canonicalize().with_context(|| {
+            format!(
+                "--out {} is a symbolic link to nothing: expected a directory, a link to one, or a new path",
+                out.display()
+            )
+        })?
+    } else {
+        out.to_owned()
+    };
+    if !target.is_dir() {
+        bail!(
+            "--out {} is not a directory: expected a directory synth may replace, or a new path",
+            out.display()
+        );
+    }
+    let whole = target.canonicalize()?;
+    for input in inputs {
+        if let Ok(input) = input.canonicalize()
+            && input.starts_with(&whole)
+        {
+            bail!(
+                "refusing to write into --out {}: it holds {}, an input of this synth, and synth replaces the whole directory; expected an --out that holds no input, such as spotcover.out",
+                out.display(),
+                input.display()
+            );
+        }
+    }
+    Ok(target)
+}
+
 /// Writes the files into a fresh directory beside `out`, then swaps it in: a failure
 /// leaves the previous output as it was.
 pub fn write_out_dir(out: &Path, files: &[OutFile]) -> anyhow::Result<()> {
@@ -348,8 +388,15 @@ fn is_replaceable(out: &Path) -> anyhow::Result<bool> {
         // Gone since `exists()`: a concurrent synth is swapping it.
         return Ok(!out.exists());
     }
+    // One listing decides, so a concurrent synth swapping `out` between two looks cannot
+    // make a complete output look foreign.
     match std::fs::read_dir(out) {
-        Ok(mut entries) => Ok(out.join("manifest.json").is_file() || entries.next().is_none()),
+        Ok(entries) => {
+            let names: Vec<_> = entries
+                .filter_map(|e| e.ok().map(|e| e.file_name()))
+                .collect();
+            Ok(names.is_empty() || names.iter().any(|n| n == "manifest.json"))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
         Err(e) => Err(e.into()),
     }

@@ -98,6 +98,27 @@ fn an_override_of_the_reconcilers_environment_exits_2_with_the_reason() {
     );
 }
 
+/// `validate` applies the overrides to the composed template as `synth` does: every
+/// override `synth` refuses, `validate` refuses with the same words.
+#[test]
+fn validate_refuses_what_synth_refuses() {
+    for extra in [
+        "overrides:\n  - { resource: OnDemandGrup, path: Properties.MaxSize, value: \"9\" }\n",
+        "overrides:\n  - { resource: OnDemandGroup, path: Properties.HealthCheckGracePeriod, value: soon }\n",
+        "overrides:\n  - { resource: OnDemandGroup, path: Properties.MaxSize, delete: true }\n",
+    ] {
+        let synth_said = refused(extra);
+        let tmp = tempfile::tempdir().unwrap();
+        let bad = config(tmp.path(), "bad", extra);
+        let o = spotcover(&["validate", bad.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{extra}: {}", stderr(&o));
+        // `spotcover: FILE:LINE:COL: overrides[0]: why`: the same from the key on.
+        let from_key = |s: &str| s.find("overrides[0]").map(|i| s[i..].trim_end().to_owned());
+        assert_eq!(from_key(&stderr(&o)), from_key(&synth_said), "{extra}");
+        assert!(from_key(&synth_said).is_some(), "{synth_said}");
+    }
+}
+
 #[test]
 fn a_maximum_price_warns_and_validates() {
     let tmp = tempfile::tempdir().unwrap();

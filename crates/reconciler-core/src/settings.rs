@@ -403,33 +403,55 @@ fn demand_settings(get: &impl Fn(&str) -> Option<String>) -> Result<DemandSettin
     Ok(out)
 }
 
-/// `type=units,...`, the form [`parse_weights`] reads.
+/// `type=units,...`, the form [`parse_weights`] reads, with a type of the same family as
+/// the one before written from its dot (`m5.large=1,.xlarge=2`): Lambda takes 4 KB of
+/// environment in all, and a fleet may list 300 types.
 fn format_weights(weights: &[(String, u32)]) -> String {
+    let mut previous: Option<&str> = None;
     weights
         .iter()
-        .map(|(t, w)| format!("{t}={w}"))
+        .map(|(t, w)| {
+            let family = t.split_once('.').map(|(f, _)| f);
+            let entry = match (family, previous) {
+                (Some(f), Some(p)) if f == p => format!("{}={w}", &t[f.len()..]),
+                _ => format!("{t}={w}"),
+            };
+            previous = family;
+            entry
+        })
         .collect::<Vec<_>>()
         .join(",")
 }
 
 /// Parses `type=units,...`: types non-empty and distinct, units integers >= 1, in the
-/// order given. Blank entries (`a=1,,b=2`, a trailing comma) are ignored.
+/// order given; a type starting with `.` has the family of the one before. Blank entries
+/// (`a=1,,b=2`, a trailing comma) are ignored.
 pub fn parse_weights(s: &str) -> Result<Vec<(String, u32)>, SettingsError> {
     let invalid = || SettingsError::Invalid {
         name: env::SPOT_WEIGHTS,
         want: "instance-type=weight pairs separated by commas, weights integers >= 1",
         got: s.to_owned(),
     };
-    let mut out = Vec::new();
+    let mut out: Vec<(String, u32)> = Vec::new();
     let mut seen = BTreeSet::new();
     for entry in s.split(',').map(str::trim).filter(|e| !e.is_empty()) {
         let (ty, w) = entry.split_once('=').ok_or_else(invalid)?;
         let (ty, w) = (ty.trim(), w.trim());
         let w: u32 = w.parse().map_err(|_| invalid())?;
-        if ty.is_empty() || w == 0 || !seen.insert(ty) {
+        let ty = if ty.starts_with('.') {
+            let family = out
+                .last()
+                .and_then(|(t, _)| t.split_once('.'))
+                .map(|(f, _)| f)
+                .ok_or_else(invalid)?;
+            format!("{family}{ty}")
+        } else {
+            ty.to_owned()
+        };
+        if ty.is_empty() || w == 0 || !seen.insert(ty.clone()) {
             return Err(invalid());
         }
-        out.push((ty.to_owned(), w));
+        out.push((ty, w));
     }
     Ok(out)
 }

@@ -43,7 +43,9 @@
 //!   latency, availability from the scenario). Minute t in a window with
 //!   `available: false` interrupts (terminates) every instance of the pool at once,
 //!   launching ones too, and the pool takes no launches; outside the windows it is
-//!   available with unlimited capacity.
+//!   available with unlimited capacity. A pool whose price per unit (its
+//!   `price_per_hour` over its weight) is above its `max_price`, or the fleet's, takes
+//!   no launches: AWS reads both per unit hour.
 //! - **Fleet (`maintain`)**: each minute, after interruptions, it launches instances until
 //!   the units launched reach the target (a weight-4 instance may overshoot by up to 3
 //!   units). Choice of pool: with `allocation_strategy: lowestPrice` the cheapest per

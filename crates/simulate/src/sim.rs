@@ -5,6 +5,7 @@
 //! - `world`: a policy's world, its state, and the figures of a minute (ECS placement,
 //!   CPUReservation, billing);
 //! - `fleet`: the Spot Fleet (`maintain`, pool losses, interruption warnings);
+//! - `caps`: the fleet's maximum prices (`max_price`, per unit hour);
 //! - `tracking`: target tracking of the fleet on the reservation;
 //! - `group`: the on-demand Auto Scaling group and its cooldown;
 //! - `metrics`: the fleet's metrics as CloudWatch gives them to the reconciler;
@@ -16,6 +17,7 @@ use spotcover_stack::{ConfigError, StackConfig};
 use crate::report::{PolicyName, Report};
 use crate::scenario::Scenario;
 
+mod caps;
 mod fleet;
 mod group;
 mod metrics;

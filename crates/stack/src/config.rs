@@ -150,7 +150,8 @@ pub struct SpotConfig {
     #[serde(default)]
     pub autoscaling: SpotAutoscaling,
     /// The most the fleet pays per unit hour, in USD, for every pool without a
-    /// `max_price` of its own. Unset: up to the on-demand price, as AWS recommends.
+    /// `max_price` of its own: an instance of weight 4 may cost up to four times this.
+    /// Unset: up to the on-demand price, as AWS recommends.
     #[serde(default)]
     pub max_price: Option<String>,
 }
@@ -199,8 +200,10 @@ pub struct WeightedInstanceType {
     /// Capacity units one instance of this type counts for. At least 1.
     #[serde(default = "one")]
     pub weight: u32,
-    /// The most to pay per instance hour in this pool, in USD (`"0.05"`). Unset: up to
-    /// the on-demand price, as AWS recommends; a maximum price raises interruptions.
+    /// The most to pay per unit hour in this pool, in USD (`"0.05"`), as AWS reads
+    /// `SpotPrice` with instance weighting: an instance of weight 2 may cost up to twice
+    /// this. Unset: the fleet's `max_price`, else up to the on-demand price, as AWS
+    /// recommends; a maximum price raises interruptions.
     #[serde(default)]
     pub max_price: Option<String>,
 }

@@ -1,6 +1,6 @@
 //! What changes between two sets of templates, and what CloudFormation will do about it.
 //!
-//! One file of ~550 lines (with its tests) on purpose: computing a `StackDiff` and its
+//! One file (with its tests) on purpose: computing a `StackDiff` and its
 //! three renderings (text, Markdown, JSON) share the same types, and each renderer is short.
 
 use std::collections::BTreeSet;

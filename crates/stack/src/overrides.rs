@@ -1,8 +1,10 @@
 //! The escape hatch (`overrides:`): set or delete a property of the composed template,
 //! after composition, on its JSON value. Each override must name a resource the template
 //! has and a property its type's registry schema has (`property_paths.txt`, generated
-//! from the schemas the pinned cfn-lint ships by `tools/property_paths.py`), and must
-//! not touch what spotcover relies on (`GUARDED`, each with its reason).
+//! from the schemas the pinned cfn-lint ships by `tools/property_paths.py`), with a value
+//! of the schema's type and bounds, `Fn::GetAtt`s of attributes the target type has, no
+//! deletion of a required property, and must not touch what spotcover relies on
+//! (`GUARDED`, each with its reason).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
@@ -12,8 +14,10 @@ use serde_json::Value;
 use crate::config::{Override, StackConfig};
 use crate::error::ConfigError;
 
-/// `TYPE PATH` lines: `/`-separated property names, `*` any list item, `#` any map key,
-/// a final `**` anything below (free-form JSON).
+/// `TYPE PATH FACTS` lines: `/`-separated property names, `*` any list item, `#` any map
+/// key, a final `**` anything below (free-form JSON); FACTS are the schema's `type=`,
+/// `min=`, `max=`, `minlen=`, `maxlen=`, `enum=` and `required`. `TYPE GetAtt:NAME` lines
+/// name the attributes `Fn::GetAtt` can read.
 pub const PROPERTY_PATHS: &str = include_str!("property_paths.txt");
 
 /// One step of an override's path.
@@ -182,43 +186,265 @@ const GUARDED: &[Guard] = &[
         path: &["LaunchTemplateData", "IamInstanceProfile"],
         why: "instances need the ECS instance role to join the cluster; use instances.managed_policies",
     },
+    Guard {
+        resource: "SpotFleet",
+        path: &[
+            "SpotFleetRequestConfigData",
+            "LaunchSpecifications",
+            "UserData",
+        ],
+        why: "the user data joins the cluster and registers the capacity attribute the reconciler drains by; use instances.user_data and instances.ecs_config",
+    },
+    Guard {
+        resource: "SpotFleet",
+        path: &[
+            "SpotFleetRequestConfigData",
+            "LaunchSpecifications",
+            "IamInstanceProfile",
+        ],
+        why: "instances need the ECS instance role to join the cluster; use instances.managed_policies",
+    },
+    Guard {
+        resource: "AWS::AutoScaling::LaunchConfiguration",
+        path: &["UserData"],
+        why: "the user data joins the cluster and registers the capacity attribute the reconciler drains by; use instances.user_data and instances.ecs_config",
+    },
+    Guard {
+        resource: "AWS::AutoScaling::LaunchConfiguration",
+        path: &["IamInstanceProfile"],
+        why: "instances need the ECS instance role to join the cluster; use instances.managed_policies",
+    },
+    Guard {
+        resource: "ReconcilerFunction",
+        path: &["Architectures"],
+        why: "it must match the reconciler zip's architecture; set reconciler.architecture instead",
+    },
 ];
 
-fn property_paths() -> &'static BTreeMap<&'static str, Vec<Vec<&'static str>>> {
-    static PATHS: OnceLock<BTreeMap<&'static str, Vec<Vec<&'static str>>>> = OnceLock::new();
+/// What the schema says of one property path.
+#[derive(Debug, Default)]
+struct Entry {
+    path: Vec<&'static str>,
+    /// JSON types the value may have (`string`, `integer`, ...); empty: any.
+    types: Vec<&'static str>,
+    min: Option<f64>,
+    max: Option<f64>,
+    min_len: Option<usize>,
+    max_len: Option<usize>,
+    choices: Option<Vec<&'static str>>,
+    /// Its parent requires it.
+    required: bool,
+}
+
+/// Each type's property paths and `Fn::GetAtt` attributes.
+#[derive(Debug, Default)]
+struct TypeFacts {
+    entries: Vec<Entry>,
+    attributes: Vec<&'static str>,
+}
+
+fn property_paths() -> &'static BTreeMap<&'static str, TypeFacts> {
+    static PATHS: OnceLock<BTreeMap<&'static str, TypeFacts>> = OnceLock::new();
     PATHS.get_or_init(|| {
-        let mut out: BTreeMap<&str, Vec<Vec<&str>>> = BTreeMap::new();
+        let mut out: BTreeMap<&str, TypeFacts> = BTreeMap::new();
         for line in PROPERTY_PATHS.lines() {
-            if let Some((kind, path)) = line.split_once(' ') {
-                out.entry(kind).or_default().push(path.split('/').collect());
+            let mut words = line.split(' ');
+            let (Some(kind), Some(path)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let facts = out.entry(kind).or_default();
+            if let Some(attr) = path.strip_prefix("GetAtt:") {
+                facts.attributes.push(attr);
+                continue;
             }
+            let mut e = Entry {
+                path: path.split('/').collect(),
+                ..Entry::default()
+            };
+            for word in words {
+                match word.split_once('=') {
+                    Some(("type", v)) => e.types = v.split('|').collect(),
+                    Some(("min", v)) => e.min = v.parse().ok(),
+                    Some(("max", v)) => e.max = v.parse().ok(),
+                    Some(("minlen", v)) => e.min_len = v.parse().ok(),
+                    Some(("maxlen", v)) => e.max_len = v.parse().ok(),
+                    Some(("enum", v)) => e.choices = Some(v.split('|').collect()),
+                    _ if word == "required" => e.required = true,
+                    _ => {}
+                }
+            }
+            facts.entries.push(e);
         }
         out
     })
 }
 
-/// Whether the type's schema has the property at `path`; `None` when the tool has no
-/// schema for the type.
-pub fn schema_has(kind: &str, path: &[Segment]) -> Option<bool> {
-    let known = property_paths().get(kind)?;
+/// The schema's entry for `path`: an exact one, else the free-form one above it (`None`
+/// inside the entry: the path is allowed, nothing is known of its value). `None` when the
+/// schema has no such property.
+fn entry(kind: &str, path: &[Segment]) -> Option<Option<&'static Entry>> {
+    let known = &property_paths().get(kind)?.entries;
     let fits = |p: &str, seg: &Segment| match seg {
         Segment::Index(_) => p == "*",
         Segment::Key(k) => p == "#" || p == k.as_str(),
     };
-    Some(known.iter().any(|entry| {
-        let free = entry.last() == Some(&"**");
+    let mut free_fit = false;
+    for e in known {
+        let free = e.path.last() == Some(&"**");
         let fixed = if free {
-            &entry[..entry.len() - 1]
+            &e.path[..e.path.len() - 1]
         } else {
-            &entry[..]
+            &e.path[..]
         };
         let prefix_fits = fixed.iter().zip(path).all(|(p, s)| fits(p, s));
         if free {
-            path.len() > fixed.len() && prefix_fits
-        } else {
-            fixed.len() == path.len() && prefix_fits
+            free_fit |= path.len() > fixed.len() && prefix_fits;
+        } else if fixed.len() == path.len() && prefix_fits {
+            return Some(Some(e));
         }
-    }))
+    }
+    free_fit.then_some(None)
+}
+
+/// Whether the type's schema has the property at `path`; `None` when the tool has no
+/// schema for the type.
+pub fn schema_has(kind: &str, path: &[Segment]) -> Option<bool> {
+    property_paths().get(kind)?;
+    Some(entry(kind, path).is_some())
+}
+
+/// Whether `v` is an intrinsic function (`{Ref: X}`, `{Fn::...: ...}`), which
+/// CloudFormation resolves at deploy time.
+fn is_intrinsic(v: &Value) -> bool {
+    v.as_object().is_some_and(|o| {
+        o.len() == 1
+            && o.keys()
+                .all(|k| k == "Ref" || k == "Condition" || k.starts_with("Fn::"))
+    })
+}
+
+/// Checks a value against the schema's type, bounds and choices. CloudFormation (and
+/// cfn-lint outside its strict mode) takes a string of a number or boolean for a numeric
+/// or boolean property, and a number or boolean for a string.
+fn check_value(e: &Entry, v: &Value) -> Result<(), String> {
+    if is_intrinsic(v) || e.types.is_empty() {
+        return Ok(());
+    }
+    let number = match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.parse::<f64>().ok(),
+        _ => None,
+    };
+    let fits = |t: &str| match t {
+        "string" => matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_)),
+        "integer" => number.is_some_and(|n| n.fract() == 0.0),
+        "number" => number.is_some(),
+        "boolean" => {
+            matches!(v, Value::Bool(_))
+                || matches!(v, Value::String(s) if s == "true" || s == "false")
+        }
+        "array" => v.is_array(),
+        "object" => v.is_object(),
+        _ => true,
+    };
+    if !e.types.iter().any(|t| fits(t)) {
+        return Err(format!(
+            "expected {} (the property's registry schema), found {}",
+            e.types.join(" or "),
+            describe(v)
+        ));
+    }
+    let numeric = e.types.iter().any(|t| *t == "integer" || *t == "number");
+    if numeric && let Some(n) = number {
+        if let Some(min) = e.min.filter(|m| n < *m) {
+            return Err(format!("expected at least {min}, found {n}"));
+        }
+        if let Some(max) = e.max.filter(|m| n > *m) {
+            return Err(format!("expected at most {max}, found {n}"));
+        }
+    }
+    if let Value::String(s) = v {
+        let len = s.chars().count();
+        if let Some(min) = e.min_len.filter(|m| len < *m) {
+            return Err(format!(
+                "expected a string of at least {min} characters, found {len}"
+            ));
+        }
+        if let Some(max) = e.max_len.filter(|m| len > *m) {
+            return Err(format!(
+                "expected a string of at most {max} characters, found {len}"
+            ));
+        }
+        if let Some(choices) = &e.choices
+            && !choices.contains(&s.as_str())
+        {
+            return Err(format!(
+                "expected one of {}, found {s:?}",
+                choices.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Null => "nothing (null): give a value, or `delete: true` to remove it".into(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) => format!("the string {s:?}"),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a mapping".into(),
+    }
+}
+
+/// Every `Fn::GetAtt` in `v` names a resource of the template and an attribute its type
+/// has (CloudFormation template reference, `Fn::GetAtt`: the attributes are the type's
+/// read-only properties).
+fn check_get_atts(v: &Value, doc: &Value) -> Result<(), String> {
+    match v {
+        Value::Object(o) => {
+            if let Some(arg) = o.get("Fn::GetAtt") {
+                let (id, attr) = match arg {
+                    Value::String(s) => match s.split_once('.') {
+                        Some((id, attr)) => (id.to_owned(), attr.to_owned()),
+                        None => {
+                            return Err(format!("Fn::GetAtt {s:?}: expected `Resource.Attribute`"));
+                        }
+                    },
+                    Value::Array(a) if a.len() == 2 => match (a[0].as_str(), a[1].as_str()) {
+                        (Some(id), Some(attr)) => (id.to_owned(), attr.to_owned()),
+                        // An attribute given by an intrinsic is resolved at deploy time.
+                        (Some(_), None) => return Ok(()),
+                        _ => return Err("Fn::GetAtt: expected [Resource, Attribute]".into()),
+                    },
+                    _ => {
+                        return Err(
+                            "Fn::GetAtt: expected [Resource, Attribute] or `Resource.Attribute`"
+                                .into(),
+                        );
+                    }
+                };
+                let Some(kind) = doc["Resources"][id.as_str()]["Type"].as_str() else {
+                    return Err(format!(
+                        "Fn::GetAtt names {id:?}, which the template does not have"
+                    ));
+                };
+                if let Some(facts) = property_paths().get(kind)
+                    && !facts.attributes.contains(&attr.as_str())
+                {
+                    return Err(format!(
+                        "Fn::GetAtt {id}.{attr}: {kind} has no attribute {attr:?}; it has {}",
+                        facts.attributes.join(", ")
+                    ));
+                }
+                return Ok(());
+            }
+            o.values().try_for_each(|x| check_get_atts(x, doc))
+        }
+        Value::Array(a) => a.iter().try_for_each(|x| check_get_atts(x, doc)),
+        _ => Ok(()),
+    }
 }
 
 /// Every logical id and property type the template has, in its order.
@@ -263,13 +489,62 @@ fn check(o: &Override, path: &[Segment], doc: &Value) -> Result<(), String> {
             return Err(format!("spotcover relies on {what}: {}", g.why));
         }
     }
-    if schema_has(kind, path) == Some(false) {
+    own_tags(o, kind, path, doc)?;
+    let Some(found) = property_paths()
+        .get(kind.as_str())
+        .map(|_| entry(kind, path))
+    else {
+        return Ok(()); // no schema for the type: nothing more to check
+    };
+    let Some(found) = found else {
         return Err(format!(
             "{kind} has no property {} in its registry schema (as cfn-lint {} ships it)",
             o.path, "pinned in tools/requirements.txt"
         ));
+    };
+    if let Some(e) = found {
+        if o.delete && e.required && matches!(path.last(), Some(Segment::Key(_))) {
+            return Err(format!(
+                "{kind} requires {} (its registry schema): it cannot be deleted; set another value instead",
+                o.path
+            ));
+        }
+        if let Some(v) = &o.value {
+            check_value(e, v).map_err(|why| format!("{}: {why}", o.path))?;
+        }
+    }
+    if let Some(v) = &o.value {
+        check_get_atts(v, doc)?;
     }
     Ok(())
+}
+
+/// The group's `spotcover:*` tags (with `PropagateAtLaunch`) put `spotcover:capacity` and
+/// `spotcover:stack` on its instances, which scope what the reconciler may drain and
+/// terminate: an override may change the group's other tags, not these, nor the whole list.
+fn own_tags(o: &Override, kind: &str, path: &[Segment], doc: &Value) -> Result<(), String> {
+    if kind != "AWS::AutoScaling::AutoScalingGroup"
+        || path.first() != Some(&Segment::Key("Tags".into()))
+    {
+        return Ok(());
+    }
+    let why = "the group's spotcover:capacity and spotcover:stack tags reach its instances and scope what the reconciler may drain and terminate; use `tags:` for more";
+    let own = |n: usize| {
+        doc["Resources"][o.resource.as_str()]["Properties"]["Tags"][n]["Key"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("spotcover:"))
+    };
+    match path.get(1) {
+        None => Err(format!(
+            "spotcover relies on {}.Properties.Tags: {why}",
+            o.resource
+        )),
+        Some(Segment::Index(n)) if own(*n) => Err(format!(
+            "spotcover relies on {}.Properties.Tags[{n}]: {why}",
+            o.resource
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Applies one override to the resource's `Properties`.

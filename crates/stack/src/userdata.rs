@@ -56,7 +56,16 @@ pub fn render_extra(script: &str, capacity: Capacity) -> Result<String, String> 
             &json!({ "cluster": CLUSTER_MARK, "capacity": capacity.as_str() }),
         )
         .map_err(|e| {
-            format!("does not render as a handlebars template with `cluster` and `capacity`: {e}")
+            let (why, at) = match e.reason() {
+                handlebars::RenderErrorReason::TemplateError(t) => {
+                    (t.reason().to_string(), t.pos())
+                }
+                other => (other.to_string(), e.line_no.zip(e.column_no)),
+            };
+            let at = at.map_or(String::new(), |(l, c)| format!(" at line {l}, column {c} of the script"));
+            format!(
+                "the script is rendered with handlebars (`{{{{cluster}}}}` and `{{{{capacity}}}}` are its variables) and does not render{at}: {why}; write a literal `{{{{` as `\\{{{{`"
+            )
         })
 }
 
@@ -64,13 +73,32 @@ pub fn render_extra(script: &str, capacity: Capacity) -> Result<String, String> 
 /// Spot instances also let the ECS agent drain them on an interruption warning. Literal
 /// `${` in the config's text is escaped by [`Sub`], so it reaches the instance as is.
 pub fn user_data(cluster_name: Expr, capacity: Capacity, extra: Extra<'_>) -> Expr {
+    let text = render(capacity, extra);
+    let mut sub = Sub::new();
+    for (i, piece) in text.split(CLUSTER_MARK).enumerate() {
+        if i > 0 {
+            sub = sub.expr(cluster_name.clone());
+        }
+        sub = sub.lit(piece);
+    }
+    Expr::base64(sub.build())
+}
+
+/// The script an instance receives, with the cluster's deployed name written as
+/// `cluster_name`: what EC2 measures against its user data limit.
+pub fn script(cluster_name: &str, capacity: Capacity, extra: Extra<'_>) -> String {
+    render(capacity, extra).replace(CLUSTER_MARK, cluster_name)
+}
+
+/// The script with [`CLUSTER_MARK`] where the cluster's name goes.
+fn render(capacity: Capacity, extra: Extra<'_>) -> String {
     // Validation rendered the config's script already (`load`); an error here is a bug.
     let script = extra
         .script
         .map(|s| render_extra(s, capacity).expect("instances.user_data renders (validated)"))
         .map(|s| s.trim_end_matches('\n').to_owned());
     let empty = BTreeMap::new();
-    let text = handlebars()
+    handlebars()
         .render_template(
             TEMPLATE,
             &json!({
@@ -81,15 +109,7 @@ pub fn user_data(cluster_name: Expr, capacity: Capacity, extra: Extra<'_>) -> Ex
                 "extra": script,
             }),
         )
-        .expect("templates/user-data.sh.hbs renders with the variables it names");
-    let mut sub = Sub::new();
-    for (i, piece) in text.split(CLUSTER_MARK).enumerate() {
-        if i > 0 {
-            sub = sub.expr(cluster_name.clone());
-        }
-        sub = sub.lit(piece);
-    }
-    Expr::base64(sub.build())
+        .expect("templates/user-data.sh.hbs renders with the variables it names")
 }
 
 #[cfg(test)]

@@ -68,3 +68,91 @@ fn yes_is_not_a_boolean_as_the_schema_reads_it() {
         "cluster.container_insights: expected true or false"
     );
 }
+
+#[test]
+fn a_null_value_says_what_is_expected() {
+    let e = the_error(&format!("{QUICKSTART}tags:\n  team: null\n"));
+    assert_eq!(
+        e.to_string(),
+        "tags.team: expected a string, found nothing (null): give a value, or leave the key out"
+    );
+    assert!(e.location.is_some());
+}
+
+#[test]
+fn an_empty_user_data_path_says_what_is_expected() {
+    let e = the_error(&format!(
+        "{QUICKSTART}instances:\n  user_data: {{ file: \"\" }}\n"
+    ));
+    assert_eq!(
+        e.to_string(),
+        "instances.user_data.file: expected the path of a script, relative to the config file; found an empty string"
+    );
+}
+
+// handlebars: `\{{` is a literal `{{`.
+#[test]
+fn handlebars_syntax_in_a_script_says_where_and_how_to_escape() {
+    let e = the_error(&format!(
+        "{QUICKSTART}instances:\n  user_data: {{ inline: \"echo {{{{foo}}\" }}\n"
+    ));
+    assert!(
+        e.message.contains("at line 1, column 11 of the script"),
+        "{e}"
+    );
+    assert!(e.message.contains("write a literal `{{` as `\\{{`"), "{e}");
+    // As the message says.
+    load(&format!(
+        "{QUICKSTART}instances:\n  user_data: {{ inline: \"echo \\\\{{{{foo}}\" }}\n"
+    ))
+    .unwrap();
+}
+
+// EC2 user guide, "Run commands when you launch an EC2 instance with user data input":
+// cloud-init takes shell scripts, cloud-config directives, or a MIME multi-part archive
+// of them, each as a whole document; spotcover appends the config's script to its bash.
+#[test]
+fn user_data_that_is_not_shell_is_refused() {
+    for script in [
+        "#cloud-config\\npackages: [htop]",
+        "Content-Type: multipart/mixed; boundary=x\\n",
+        "#!/usr/bin/python3\\nprint(1)",
+    ] {
+        let e = the_error(&format!(
+            "{QUICKSTART}instances:\n  user_data: {{ inline: \"{script}\" }}\n"
+        ));
+        assert!(
+            e.message.contains("spotcover appends the script"),
+            "{script}: {e}"
+        );
+    }
+    load(&format!(
+        "{QUICKSTART}instances:\n  user_data: {{ inline: \"#!/bin/bash\\necho hi\" }}\n"
+    ))
+    .unwrap();
+}
+
+#[test]
+fn a_user_data_file_outside_the_configs_directory_warns() {
+    let read = |_: &str| Ok("echo hi\n".to_owned());
+    for (file, warns) in [
+        ("../secret.sh", true),
+        ("/etc/x.sh", true),
+        ("scripts/../x.sh", false),
+        ("x.sh", false),
+    ] {
+        let r = spotcover_stack::load_with(
+            &format!("{QUICKSTART}instances:\n  user_data: {{ file: \"{file}\" }}\n"),
+            &read,
+        )
+        .unwrap()
+        .remove(0);
+        assert_eq!(
+            r.warnings
+                .iter()
+                .any(|w| w.message.contains("outside the config's directory")),
+            warns,
+            "{file}"
+        );
+    }
+}

@@ -426,6 +426,24 @@ fn maximum_prices_go_to_their_pool_and_to_the_fleet() {
     }
 }
 
+// EC2 API reference, `SpotFleetRequestConfigData.SpotPrice`, `LaunchTemplateOverrides.SpotPrice`
+// and `SpotFleetLaunchSpecification.SpotPrice`: "The maximum price per unit hour that you
+// are willing to pay for a Spot Instance." The template writes both keys as given (above),
+// so both are documented per unit hour, in the schema users' editors show.
+#[test]
+fn both_maximum_prices_are_documented_per_unit_hour() {
+    let schema: Value = serde_json::from_str(&spotcover_stack::config_schema()).unwrap();
+    let defs = &schema["$defs"];
+    for description in [
+        &defs["SpotConfig"]["properties"]["max_price"]["description"],
+        &defs["WeightedInstanceType"]["properties"]["max_price"]["description"],
+    ] {
+        let text = description.as_str().unwrap();
+        assert!(text.contains("per unit hour"), "{text}");
+        assert!(!text.contains("per instance hour"), "{text}");
+    }
+}
+
 // EC2 API reference, `SpotPrice`: "If you specify a maximum price, your instances will be
 // interrupted more frequently than if you do not specify this parameter."
 #[test]
@@ -442,13 +460,10 @@ fn a_maximum_price_is_valid_but_warns_with_awss_advice() {
     assert!(load(QUICKSTART).unwrap()[0].warnings.is_empty());
 }
 
+/// What `load` (every command, `validate` included) refuses in the quickstart with
+/// `extra` appended: overrides are applied to the composed template as synth applies them.
 fn override_errors(extra: &str) -> Vec<String> {
-    let r = load(&format!("{QUICKSTART}\n{extra}")).unwrap().remove(0);
-    let mut doc = spotcover_stack::compose(&r.config, &Asset { sha256: SHA.into() })
-        .unwrap()
-        .to_value()
-        .unwrap();
-    spotcover_stack::overrides::apply(&r.config, &mut doc, "")
+    load(&format!("{QUICKSTART}\n{extra}"))
         .expect_err("the override should be refused")
         .iter()
         .map(ToString::to_string)

@@ -190,3 +190,22 @@ fn a_run_keeps_time_to_log_and_answer_within_the_function_timeout() {
         "nothing left: no call"
     );
 }
+
+// Lambda quotas: 4 KB for all of a function's environment variables; a fleet may list 300
+// instance types, so a type of the previous one's family is written from its dot.
+#[test]
+fn weights_of_one_family_share_its_name_and_round_trip() {
+    let w: Vec<(String, u32)> = [
+        ("m5.large", 1),
+        ("m5.xlarge", 2),
+        ("c6i.large", 1),
+        ("c6i.2xlarge", 4),
+    ]
+    .iter()
+    .map(|(t, n)| ((*t).to_owned(), *n))
+    .collect();
+    let text = format_weights(&w);
+    assert_eq!(text, "m5.large=1,.xlarge=2,c6i.large=1,.2xlarge=4");
+    assert_eq!(parse_weights(&text).unwrap(), w);
+    assert!(parse_weights(".large=1").is_err());
+}

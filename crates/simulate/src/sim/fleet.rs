@@ -44,7 +44,7 @@ impl World {
         }
         while in_flight < target {
             let pick = (0..pools.len())
-                .filter(|&p| pools[p].spec.available_at(t))
+                .filter(|&p| pools[p].spec.available_at(t) && !pools[p].above_cap)
                 .min_by(|&x, &y| {
                     let key = |p: usize| {
                         let spread = if env.lowest_price { 0 } else { units[p] };
@@ -87,35 +87,47 @@ impl World {
             in_flight += w;
             units[p] += w;
         }
-        // Excess: terminate what is not needed, launching ones first, then the most
-        // expensive per unit, while the target stays met.
-        loop {
-            let victim = self
-                .spot
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| in_flight - u64::from(pools[b.pool].weight) >= target)
-                .max_by(|(ix, x), (iy, y)| {
-                    (x.serve_at > t)
-                        .cmp(&(y.serve_at > t))
-                        .then(
-                            pools[x.pool]
-                                .price_per_unit()
-                                .total_cmp(&pools[y.pool].price_per_unit()),
-                        )
-                        .then(ix.cmp(iy))
-                })
-                .map(|(k, _)| k);
-            let Some(k) = victim else { break };
-            let w = u64::from(pools[self.spot[k].pool].weight);
-            // The same batch stays the victim while it is eligible: remove at once.
+        self.give_back_excess(env, t, in_flight);
+    }
+
+    /// Above target: terminates what is not needed, launching instances first, then the
+    /// most expensive per unit (then the later batch), while the target stays met. One
+    /// pass over the batches in that order picks the same victims as choosing the best
+    /// eligible batch again after each removal: a batch is eligible while removing one of
+    /// its instances keeps the target met, which only gets harder as instances go.
+    fn give_back_excess(&mut self, env: &Env, t: u32, mut in_flight: u64) {
+        let pools = &env.pools;
+        let target = u64::from(self.target);
+        let weight = |b: &SpotBatch| u64::from(pools[b.pool].weight);
+        let Some(lightest) = self.spot.iter().map(weight).min() else {
+            return;
+        };
+        if in_flight < target.saturating_add(lightest) {
+            return; // no batch is eligible
+        }
+        let mut order: Vec<usize> = (0..self.spot.len()).collect();
+        let spot = &self.spot;
+        order.sort_by(|&ix, &iy| {
+            let (x, y) = (&spot[ix], &spot[iy]);
+            (y.serve_at > t)
+                .cmp(&(x.serve_at > t))
+                .then(
+                    pools[y.pool]
+                        .price_per_unit()
+                        .total_cmp(&pools[x.pool].price_per_unit()),
+                )
+                .then(iy.cmp(&ix))
+        });
+        for k in order {
+            let w = weight(&self.spot[k]);
+            if in_flight - w < target {
+                continue;
+            }
             let n = ((in_flight - target) / w).min(u64::from(self.spot[k].count));
             in_flight -= n * w;
             self.spot[k].count -= n as u32;
-            if self.spot[k].count == 0 {
-                self.spot.remove(k);
-            }
         }
+        self.spot.retain(|b| b.count > 0);
     }
 
     /// The fleet's minute `t`: target tracking, interruptions, `maintain`, and the

@@ -43,6 +43,8 @@ pub(super) struct Pool<'a> {
     pub(super) weight: u32,
     /// Config order, for ties.
     pub(super) order: usize,
+    /// Priced above its `max_price`: takes no launches ([`super::caps`]).
+    pub(super) above_cap: bool,
 }
 
 impl Pool<'_> {
@@ -68,14 +70,20 @@ impl<'a> Env<'a> {
             .instance_types
             .iter()
             .enumerate()
-            .map(|(order, t)| Pool {
-                spec: scenario
+            .map(|(order, t)| {
+                let spec = scenario
                     .pools
                     .iter()
                     .find(|p| p.instance_type == t.instance_type)
-                    .expect("checked against the config"),
-                weight: t.weight.max(1),
-                order,
+                    .expect("checked against the config");
+                let weight = t.weight.max(1);
+                let cap = super::caps::max_price_per_unit(config, t);
+                Pool {
+                    spec,
+                    weight,
+                    order,
+                    above_cap: super::caps::above_cap(cap, spec.price_per_hour, weight),
+                }
             })
             .collect();
         Env {

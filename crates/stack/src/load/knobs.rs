@@ -57,9 +57,15 @@ fn tags(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
             ),
         );
     }
+    // The registry schemas' pattern `^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$` (AWS::ECS::Cluster,
+    // AWS::IAM::Role `Tag`): separators (\p{Z}) are spaces, not tabs or line breaks,
+    // which are control characters.
     let allowed = |s: &str| {
-        s.chars()
-            .all(|ch| ch.is_alphanumeric() || ch.is_whitespace() || "_.:/=+-@".contains(ch))
+        s.chars().all(|ch| {
+            ch.is_alphanumeric()
+                || (ch.is_whitespace() && !ch.is_control())
+                || "_.:/=+-@".contains(ch)
+        })
     };
     for (key, value) in &c.tags {
         let path = format!("tags.{key}");
@@ -95,7 +101,15 @@ fn tags(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
         if !allowed(key) || !allowed(value) {
             err(
                 &path,
-                "tags take letters, digits, spaces and `_ . : / = + - @` only (the characters every AWS service accepts)".into(),
+                "tags take letters, digits, spaces and `_ . : / = + - @` only (the characters every AWS service accepts; no tabs or line breaks)".into(),
+            );
+        }
+        if value.is_empty() {
+            // AWS::CloudWatch::Alarm's registry schema: `Tag.Value` has minLength 1, and
+            // every tag goes on the stack's PendingCapacity alarm too.
+            err(
+                &path,
+                "expected a value of 1 to 256 characters: the stack's CloudWatch alarm takes no empty tag value".into(),
             );
         }
     }
@@ -143,6 +157,12 @@ fn user_data(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
         ),
         _ => {}
     }
+    if let Some(text) = &u.text
+        && let Err(why) = shell_script(text)
+    {
+        err("instances.user_data", why);
+        return;
+    }
     if let Some(text) = &u.text {
         for capacity in [Capacity::Spot, Capacity::OnDemand] {
             if let Err(e) = render_extra(text, capacity) {
@@ -151,6 +171,44 @@ fn user_data(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
             }
         }
     }
+}
+
+/// The config's script runs inside spotcover's own bash user data, after it: it must be
+/// shell. cloud-init reads other formats (EC2 user guide, "Run commands when you launch an
+/// EC2 instance with user data input": shell scripts and cloud-init directives; a MIME
+/// multi-part archive combines them), but only as a whole document, not appended to a
+/// script.
+fn shell_script(text: &str) -> Result<(), String> {
+    let first = text.trim_start().lines().next().unwrap_or_default().trim();
+    let fix = "spotcover appends the script to its own bash user data: give shell commands (a `#!/bin/bash` or `#!/bin/sh` line is fine)";
+    if first.starts_with("#cloud-config")
+        || first.starts_with("#cloud-boothook")
+        || first.starts_with("#include")
+    {
+        return Err(format!(
+            "the script is cloud-init input ({first}), not a shell script; {fix}"
+        ));
+    }
+    if first.starts_with("Content-Type:") || first.starts_with("MIME-Version:") {
+        return Err(format!(
+            "the script is a MIME multi-part archive, not a shell script; {fix}"
+        ));
+    }
+    if let Some(interpreter) = first.strip_prefix("#!") {
+        let program = interpreter.split_whitespace().collect::<Vec<_>>();
+        let shell = |p: &str| p.ends_with("/bash") || p.ends_with("/sh");
+        let ok = match program.as_slice() {
+            [p, ..] if shell(p) => true,
+            [env, p, ..] if env.ends_with("/env") => *p == "bash" || *p == "sh",
+            _ => false,
+        };
+        if !ok {
+            return Err(format!(
+                "the script starts with `{first}`, not a shell; {fix}"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// IAM user guide, "IAM and AWS STS quotas": at most 20 managed policies per role (10
@@ -166,6 +224,27 @@ fn policies(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
                 policies.len() + 1
             ),
         );
+    }
+    // One policy attached twice is refused by IAM (`ManagedPolicyArns` is a set), and
+    // spotcover attaches the ECS instance policy itself.
+    let mut seen = std::collections::BTreeMap::new();
+    for (i, p) in policies.iter().enumerate() {
+        let name = policy_name(p);
+        if name == OWN_INSTANCE_POLICY {
+            err(
+                &format!("instances.managed_policies[{i}]"),
+                format!(
+                    "{p} is attached by spotcover already (the ECS container instance policy); remove it"
+                ),
+            );
+        } else if let Some(first) = seen.insert(name, i) {
+            err(
+                &format!("instances.managed_policies[{i}]"),
+                format!(
+                    "{p} is the policy of instances.managed_policies[{first}] again; give each policy once"
+                ),
+            );
+        }
     }
     let name_char = |ch: char| ch.is_ascii_alphanumeric() || "+=,.@_-".contains(ch);
     for (i, p) in policies.iter().enumerate() {
@@ -196,6 +275,27 @@ fn policies(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
                 ),
             );
         }
+    }
+}
+
+/// The AWS managed policy every instance role gets from spotcover.
+const OWN_INSTANCE_POLICY: &str = "aws:service-role/AmazonEC2ContainerServiceforEC2Role";
+
+/// A policy as `<account or aws>:<path/name>`, the same for a name and its ARN in any
+/// partition (`AmazonSSMManagedInstanceCore` and
+/// `arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore`).
+fn policy_name(p: &str) -> String {
+    match p.strip_prefix("arn:") {
+        Some(rest) => {
+            let parts: Vec<&str> = rest.splitn(5, ':').collect();
+            match parts.as_slice() {
+                [_, _, _, account, name] => {
+                    format!("{account}:{}", name.strip_prefix("policy/").unwrap_or(name))
+                }
+                _ => p.to_owned(),
+            }
+        }
+        None => format!("aws:{p}"),
     }
 }
 
@@ -337,7 +437,7 @@ mod tests {
     fn a_script_naming_an_unknown_variable_is_refused() {
         let e = problems("instances:\n  user_data: { inline: \"{{region}}\" }\n");
         assert!(
-            e[0].contains("does not render as a handlebars template"),
+            e[0].contains("is rendered with handlebars") && e[0].contains("does not render"),
             "{e:?}"
         );
     }

@@ -2,8 +2,10 @@
 //! expand regions (`regions`), then check what types alone cannot ([`validate`]).
 
 pub mod bounds;
+mod intrinsics;
 mod knobs;
 mod known;
+pub mod limits;
 mod parameters;
 mod parse;
 mod regions;
@@ -41,6 +43,9 @@ pub fn load(text: &str) -> Result<Vec<Resolved>, Vec<ConfigError>> {
 /// does no I/O itself).
 pub fn load_with(text: &str, read: ReadFile<'_>) -> Result<Vec<Resolved>, Vec<ConfigError>> {
     let mut base: StackConfig = parse(text).map_err(|e| vec![e])?;
+    if let Some(tagged) = intrinsics::read(text) {
+        intrinsics::patch_typed(&mut base.overrides, &tagged["overrides"]);
+    }
     let mut errors = read_files(&mut base, "", read);
     errors.extend(checks(&base, ""));
     errors.extend(known::regions(&base));
@@ -86,11 +91,30 @@ fn checks(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
     errors.extend(knobs::validate(c, prefix));
     errors.extend(bounds::check(c, prefix));
     errors.extend(known::instance_types(c, prefix));
+    errors.extend(limits::check(c, prefix));
     if errors.is_empty() {
         // Against the template this config composes, which needs a valid config.
         errors.extend(parameters::check(c, prefix));
+        errors.extend(overrides(c, prefix));
     }
     errors
+}
+
+/// The overrides, applied to the template this config composes as synth applies them,
+/// so that every command refuses what synth refuses.
+fn overrides(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
+    if c.overrides.entries().is_empty() {
+        return Vec::new();
+    }
+    let asset = crate::Asset {
+        sha256: "0".repeat(64),
+    };
+    let Ok(mut doc) = crate::compose(c, &asset).and_then(|t| t.to_value()) else {
+        return Vec::new(); // composing fails for its own reasons, reported by synth
+    };
+    crate::overrides::apply(c, &mut doc, prefix)
+        .err()
+        .unwrap_or_default()
 }
 
 fn all_warnings(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
@@ -106,6 +130,12 @@ fn read_files(c: &mut StackConfig, prefix: &str, read: ReadFile<'_>) -> Vec<Conf
     };
     u.text = u.inline.clone();
     if let (Some(file), None) = (&u.file, &u.inline) {
+        if file.trim().is_empty() {
+            return vec![ConfigError::at(
+                parse::join_path(prefix, "instances.user_data.file"),
+                "expected the path of a script, relative to the config file; found an empty string",
+            )];
+        }
         match read(file) {
             Ok(text) => u.text = Some(text),
             Err(e) => {

@@ -90,6 +90,12 @@ pub(crate) fn reword(msg: &str) -> String {
             .unwrap_or(rest);
         return format!("`{key}` is given twice: expected each key once; keep one");
     }
+    if let Some(rest) = msg.strip_prefix("cannot deserialize null into ") {
+        let kind = rest.split(';').next().unwrap_or(rest);
+        return format!(
+            "expected a {kind}, found nothing (null): give a value, or leave the key out"
+        );
+    }
     if msg == "unexpected end of input" {
         return "the document is empty or holds only comments: expected a mapping of keys, as in the examples".to_owned();
     }

@@ -21,10 +21,21 @@ pub(super) fn expand(text: &str, base: &StackConfig) -> Result<Vec<Region>, Conf
     if let Value::Object(m) = &mut raw {
         m.remove("regions");
     }
+    // Short-form intrinsics in override values, as CloudFormation reads them.
+    let tagged = super::intrinsics::read(text).unwrap_or(Value::Null);
+    if let Some(o) = raw.get_mut("overrides") {
+        super::intrinsics::patch_raw(o, &tagged["overrides"]);
+    }
     Ok(base
         .regions
         .iter()
-        .map(|(region, overrides)| (region.clone(), merged(&raw, region, overrides, text)))
+        .map(|(region, overrides)| {
+            let mut overrides = overrides.clone();
+            if let Some(o) = overrides.get_mut("overrides") {
+                super::intrinsics::patch_raw(o, &tagged["regions"][region.as_str()]["overrides"]);
+            }
+            (region.clone(), merged(&raw, region, &overrides, text))
+        })
         .collect())
 }
 

@@ -11,6 +11,20 @@ use crate::error::ConfigError;
 /// [`validate`].
 pub fn warnings(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
     let mut out = Vec::new();
+    if let Some(file) = c
+        .instances
+        .user_data
+        .as_ref()
+        .and_then(|u| u.file.as_deref())
+        && outside_config_dir(file)
+    {
+        out.push(ConfigError::at(
+            join_path(prefix, "instances.user_data.file"),
+            format!(
+                "{file} is outside the config's directory: its whole text goes into every template (and into `spotcover diff` output, such as pull request comments); keep the script beside the config, and no secrets in it"
+            ),
+        ));
+    }
     if c.on_demand.launch == OnDemandLaunch::Configuration {
         // EC2 Auto Scaling user guide, "Launch configurations": accounts created on or
         // after 2024-10-01 cannot create launch configurations by any method.
@@ -28,6 +42,26 @@ pub fn warnings(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
         ));
     }
     out
+}
+
+/// A path, relative to the config's directory, that leaves it: absolute, or climbing
+/// above it with `..`.
+fn outside_config_dir(file: &str) -> bool {
+    if file.starts_with('/') || file.starts_with('~') {
+        return true;
+    }
+    let mut depth = 0i32;
+    for part in file.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => depth -= 1,
+            _ => depth += 1,
+        }
+        if depth < 0 {
+            return true;
+        }
+    }
+    false
 }
 
 /// The config's default quiet period (the 2017 design's).
@@ -420,16 +454,14 @@ pub fn check_instance_type(t: &str) -> Result<(), String> {
     }
 }
 
+/// An EventBridge schedule expression (EventBridge user guide, "Using cron and rate
+/// expressions to schedule rules"): `rate(N unit)` with a whole N of at least 1 and unit
+/// minute(s), hour(s) or day(s), singular for 1; or `cron(...)` with six fields, each
+/// with its values and wildcards, and `?` in exactly one of day-of-month and day-of-week.
 fn check_schedule(s: &str) -> Result<(), String> {
     let expected = "expected `rate(N unit)` or `cron(...)`, as EventBridge takes them";
     if let Some(inner) = s.strip_prefix("cron(").and_then(|r| r.strip_suffix(')')) {
-        return if inner.split_whitespace().count() == 6 {
-            Ok(())
-        } else {
-            Err(format!(
-                "{s:?}: a cron expression has six fields; {expected}"
-            ))
-        };
+        return check_cron(inner).map_err(|why| format!("{s:?}: {why}"));
     }
     let Some(inner) = s.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) else {
         return Err(format!("{s:?}: {expected}"));
@@ -438,10 +470,17 @@ fn check_schedule(s: &str) -> Result<(), String> {
         return Err(format!("{s:?}: {expected}"));
     };
     let Ok(n) = n.parse::<u32>() else {
-        return Err(format!("{s:?}: {expected}"));
+        return Err(format!(
+            "{s:?}: the rate is a whole number of minutes, hours or days, e.g. `rate(5 minutes)`"
+        ));
     };
     let singular = ["minute", "hour", "day"];
     let plural = ["minutes", "hours", "days"];
+    if !singular.contains(&unit) && !plural.contains(&unit) {
+        return Err(format!(
+            "{s:?}: EventBridge's rate unit is minute(s), hour(s) or day(s), not {unit:?} (a schedule runs at most once a minute), e.g. `rate(1 minute)`"
+        ));
+    }
     match n {
         0 => Err(format!("{s:?}: the rate must be at least 1")),
         1 if singular.contains(&unit) => Ok(()),
@@ -453,6 +492,111 @@ fn check_schedule(s: &str) -> Result<(), String> {
             "{s:?}: EventBridge wants a plural unit, e.g. `rate(5 minutes)`"
         )),
     }
+}
+
+/// The six fields of an EventBridge cron expression.
+fn check_cron(inner: &str) -> Result<(), String> {
+    const MONTHS: [&str; 12] = [
+        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+    ];
+    const DAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+    let fields: Vec<&str> = inner.split_whitespace().collect();
+    let [minutes, hours, dom, month, dow, year] = fields.as_slice() else {
+        return Err(format!(
+            "a cron expression has six fields (minutes hours day-of-month month day-of-week year), found {}",
+            fields.len()
+        ));
+    };
+    cron_field("minutes", minutes, 0, 59, &[], "")?;
+    cron_field("hours", hours, 0, 23, &[], "")?;
+    cron_field("day-of-month", dom, 1, 31, &[], "?LW")?;
+    cron_field("month", month, 1, 12, &MONTHS, "")?;
+    cron_field("day-of-week", dow, 1, 7, &DAYS, "?L#")?;
+    cron_field("year", year, 1970, 2199, &[], "")?;
+    match (*dom == "?", *dow == "?") {
+        (true, false) | (false, true) => Ok(()),
+        _ => Err(
+            "give `?` in exactly one of day-of-month and day-of-week (EventBridge cannot take both, or neither), e.g. `cron(0 12 * * ? *)`"
+                .into(),
+        ),
+    }
+}
+
+/// One cron field: `*`, `?` (where allowed), or comma-separated items `A`, `A-B`, with
+/// an optional `/STEP`; day-of-month also takes `L`, `LW` and `NW`, day-of-week `L`, `NL`
+/// and `N#K`. Values within `min..=max`, or `names` (1-based).
+fn cron_field(
+    what: &str,
+    field: &str,
+    min: u32,
+    max: u32,
+    names: &[&str],
+    special: &str,
+) -> Result<(), String> {
+    let bad = || {
+        let mut wild = String::from(", - * /");
+        for ch in special.chars() {
+            wild.push(' ');
+            wild.push(ch);
+        }
+        Err(format!(
+            "{field:?} is not a {what} field: expected values {min}-{max}{} with the wildcards {wild}",
+            if names.is_empty() {
+                String::new()
+            } else {
+                format!(" or {}-{}", names[0], names[names.len() - 1])
+            }
+        ))
+    };
+    let value = |v: &str| -> Option<u32> {
+        let n = match v.parse::<u32>() {
+            Ok(n) => n,
+            Err(_) => {
+                let i = names.iter().position(|name| name.eq_ignore_ascii_case(v))?;
+                min + i as u32
+            }
+        };
+        (min..=max).contains(&n).then_some(n)
+    };
+    if field == "?" {
+        return if special.contains('?') { Ok(()) } else { bad() };
+    }
+    for item in field.split(',') {
+        let ok = match item {
+            "*" => true,
+            "L" | "LW" if special.contains('L') => special.contains('W') || item == "L",
+            _ => {
+                let (range, step) = match item.split_once('/') {
+                    Some((r, s)) => (r, Some(s)),
+                    None => (item, None),
+                };
+                let step_ok = step.is_none_or(|s| s.parse::<u32>().is_ok_and(|n| n >= 1));
+                let range_ok = if range == "*" {
+                    true
+                } else if let Some(n) = range.strip_suffix('W').filter(|_| special.contains('W')) {
+                    value(n).is_some() && step.is_none()
+                } else if let Some(n) = range.strip_suffix('L').filter(|_| special.contains('#')) {
+                    value(n).is_some() && step.is_none()
+                } else if let Some((d, k)) = range.split_once('#').filter(|_| special.contains('#'))
+                {
+                    value(d).is_some()
+                        && k.parse::<u32>().is_ok_and(|k| (1..=5).contains(&k))
+                        && step.is_none()
+                        && !field.contains(',')
+                } else {
+                    match range.split_once('-') {
+                        Some((a, b)) => value(a).is_some() && value(b).is_some(),
+                        None => value(range).is_some(),
+                    }
+                };
+                step_ok && range_ok
+            }
+        };
+        if !ok {
+            return bad();
+        }
+    }
+    Ok(())
 }
 
 /// `arn:<partition>:iam::<account or aws>:policy/<path/name>`.
