@@ -93,6 +93,7 @@
 use serde::Serialize;
 
 pub mod drain;
+pub mod fallback;
 mod interruption;
 pub mod settings;
 mod shortfall;
