@@ -18,6 +18,8 @@ const CLUSTER_MARK: &str = "\u{1}spotcover-cluster\u{1}";
 pub enum Capacity {
     Spot,
     OnDemand,
+    /// The group of `engine: asg`: spot above an on-demand base.
+    Mixed,
 }
 
 impl Capacity {
@@ -26,6 +28,7 @@ impl Capacity {
         match self {
             Capacity::Spot => "spot",
             Capacity::OnDemand => "on-demand",
+            Capacity::Mixed => "mixed",
         }
     }
 }
@@ -75,7 +78,7 @@ pub fn user_data(cluster_name: Expr, capacity: Capacity, extra: Extra<'_>) -> Ex
             &json!({
                 "cluster": CLUSTER_MARK,
                 "capacity": capacity.as_str(),
-                "spot_draining": capacity == Capacity::Spot,
+                "spot_draining": capacity != Capacity::OnDemand,
                 "ecs_config": extra.ecs_config.unwrap_or(&empty),
                 "extra": script,
             }),
