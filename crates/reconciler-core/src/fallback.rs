@@ -52,8 +52,8 @@ use crate::EpochSeconds;
 /// against the return's hold).
 pub const FAILURE_FRESH_SECS: u64 = 600;
 
-/// Seconds between two steps of a return to spot.
-pub const STEP_SECS: u64 = 300;
+/// Seconds between two steps of a return to spot: one step per scheduled run at most.
+pub const STEP_SECS: u64 = 60;
 
 /// The group tag the fallback keeps its state in.
 pub const STATE_TAG: &str = "spotcover:fallback";

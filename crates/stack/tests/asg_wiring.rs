@@ -282,7 +282,7 @@ fn the_lambda_reads_back_the_fallback_settings() {
     assert_eq!(read.group_name, asg_ids::GROUP);
     assert_eq!(read.cluster, "EcsCluster");
     assert_eq!(read.capacity_provider, asg_ids::CAPACITY_PROVIDER);
-    assert_eq!((read.floor, read.max_on_demand), (1, 10));
+    assert_eq!((read.floor, read.max_on_demand), (1, 40));
     assert_eq!((read.return_hold_secs, read.max_hold_secs), (900, 3600));
     assert_eq!(
         vars.len(),
