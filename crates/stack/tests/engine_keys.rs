@@ -135,14 +135,14 @@ fn asg_sizes_and_fallback_bounds_are_checked() {
             "asg.max_size: expected at least 1",
         ),
         (
-            "max_on_demand: 10",
+            "max_on_demand: 40",
             "max_on_demand: 50",
             "asg.max_on_demand: max_on_demand 50 is above max_size 40",
         ),
         (
             "on_demand_floor: 0",
-            "on_demand_floor: 11",
-            "asg.on_demand_floor: on_demand_floor 11 is above max_on_demand 10",
+            "on_demand_floor: 41",
+            "asg.on_demand_floor: on_demand_floor 41 is above max_on_demand 40",
         ),
         (
             "target_capacity_percent: 100",
