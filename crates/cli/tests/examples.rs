@@ -100,7 +100,7 @@ fn every_template_passes_cfn_lint_without_warnings() {
             files.extend(templates(&out));
         }
     }
-    assert_eq!(files.len(), 12);
+    assert_eq!(files.len(), 14);
     let out = Command::new(venv_bin("cfn-lint"))
         .args(&files)
         .output()
@@ -232,7 +232,7 @@ const STATED_CHECKOV_SKIPS: [&str; 6] = [
 fn every_template_passes_checkov_with_only_the_stated_skips() {
     let tmp = tempfile::tempdir().unwrap();
     let files = every_template_form(tmp.path());
-    assert_eq!(files.len(), 7);
+    assert_eq!(files.len(), 8);
     let mut cmd = Command::new(checkov());
     cmd.args([
         "--framework",
