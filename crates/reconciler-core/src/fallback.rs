@@ -462,5 +462,27 @@ pub fn is_spot_capacity_failure(message: &str) -> bool {
     spot && capacity
 }
 
+/// One of the group's scaling activities (`DescribeScalingActivities`), or the detail
+/// of an `EC2 Instance Launch Unsuccessful` event, as the backstop and the event handler
+/// read them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activity {
+    /// `StatusCode`: `Failed`, `Successful`, `InProgress`, ...
+    pub status_code: String,
+    pub status_message: String,
+    /// `StartTime`, epoch seconds.
+    pub start: EpochSeconds,
+}
+
+/// The latest activity that failed to launch spot for lack of capacity: the
+/// observation's `spot_failure_at`.
+pub fn latest_spot_failure(activities: &[Activity]) -> Option<EpochSeconds> {
+    activities
+        .iter()
+        .filter(|a| a.status_code == "Failed" && is_spot_capacity_failure(&a.status_message))
+        .map(|a| a.start)
+        .max()
+}
+
 #[cfg(test)]
 mod tests;

@@ -295,6 +295,30 @@ fn only_spot_capacity_failures_count() {
     ));
 }
 
+#[test]
+fn the_latest_failed_spot_launch_is_the_failure_seen() {
+    let a = |code: &str, msg: &str, start| Activity {
+        status_code: code.into(),
+        status_message: msg.into(),
+        start,
+    };
+    let spot = "Could not launch Spot Instances. UnfulfillableCapacity - Unable to fulfill capacity due to your request configuration.";
+    assert_eq!(
+        latest_spot_failure(&[
+            a("Failed", spot, NOW - 300),
+            a("Failed", spot, NOW - 60),
+            a("Successful", spot, NOW),
+            a(
+                "Failed",
+                "Could not launch On-Demand Instances. InsufficientInstanceCapacity",
+                NOW
+            ),
+        ]),
+        Some(NOW - 60)
+    );
+    assert_eq!(latest_spot_failure(&[]), None);
+}
+
 fn arb_obs() -> impl Strategy<Value = (Observation, State, EpochSeconds)> {
     (
         0u32..10,
