@@ -186,9 +186,11 @@ fn the_template_writes_no_desired_capacity() {
     );
 }
 
-/// EC2 Auto Scaling user guide, "Use Capacity Rebalancing to handle Amazon EC2 Spot
-/// Interruptions": the group launches a replacement when a spot instance gets a
-/// rebalance recommendation (managed draining then drains the old one).
+/// EC2 Auto Scaling user guide, "Enable Capacity Rebalancing to proactively replace
+/// at-risk Spot Instances"
+/// (https://docs.aws.amazon.com/autoscaling/ec2/userguide/enable-capacity-rebalancing-console-cli.html):
+/// the group replaces a spot instance that got a rebalance recommendation, launching
+/// before it terminates the old one (managed draining drains it).
 #[test]
 fn spot_at_risk_is_replaced_before_it_is_interrupted() {
     assert_eq!(props(&example(), asg_ids::GROUP)["CapacityRebalance"], true);
