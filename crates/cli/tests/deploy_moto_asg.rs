@@ -30,7 +30,11 @@ fn asg_deploys_and_every_resource_is_wired_in_its_own_api() {
     ]);
     let group = &groups["AutoScalingGroups"][0];
     assert_eq!(
-        (&group["MinSize"], &group["MaxSize"], &group["DesiredCapacity"]),
+        (
+            &group["MinSize"],
+            &group["MaxSize"],
+            &group["DesiredCapacity"]
+        ),
         (&Value::from(0), &Value::from(40), &Value::from(0))
     );
     assert_eq!(group["NewInstancesProtectedFromScaleIn"], true);
@@ -85,7 +89,10 @@ fn asg_deploys_and_every_resource_is_wired_in_its_own_api() {
 
     let clusters = aws(&["ecs", "describe-clusters", "--clusters", id("EcsCluster")]);
     let cluster = &clusters["clusters"][0];
-    assert_eq!(cluster["capacityProviders"], json!([id("CapacityProvider")]));
+    assert_eq!(
+        cluster["capacityProviders"],
+        json!([id("CapacityProvider")])
+    );
     assert_eq!(
         cluster["defaultCapacityProviderStrategy"],
         json!([{ "capacityProvider": id("CapacityProvider"), "weight": 1, "base": 0 }])
@@ -100,12 +107,18 @@ fn asg_deploys_and_every_resource_is_wired_in_its_own_api() {
     let vars = &function["Environment"]["Variables"];
     assert_eq!(vars["SPOTCOVER_FALLBACK_GROUP"], id("CapacityGroup"));
     assert_eq!(vars["SPOTCOVER_FALLBACK_CLUSTER"], id("EcsCluster"));
-    assert_eq!(vars["SPOTCOVER_FALLBACK_CAPACITY_PROVIDER"], id("CapacityProvider"));
+    assert_eq!(
+        vars["SPOTCOVER_FALLBACK_CAPACITY_PROVIDER"],
+        id("CapacityProvider")
+    );
     assert_eq!(vars["SPOTCOVER_FALLBACK_MAX_ON_DEMAND"], "40");
 
     let rule = aws(&["events", "describe-rule", "--name", id("LaunchFailureRule")]);
     let pattern: Value = serde_json::from_str(s(&rule["EventPattern"])).unwrap();
-    assert_eq!(pattern["detail-type"], json!(["EC2 Instance Launch Unsuccessful"]));
+    assert_eq!(
+        pattern["detail-type"],
+        json!(["EC2 Instance Launch Unsuccessful"])
+    );
     assert_eq!(
         pattern["detail"]["AutoScalingGroupName"],
         json!([id("CapacityGroup")])
@@ -117,7 +130,12 @@ fn asg_deploys_and_every_resource_is_wired_in_its_own_api() {
         id("LaunchFailureRule"),
     ]);
     assert_eq!(targets["Targets"][0]["Arn"], function["FunctionArn"]);
-    let schedule = aws(&["events", "describe-rule", "--name", id("ReconcilerSchedule")]);
+    let schedule = aws(&[
+        "events",
+        "describe-rule",
+        "--name",
+        id("ReconcilerSchedule"),
+    ]);
     assert_eq!(schedule["ScheduleExpression"], "rate(1 minute)");
 
     let role = aws(&[

@@ -10,20 +10,24 @@
 //! # The rules of [`decide`]
 //!
 //! Write `D` for the group's desired capacity, `S` for its live spot instances
-//! (launching or in service), `O` for its live on-demand instances and `B` for its
-//! base. The group launches on-demand up to `B` and spot above it
+//! (launching or in service), `O` for its live on-demand instances (with those whose
+//! market is not known yet) and `B` for its base. The group launches on-demand up to `B` and spot above it
 //! (`OnDemandPercentageAboveBaseCapacity: 0`), so `need = D - S` on-demand instances
 //! would fill what spot leaves empty. In this order, the first that applies wins:
 //!
 //! 1. **Raise** ([`Reason::SpotFailing`]): a spot launch failure was seen within
-//!    [`FAILURE_FRESH_SECS`] and `need > B`: set the base to `min(need, max_on_demand)`.
+//!    [`FAILURE_FRESH_SECS`] and `need > B`: set the base to `min(max(need, O),
+//!    max_on_demand)`.
 //!    Counting from `D - S` (not `B + missing`) makes the rule idempotent: a repeated
 //!    event or an overlapping run computes the same base. A return to spot in progress
 //!    is abandoned (its drained instance goes back to ACTIVE) and the next hold doubles.
-//! 2. **Follow demand down** ([`Reason::DemandFell`]): `B` exceeds
+//! 2. **Realign** ([`Reason::Realign`]): `B` is below the registered on-demand
+//!    instances (a stack update resets it to the floor): raise it back to them (at most
+//!    `max_on_demand`), so none is left to Auto Scaling's replacement.
+//! 3. **Follow demand down** ([`Reason::DemandFell`]): `B` exceeds
 //!    `max(floor, O, need)`: lower it to that at once. It never goes below `O`, so no
 //!    running instance is replaced: only the unfilled part of a stale base goes.
-//! 3. **Return to spot, one instance at a time** ([`Reason::ReturnDrain`],
+//! 4. **Return to spot, one instance at a time** ([`Reason::ReturnDrain`],
 //!    [`Reason::ReturnRetire`]): when `B > floor`, the base is filled (`O >= B`),
 //!    nothing is PROVISIONING, no spot failure was seen for the current hold
 //!    (`return_hold_secs * 2^attempts`, at most `max_hold_secs`), and the last step
@@ -31,7 +35,7 @@
 //!    tasks; managed scaling launches their new home above the base, so spot, before
 //!    anything leaves); once it runs no task, lower the base by one and terminate
 //!    exactly that instance, keeping the desired capacity.
-//! 4. Otherwise, nothing ([`Reason::Steady`]).
+//! 5. Otherwise, nothing ([`Reason::Steady`]).
 //!
 //! ## Why a return never kills a task, whatever Auto Scaling does
 //!
@@ -270,6 +274,10 @@ pub struct Observation {
     pub spot: u32,
     /// Live on-demand instances.
     pub on_demand: Vec<OnDemandInstance>,
+    /// Live instances whose market is not known yet (launching, not yet registered in
+    /// ECS, where each writes its market): never counted as spot, and counted as
+    /// on-demand wherever that keeps the base up.
+    pub unknown: u32,
     /// The latest spot launch failure seen (the launch-failure event, or the group's
     /// scaling activities), if any.
     pub spot_failure_at: Option<EpochSeconds>,
@@ -288,6 +296,8 @@ impl Observation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
     SpotFailing,
+    /// The base was below the registered on-demand instances; raised back to them.
+    Realign,
     DemandFell,
     ReturnDrain,
     ReturnRetire,
@@ -334,7 +344,9 @@ pub fn decide<V>(
 ) -> Decision {
     let floor = settings.floor.min(settings.max_on_demand);
     let need = obs.need();
-    let live_on_demand = u32::try_from(obs.on_demand.len()).unwrap_or(u32::MAX);
+    let live_on_demand = u32::try_from(obs.on_demand.len())
+        .unwrap_or(u32::MAX)
+        .saturating_add(obs.unknown);
     let mut state = state.clone();
     // A drained instance that is gone (terminated by anyone) ends its return step.
     if let Some(id) = &state.draining
@@ -349,7 +361,9 @@ pub fn decide<V>(
 
     // 1. Raise.
     let fresh = failure.is_some_and(|t| age(now, t) <= FAILURE_FRESH_SECS);
-    let raised = need.min(settings.max_on_demand);
+    let registered = u32::try_from(obs.on_demand.len()).unwrap_or(u32::MAX);
+    // Never below the on-demand instances already registered (see Realign).
+    let raised = need.max(registered).min(settings.max_on_demand);
     if fresh && raised > obs.base {
         let returning = obs.base > floor || state.draining.is_some();
         let mut next = state.clone();
@@ -369,7 +383,18 @@ pub fn decide<V>(
         state.failed_at = obs.spot_failure_at;
     }
 
-    // 2. Follow demand down: only the unfilled part of the base.
+    // 2. Realign: a base below the registered on-demand instances (a stack update
+    // resets it to the floor) would leave them to Auto Scaling's replacement; take it
+    // back up to them, so they leave only through returns.
+    let realigned = registered.min(settings.max_on_demand);
+    if obs.base < realigned {
+        return Decision {
+            base: Some(realigned),
+            ..Decision::steady(state, Reason::Realign)
+        };
+    }
+
+    // 3. Follow demand down: only the unfilled part of the base.
     let keep = floor
         .max(live_on_demand)
         .max(need.min(settings.max_on_demand));
@@ -383,7 +408,7 @@ pub fn decide<V>(
         };
     }
 
-    // 3. Return to spot.
+    // 4. Return to spot.
     if obs.base <= floor {
         if obs.base == floor && state.draining.is_none() {
             state.attempts = 0;
@@ -402,14 +427,20 @@ pub fn decide<V>(
             if !empty {
                 return Decision::steady(state, Reason::ReturnWaiting);
             }
-            let base = obs.base - 1;
+            // One lower, unless on-demand already exceeds the base (instances of
+            // unknown market): then the drained one leaves alone.
+            let base = if live_on_demand > obs.base {
+                obs.base
+            } else {
+                obs.base - 1
+            };
             state.draining = None;
             state.stepped_at = Some(now);
             if base <= floor {
                 state.attempts = 0;
             }
             Decision {
-                base: Some(base),
+                base: Some(base).filter(|b| *b != obs.base),
                 terminate: Some(id),
                 ..Decision::steady(state, Reason::ReturnRetire)
             }

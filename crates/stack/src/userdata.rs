@@ -18,7 +18,9 @@ const CLUSTER_MARK: &str = "\u{1}spotcover-cluster\u{1}";
 pub enum Capacity {
     Spot,
     OnDemand,
-    /// The group of `engine: asg`: spot above an on-demand base.
+    /// The group of `engine: asg`: spot above an on-demand base. Each instance writes its
+    /// own market (`spot` or `on-demand`, IMDS `instance-life-cycle`) into the attribute:
+    /// Auto Scaling's instance list does not say which is which.
     Mixed,
 }
 
@@ -79,6 +81,7 @@ pub fn user_data(cluster_name: Expr, capacity: Capacity, extra: Extra<'_>) -> Ex
                 "cluster": CLUSTER_MARK,
                 "capacity": capacity.as_str(),
                 "spot_draining": capacity != Capacity::OnDemand,
+                "market_from_imds": capacity == Capacity::Mixed,
                 "ecs_config": extra.ecs_config.unwrap_or(&empty),
                 "extra": script,
             }),

@@ -324,3 +324,16 @@ fn the_groups_instances_drain_on_a_spot_interruption_notice() {
         "{ud}"
     );
 }
+
+/// Auto Scaling's instance list does not say which instances are spot (API reference,
+/// `Instance`), so each instance writes its own market into its ECS attribute at boot:
+/// EC2 user guide, "Instance metadata categories", `instance-life-cycle` (the purchasing
+/// option, `spot` or `on-demand`), read with an IMDSv2 token.
+#[test]
+fn each_instance_tells_ecs_its_own_market() {
+    let doc = example();
+    let ud = props(&doc, asg_ids::LAUNCH_TEMPLATE)["LaunchTemplateData"]["UserData"].to_string();
+    assert!(ud.contains("meta-data/instance-life-cycle"), "{ud}");
+    assert!(ud.contains("latest/api/token"), "{ud}");
+    assert!(!ud.contains("spotcover.capacity\\\\\":\\\\\"mixed"), "{ud}");
+}

@@ -34,6 +34,7 @@ fn obs(base: u32, desired: u32, spot: u32, on_demand: usize) -> Observation {
         desired,
         spot,
         on_demand: od(on_demand, 2),
+        unknown: 0,
         spot_failure_at: None,
         provisioning: 0,
     }
@@ -296,6 +297,26 @@ fn only_spot_capacity_failures_count() {
 }
 
 #[test]
+fn a_base_reset_below_the_running_on_demand_is_raised_back() {
+    // A stack update set the base back to the floor (1) while 4 on-demand run.
+    let d = decide(&settings(), &obs(1, 5, 1, 4), &State::default(), NOW);
+    assert_eq!(d.reason, Reason::Realign);
+    assert_eq!(d.base, Some(4));
+}
+
+#[test]
+fn an_instance_of_unknown_market_keeps_the_base_up_as_on_demand() {
+    // Base 3, two on-demand registered and one launching: demand falling to 1 must not
+    // lower the base below the three (the launching one may be on-demand).
+    let o = Observation {
+        unknown: 1,
+        ..obs(3, 1, 0, 2)
+    };
+    let d = decide(&settings(), &o, &State::default(), NOW);
+    assert_eq!(d.base, None);
+}
+
+#[test]
 fn the_latest_failed_spot_launch_is_the_failure_seen() {
     let a = |code: &str, msg: &str, start| Activity {
         status_code: code.into(),
@@ -359,6 +380,7 @@ fn arb_obs() -> impl Strategy<Value = (Observation, State, EpochSeconds)> {
                     desired,
                     spot,
                     on_demand,
+                    unknown: 0,
                     spot_failure_at: fail_ago.map(|a| NOW - a),
                     provisioning: prov,
                 };

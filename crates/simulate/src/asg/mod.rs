@@ -169,18 +169,28 @@ fn fallback_step(
     decisions: &mut BTreeMap<String, u32>,
 ) {
     let state = fallback::parse_state(tag.as_deref()).expect("the tag the policy wrote");
+    // What the Lambda sees: an instance's market once it has registered in ECS (it
+    // writes it there at boot); before, unknown.
+    let registered = |i: &&world::Instance| i.serving(t);
     let obs = fallback::Observation {
         base: w.base,
         desired: w.desired,
-        spot: w.spot_count(),
+        spot: w
+            .instances
+            .iter()
+            .filter(registered)
+            .filter(|i| i.market != Market::OnDemand)
+            .count() as u32,
         on_demand: w
             .on_demand()
+            .filter(registered)
             .map(|i| OnDemandInstance {
                 id: i.name(),
                 tasks: u32::from(i.task),
                 draining: i.draining,
             })
             .collect(),
+        unknown: w.instances.iter().filter(|i| !i.serving(t)).count() as u32,
         spot_failure_at: w.last_spot_failure.map(epoch),
         provisioning: w.provisioning(env),
     };
