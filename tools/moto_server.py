@@ -8,7 +8,8 @@
    of its own (moto then lists one launch specification per instance type and subnet, and
    launches into each subnet id as given).
 2. moto's AWS::AutoScaling::AutoScalingGroup handler ignores `LifecycleHookSpecificationList`;
-   each hook in it is created with moto's own PutLifecycleHook.
+   each hook in it is created with moto's own PutLifecycleHook. It drops `CapacityRebalance`
+   too, which is set on the group as its API would.
 3. moto has no Auto Scaling `CompleteLifecycleAction` (and never puts an instance into
    `Terminating:Wait`). This adds it over moto's own state: a terminate action is pending for
    an instance that is in the group while the group has that `EC2_INSTANCE_TERMINATING`
@@ -30,6 +31,13 @@
 
 6. moto's CloudFormation has no AWS::CloudWatch::Alarm (it skips the resource); each alarm is
    created with moto's own PutMetricAlarm, so DescribeAlarms answers for it.
+7. moto's ECS backend has capacity providers (CreateCapacityProvider,
+   PutClusterCapacityProviders) but no CloudFormation handler for `AWS::ECS::CapacityProvider`
+   or `AWS::ECS::ClusterCapacityProviderAssociations`: a stack skipped both silently. Each is
+   created with moto's own backend call, the properties renamed as the API spells them
+   (`AutoScalingGroupProvider` -> `autoScalingGroupProvider`, ...); `Ref` of a capacity
+   provider is its name, as in AWS. moto still skips `AWS::CloudFormation::CustomResource`
+   (it runs custom resources only as `Custom::*`, through a Lambda in Docker).
 
 Everything else, and every other answer, is moto's.
 
@@ -48,7 +56,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.core.responses import EmptyResult
 from moto.ec2.models import ec2_backends
 from moto.ecs.models import EC2ContainerServiceBackend
-from moto.ecs.models import Cluster, ecs_backends
+from moto.ecs.models import CapacityProvider, Cluster, ecs_backends
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.iam.models import AWSManagedPolicy, Role, get_partition, iam_backends
 from moto.ec2.models.spot_requests import SpotFleetRequest
@@ -95,6 +103,10 @@ def create_group_with_hooks(cls, resource_name, cloudformation_json, account_id,
             timeout=hook.get("HeartbeatTimeout"),
             result=hook.get("DefaultResult", "ABANDON"),
         )
+    # moto's handler drops CapacityRebalance (its API takes it).
+    rebalance = cloudformation_json["Properties"].get("CapacityRebalance")
+    if rebalance is not None:
+        group.capacity_rebalance = str(rebalance).lower() == "true"
     return group
 
 
@@ -240,6 +252,80 @@ class CloudFormationAlarm(CloudFormationModel):
     @property
     def physical_resource_id(self):
         return self.name
+
+
+def _camel(key):
+    return key[0].lower() + key[1:]
+
+
+def _api_shape(value):
+    """CloudFormation's PascalCase property tree as ECS's API spells it (camelCase)."""
+    if isinstance(value, dict):
+        return {_camel(k): _api_shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_api_shape(v) for v in value]
+    return value
+
+
+class CfnCapacityProvider(CloudFormationModel):
+    # moto's model registry files each model under the service its module names.
+    __module__ = "moto.ecs.models"
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::ECS::CapacityProvider"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "Name"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = cloudformation_json["Properties"]
+        details = _api_shape(props["AutoScalingGroupProvider"])
+        for key in ("minimumScalingStepSize", "maximumScalingStepSize", "targetCapacity", "instanceWarmupPeriod"):
+            value = details.get("managedScaling", {}).get(key)
+            if value is not None:
+                details["managedScaling"][key] = int(value)
+        tags = [{"key": t["Key"], "value": t["Value"]} for t in props.get("Tags") or []]
+        return ecs_backends[account_id][region_name].create_capacity_provider(
+            props.get("Name") or resource_name, details, tags
+        )
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        ecs_backends[account_id][region_name].delete_capacity_provider(resource_name)
+
+
+CapacityProvider.physical_resource_id = property(lambda self: self.name)
+
+
+class CfnClusterCapacityProviderAssociations(CloudFormationModel):
+    __module__ = "moto.ecs.models"
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+
+    @property
+    def physical_resource_id(self):
+        return self.cluster
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::ECS::ClusterCapacityProviderAssociations"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = cloudformation_json["Properties"]
+        strategy = _api_shape(props.get("DefaultCapacityProviderStrategy") or [])
+        for item in strategy:
+            for key in ("base", "weight"):
+                if key in item:
+                    item[key] = int(item[key])
+        ecs_backends[account_id][region_name].put_cluster_capacity_providers(
+            props["Cluster"], props["CapacityProviders"], strategy
+        )
+        return cls(props["Cluster"])
 
 
 if __name__ == "__main__":

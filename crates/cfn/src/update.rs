@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use crate::Resource;
 use crate::aws::{
-    applicationautoscaling, autoscaling, cloudwatch, ec2, ecs, events, iam, lambda, logs, sns,
+    applicationautoscaling, autoscaling, cloudformation, cloudwatch, ec2, ecs, events, iam, lambda,
+    logs, sns,
 };
 
 /// The effect of changing a property, from mildest to most drastic.
@@ -162,6 +163,16 @@ pub const UPDATE_FACTS: &[UpdateFacts] = &[
     UpdateFacts::of::<sns::Topic>(&["TopicName", "FifoTopic"], &[]),
     UpdateFacts::of::<cloudwatch::Alarm>(&["AlarmName"], &[]),
     UpdateFacts::of::<cloudwatch::Dashboard>(&["DashboardName"], &[]),
+    UpdateFacts::of::<ecs::CapacityProvider>(
+        &[
+            "AutoScalingGroupProvider/AutoScalingGroupArn",
+            "Name",
+            "ClusterName",
+        ],
+        &[],
+    ),
+    UpdateFacts::of::<ecs::ClusterCapacityProviderAssociations>(&["Cluster"], &[]),
+    UpdateFacts::of::<cloudformation::CustomResource>(&["ServiceToken"], &[]),
 ];
 
 /// The facts for a resource type, if spotcover knows it.

@@ -144,6 +144,7 @@ fn the_schema_and_the_loader_accept_and_refuse_the_same_documents() {
             "seed-2017",
             "multi-region",
             "production",
+            "asg",
             "true for a boolean",
             "weight 999",
             "a list parameter",

@@ -96,6 +96,7 @@ pub mod demand;
 pub mod drain;
 pub mod ecs;
 pub mod events;
+pub mod fallback;
 mod interruption;
 pub mod metrics;
 pub mod need;

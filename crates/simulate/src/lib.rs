@@ -121,11 +121,13 @@
     clippy::disallowed_types
 )]
 
+mod asg;
 mod report;
 mod scenario;
 mod sim;
 
 pub use report::{MinuteRecord, PolicyName, PolicyReport, Report};
+pub use scenario::{AsgSwitches, ReplacementPick};
 pub use scenario::{
     DEFAULT_ECS_REGISTRATION_MINUTES, DEFAULT_METRIC_DELAY_MINUTES, DEFAULT_METRIC_PERIOD_MINUTES,
     DEFAULT_WARNING_MINUTES, DemandStep, MAX_DELAY_MINUTES, MAX_DURATION_MINUTES,
@@ -133,7 +135,20 @@ pub use scenario::{
 };
 pub use sim::{
     COOLDOWN_2017_SECS, QUIET_2017_SECS, SCALE_IN_DATAPOINTS, SCALE_IN_FRACTION,
-    SCALE_OUT_DATAPOINTS, START_EPOCH, simulate,
+    SCALE_OUT_DATAPOINTS, START_EPOCH,
 };
+/// Runs the scenario against the config under every policy of its engine: the fleet's
+/// five, or `engine: asg`'s three (`capacity-providers`, `fallback`, `oracle`; the model
+/// is on the `asg` module).
+pub fn simulate(
+    config: &spotcover_stack::StackConfig,
+    scenario: &Scenario,
+) -> Result<Report, ConfigError> {
+    match config.engine {
+        spotcover_stack::config::Engine::Fleet => sim::simulate(config, scenario),
+        spotcover_stack::config::Engine::Asg => asg::simulate(config, scenario),
+    }
+}
+
 /// A located problem in a scenario: the same type as a config's.
 pub use spotcover_stack::ConfigError;

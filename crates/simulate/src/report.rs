@@ -33,6 +33,12 @@ pub enum PolicyName {
     /// needed. The lower bound.
     #[serde(rename = "oracle")]
     Oracle,
+    /// `engine: asg`: the capacity provider alone, as AWS gives it (no fallback).
+    #[serde(rename = "capacity-providers")]
+    CapacityProviders,
+    /// `engine: asg`: the capacity provider with spotcover's fallback.
+    #[serde(rename = "fallback")]
+    Fallback,
 }
 
 impl PolicyName {
@@ -43,6 +49,8 @@ impl PolicyName {
             PolicyName::Default => "default",
             PolicyName::ReactiveFloor => "reactive-floor",
             PolicyName::Oracle => "oracle",
+            PolicyName::CapacityProviders => "capacity-providers",
+            PolicyName::Fallback => "fallback",
         }
     }
 }

@@ -87,6 +87,71 @@ pub struct Scenario {
     /// One spot pool per spot instance type of the config, in any order.
     pub pools: Vec<PoolSpec>,
     pub on_demand: OnDemandSpec,
+    /// What only the `engine: asg` world reads (ECS and Auto Scaling behaviour AWS does
+    /// not pin down); optional, every key with its default.
+    #[serde(default)]
+    pub asg: AsgSwitches,
+}
+
+/// Behaviour of ECS capacity providers and Auto Scaling that AWS documents loosely or
+/// not at all: each is a switch, so a result can be checked under either answer.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AsgSwitches {
+    /// Minutes a task waits in PROVISIONING before ECS stops it (the service starts a
+    /// new one). AWS says tasks wait "10 to 30 minutes". Default 30.
+    #[serde(default = "default_provisioning_timeout")]
+    pub provisioning_timeout_minutes: u32,
+    /// Most tasks in PROVISIONING per cluster (an ECS service quota, 500 by default);
+    /// the rest are not started.
+    #[serde(default = "default_provisioning_cap")]
+    pub provisioning_cap: u32,
+    /// Whether the "gradual replacement" after a lower `OnDemandBaseCapacity` skips
+    /// instances protected from scale-in (undocumented). Default true.
+    #[serde(default = "yes")]
+    pub replacement_honors_protection: bool,
+    /// Which on-demand instance that replacement terminates (undocumented): `oldest`
+    /// (default) or `newest`.
+    #[serde(default)]
+    pub replacement_picks: ReplacementPick,
+    /// Consecutive minutes above target before managed scaling scales out (its alarm's
+    /// datapoints; not documented). Default 1.
+    #[serde(default = "one")]
+    pub scale_out_datapoints: u32,
+}
+
+impl Default for AsgSwitches {
+    fn default() -> Self {
+        AsgSwitches {
+            provisioning_timeout_minutes: default_provisioning_timeout(),
+            provisioning_cap: default_provisioning_cap(),
+            replacement_honors_protection: true,
+            replacement_picks: ReplacementPick::default(),
+            scale_out_datapoints: 1,
+        }
+    }
+}
+
+/// See [`AsgSwitches::replacement_picks`].
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplacementPick {
+    #[default]
+    Oldest,
+    Newest,
+}
+
+fn default_provisioning_timeout() -> u32 {
+    30
+}
+fn default_provisioning_cap() -> u32 {
+    500
+}
+fn yes() -> bool {
+    true
+}
+fn one() -> u32 {
+    1
 }
 
 /// Longest interruption warning accepted, minutes.
@@ -109,9 +174,6 @@ pub const DEFAULT_ECS_REGISTRATION_MINUTES: u32 = 1;
 /// and launch jitter accepted, minutes.
 pub const MAX_DELAY_MINUTES: u32 = 60;
 
-fn yes() -> bool {
-    true
-}
 /// Default [`Scenario::fleet_event_delay_minutes`].
 pub const DEFAULT_FLEET_EVENT_DELAY_MINUTES: u32 = 1;
 /// Default [`Scenario::fleet_modify_latency_minutes`].
@@ -286,6 +348,26 @@ impl Scenario {
             }
         }
         check_price(self.on_demand.price_per_hour, "on_demand.price_per_hour")?;
+        let a = &self.asg;
+        if a.provisioning_timeout_minutes == 0 || a.provisioning_timeout_minutes > MAX_DELAY_MINUTES
+        {
+            return Err(err(
+                "asg.provisioning_timeout_minutes",
+                format!("expected 1 to {MAX_DELAY_MINUTES} minutes"),
+            ));
+        }
+        if a.provisioning_cap > MAX_DEMAND_UNITS {
+            return Err(err(
+                "asg.provisioning_cap",
+                format!("expected 0 to {MAX_DEMAND_UNITS} tasks"),
+            ));
+        }
+        if a.scale_out_datapoints == 0 || a.scale_out_datapoints > MAX_DELAY_MINUTES {
+            return Err(err(
+                "asg.scale_out_datapoints",
+                format!("expected 1 to {MAX_DELAY_MINUTES} datapoints"),
+            ));
+        }
         Ok(())
     }
 

@@ -12,10 +12,22 @@ pub struct StackConfig {
     /// CloudFormation stack name; also names the output files. Letters, digits and
     /// hyphens, starting with a letter, at most 128 characters.
     pub stack: String,
+    /// What launches the instances: `fleet` (a Spot Fleet, with an on-demand Auto Scaling
+    /// group the reconciler sizes as cover) or `asg` (one Auto Scaling group of spot
+    /// instances behind an ECS capacity provider, whose on-demand base the reconciler
+    /// raises while spot cannot launch). Keys of the other engine are refused.
+    #[serde(default)]
+    pub engine: Engine,
     #[serde(default)]
     pub cluster: ClusterConfig,
     pub spot: SpotConfig,
+    /// The on-demand group of `engine: fleet` (required there; refused with `engine: asg`).
+    #[serde(default)]
     pub on_demand: OnDemandConfig,
+    /// The Auto Scaling group and capacity provider of `engine: asg` (refused with
+    /// `engine: fleet`).
+    #[serde(default)]
+    pub asg: AsgConfig,
     #[serde(default)]
     pub reconciler: ReconcilerConfig,
     #[serde(default)]
@@ -59,6 +71,87 @@ pub struct StackConfig {
     /// botocore's data, see `tools/update-aws-lists`): accepted as if they were listed.
     #[serde(default)]
     pub allow: AllowConfig,
+}
+
+/// What launches the cluster's instances.
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Engine {
+    /// A Spot Fleet, and an on-demand Auto Scaling group the reconciler sizes as cover.
+    #[default]
+    Fleet,
+    /// One Auto Scaling group (spot, price-capacity-optimized) behind an ECS capacity
+    /// provider with managed scaling; the reconciler raises the group's on-demand base
+    /// while spot cannot launch, and lowers it again.
+    Asg,
+}
+
+impl Engine {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Fleet => "fleet",
+            Engine::Asg => "asg",
+        }
+    }
+}
+
+/// `engine: asg`: the group, its capacity provider's managed scaling, and the on-demand
+/// fallback. Sizes count instances: a capacity provider's group cannot weight instance
+/// types (ECS developer guide, "Amazon ECS capacity providers for EC2 workloads").
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AsgConfig {
+    /// The group's MinSize, in instances.
+    #[serde(default)]
+    pub min_size: u32,
+    /// The group's MaxSize, in instances (at least 1: a capacity provider cannot scale
+    /// out a group of at most 0).
+    #[serde(default = "default_asg_max_size")]
+    pub max_size: u32,
+    /// On-demand instances the group keeps at rest: its `OnDemandBaseCapacity` when spot
+    /// launches. Everything above it is spot.
+    #[serde(default)]
+    pub on_demand_floor: u32,
+    /// The most on-demand instances the fallback asks for: it raises the base by the
+    /// instances spot could not launch, up to this.
+    #[serde(default = "default_max_on_demand")]
+    pub max_on_demand: u32,
+    /// Managed scaling's target utilization of the group's instances, 1 to 100 percent.
+    #[serde(default = "default_asg_target_percent")]
+    pub target_capacity_percent: u32,
+    /// Fewest instances managed scaling adds at once (1 to 10000).
+    #[serde(default = "one")]
+    pub minimum_scaling_step_size: u32,
+    /// Most instances managed scaling adds at once (1 to 10000).
+    #[serde(default = "default_max_step")]
+    pub maximum_scaling_step_size: u32,
+    /// Seconds before a new instance counts in managed scaling's metric (0 to 10000).
+    #[serde(default = "default_warmup")]
+    pub instance_warmup_seconds: u32,
+    /// How long the fallback holds a raised base after the last sign that spot cannot
+    /// launch, before it lowers the base by one instance.
+    #[serde(default = "default_return_hold")]
+    pub return_hold_seconds: u32,
+    /// Each step down doubles the next hold, up to this.
+    #[serde(default = "default_max_hold")]
+    pub max_hold_seconds: u32,
+}
+
+impl Default for AsgConfig {
+    fn default() -> Self {
+        AsgConfig {
+            min_size: 0,
+            max_size: default_asg_max_size(),
+            on_demand_floor: 0,
+            max_on_demand: default_max_on_demand(),
+            target_capacity_percent: default_asg_target_percent(),
+            minimum_scaling_step_size: 1,
+            maximum_scaling_step_size: default_max_step(),
+            instance_warmup_seconds: default_warmup(),
+            return_hold_seconds: default_return_hold(),
+            max_hold_seconds: default_max_hold(),
+        }
+    }
 }
 
 /// Names AWS added after the lists spotcover ships; each is accepted as written.
@@ -264,7 +357,9 @@ impl ReservationMetric {
 #[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct OnDemandConfig {
-    /// On-demand instance types, in order of preference; one architecture.
+    /// On-demand instance types, in order of preference; one architecture. Required
+    /// with `engine: fleet`.
+    #[serde(default)]
     pub instance_types: Vec<String>,
     /// Fleet capacity units one on-demand instance covers. At least 1.
     #[serde(default = "one")]
@@ -289,6 +384,23 @@ pub struct OnDemandConfig {
     /// timeout, 30 to 7200 seconds. The reconciler lets it go as soon as no task runs.
     #[serde(default = "default_drain_timeout")]
     pub drain_timeout_seconds: u32,
+}
+
+/// What `engine: asg` configs get, so that the fleet's group is never half-written;
+/// `validate` asks a fleet config for its instance types.
+impl Default for OnDemandConfig {
+    fn default() -> Self {
+        OnDemandConfig {
+            instance_types: Vec::new(),
+            weight: 1,
+            min_size: 0,
+            max_size: default_max_size(),
+            desired_capacity: None,
+            cooldown_seconds: default_cooldown(),
+            launch: OnDemandLaunch::default(),
+            drain_timeout_seconds: default_drain_timeout(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -717,4 +829,22 @@ fn default_drain_timeout() -> u32 {
 }
 fn default_log_retention() -> u32 {
     30
+}
+fn default_asg_max_size() -> u32 {
+    40
+}
+fn default_max_on_demand() -> u32 {
+    10
+}
+fn default_asg_target_percent() -> u32 {
+    100
+}
+fn default_max_step() -> u32 {
+    10
+}
+fn default_warmup() -> u32 {
+    300
+}
+fn default_return_hold() -> u32 {
+    900
 }

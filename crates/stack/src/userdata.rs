@@ -19,6 +19,10 @@ const CLUSTER_MARK: &str = "\u{1}spotcover-cluster\u{1}";
 pub enum Capacity {
     Spot,
     OnDemand,
+    /// The group of `engine: asg`: spot above an on-demand base. Each instance writes its
+    /// own market (`spot` or `on-demand`, IMDS `instance-life-cycle`) into the attribute:
+    /// Auto Scaling's instance list does not say which is which.
+    Mixed,
 }
 
 impl Capacity {
@@ -27,6 +31,7 @@ impl Capacity {
         match self {
             Capacity::Spot => attributes::CAPACITY_SPOT,
             Capacity::OnDemand => attributes::CAPACITY_ON_DEMAND,
+            Capacity::Mixed => "mixed",
         }
     }
 }
@@ -104,7 +109,8 @@ fn render(capacity: Capacity, extra: Extra<'_>) -> String {
             &json!({
                 "cluster": CLUSTER_MARK,
                 "capacity": capacity.as_str(),
-                "spot_draining": capacity == Capacity::Spot,
+                "spot_draining": capacity != Capacity::OnDemand,
+                "market_from_imds": capacity == Capacity::Mixed,
                 "ecs_config": extra.ecs_config.unwrap_or(&empty),
                 "extra": script,
             }),

@@ -9,6 +9,9 @@ use crate::{Expr, resource_type};
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AutoScalingGroup {
+    /// Replace spot instances at elevated risk of interruption before they are
+    /// interrupted.
+    pub capacity_rebalance: Option<bool>,
     pub cooldown: String,
     pub desired_capacity: Option<String>,
     pub health_check_type: &'static str,
@@ -21,6 +24,8 @@ pub struct AutoScalingGroup {
     pub metrics_collection: Vec<MetricsCollection>,
     pub min_size: String,
     pub mixed_instances_policy: Option<MixedInstancesPolicy>,
+    /// Scale-in protection for every instance the group launches.
+    pub new_instances_protected_from_scale_in: Option<bool>,
     pub tags: Vec<AsgTag>,
     #[serde(rename = "VPCZoneIdentifier")]
     pub vpc_zone_identifier: Expr,
@@ -64,12 +69,15 @@ pub struct MixedInstancesPolicy {
     pub launch_template: MixedLaunchTemplate,
 }
 
+#[skip_serializing_none]
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct InstancesDistribution {
     pub on_demand_allocation_strategy: &'static str,
     pub on_demand_base_capacity: u32,
     pub on_demand_percentage_above_base_capacity: u32,
+    /// `price-capacity-optimized`, `capacity-optimized`, ...; unset: AWS's default.
+    pub spot_allocation_strategy: Option<&'static str>,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -3,6 +3,7 @@
 
 pub mod applicationautoscaling;
 pub mod autoscaling;
+pub mod cloudformation;
 pub mod cloudwatch;
 pub mod ec2;
 pub mod ecs;

@@ -13,7 +13,13 @@ pub fn root() -> PathBuf {
         .unwrap()
 }
 
-pub const EXAMPLES: [&str; 4] = ["quickstart", "seed-2017", "multi-region", "production"];
+pub const EXAMPLES: [&str; 5] = [
+    "quickstart",
+    "seed-2017",
+    "multi-region",
+    "production",
+    "asg",
+];
 
 pub fn example(name: &str) -> PathBuf {
     root().join("examples").join(format!("{name}.yaml"))

@@ -243,7 +243,7 @@ pub(crate) fn add_launch_templates(
 /// IMDSv2, detailed monitoring, the instance profile, the config's root volume and key
 /// pair, and user data and tags for `capacity`. The config's tags go on the instances,
 /// their volumes and the launch template itself.
-fn launch_template(
+pub(crate) fn launch_template(
     c: &StackConfig,
     network: &Network,
     cluster: &Cluster,

@@ -13,7 +13,10 @@
 //!   the hook and terminate the fleet's drained surplus;
 //! - `observability`: the dashboard, the alarms and their topic, and the group's metrics
 //!   collection they read.
+//! - `asg`: the whole of `engine: asg` (the group, its capacity provider, the cluster's
+//!   association, the reconciler's fallback rights and triggers, the teardown).
 
+mod asg;
 mod cluster;
 mod demand;
 mod draining;
@@ -28,9 +31,11 @@ mod triggers;
 
 use spotcover_cfn::{Export, Expr, Output, Pseudo, Sub, Template, TemplateError};
 
-use crate::config::StackConfig;
+use crate::config::{Engine, StackConfig};
 use reconciler::Feature;
 
+pub use asg::settings as fallback_settings;
+pub use asg::{LAUNCH_UNSUCCESSFUL, asg_ids, teardown_properties};
 pub use reconciler::settings as reconciler_settings;
 /// The reconciler's environment variable names: the contract between this template and
 /// the Lambda, defined once in `spotcover-reconciler-core`.
@@ -79,6 +84,9 @@ pub mod ids {
 /// Builds the stack's template from one resolved config. Resources come out in the
 /// order they are added here, which is part of the template's bytes.
 pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError> {
+    if c.engine == Engine::Asg {
+        return asg::compose(c, asset);
+    }
     let mut t = Template::new(format!(
         "spotcover stack {}: ECS on EC2 Spot with an on-demand safety net",
         c.stack
@@ -161,7 +169,7 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
 }
 
 /// Outputs, each exported as `<stack>-<id>`.
-fn add_outputs<const N: usize>(
+pub(crate) fn add_outputs<const N: usize>(
     t: &mut Template,
     outputs: [(&str, &str, Expr); N],
 ) -> Result<(), TemplateError> {

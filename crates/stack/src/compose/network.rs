@@ -4,7 +4,7 @@
 use spotcover_cfn::{Expr, Parameter, Template, TemplateError};
 
 use super::ids;
-use crate::config::{SpotLaunch, StackConfig};
+use crate::config::{Engine, SpotLaunch, StackConfig};
 
 pub(crate) struct Network {
     /// A list of subnet ids.
@@ -38,8 +38,12 @@ pub(crate) fn add(t: &mut Template, c: &StackConfig) -> Result<Network, Template
         Some(ids) => literal(ids),
         None => {
             let n = subnet_count.unwrap_or(1);
+            let what = match c.engine {
+                Engine::Fleet => "the spot fleet and the on-demand group",
+                Engine::Asg => "the capacity provider's group",
+            };
             let description = format!(
-                "Exactly {n} subnet{} for the spot fleet and the on-demand group, at most one per Availability Zone (network.subnet_count)",
+                "Exactly {n} subnet{} for {what}, at most one per Availability Zone (network.subnet_count)",
                 if n == 1 { "" } else { "s" }
             );
             t.parameter(

@@ -37,6 +37,7 @@ pub(crate) fn add(
     t.add(
         ids::ON_DEMAND_GROUP,
         asg::AutoScalingGroup {
+            capacity_rebalance: None,
             cooldown: od.cooldown_seconds.to_string(),
             desired_capacity: od.desired_capacity.map(|d| d.to_string()),
             health_check_type: "EC2",
@@ -55,6 +56,7 @@ pub(crate) fn add(
             metrics_collection: super::observability::group_metrics(c),
             min_size: od.min_size.to_string(),
             mixed_instances_policy,
+            new_instances_protected_from_scale_in: None,
             tags: tags::propagated(tags::with_own(c, instance_tags(Capacity::OnDemand))),
             vpc_zone_identifier: network.subnets.clone(),
         },
@@ -71,6 +73,7 @@ fn mixed_instances(c: &StackConfig, cluster: &Cluster) -> Option<asg::MixedInsta
             on_demand_allocation_strategy: "prioritized",
             on_demand_base_capacity: 0,
             on_demand_percentage_above_base_capacity: 100,
+            spot_allocation_strategy: None,
         },
         launch_template: asg::MixedLaunchTemplate {
             launch_template_specification: asg::LaunchTemplateSpecification {

@@ -161,6 +161,45 @@ pub(crate) fn add(
     parts: Parts<'_>,
     features: &[&dyn Feature],
 ) -> Result<Handle<lambda::Function>, TemplateError> {
+    let variables: BTreeMap<String, Expr> = parts
+        .settings
+        .to_env()
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect();
+    add_function(
+        t,
+        c,
+        Function {
+            asset: parts.asset,
+            code_bucket: parts.code_bucket,
+            variables,
+            statements: own_statements(c, parts.group),
+            role_description: "spotcover reconciler: reads spot fleet metrics, sizes the on-demand group",
+            description: "spotcover reconciler: covers pending spot capacity with on-demand",
+        },
+        features,
+    )
+}
+
+/// The function of either engine: its environment, and its rights beyond writing its
+/// own logs.
+pub(crate) struct Function<'a> {
+    pub asset: &'a Asset,
+    pub code_bucket: &'a ParamHandle,
+    pub variables: BTreeMap<String, Expr>,
+    pub statements: Vec<Statement>,
+    pub role_description: &'static str,
+    pub description: &'static str,
+}
+
+/// Adds the log group, the role, the function, then each feature's triggers in order.
+pub(crate) fn add_function(
+    t: &mut Template,
+    c: &StackConfig,
+    f: Function<'_>,
+    features: &[&dyn Feature],
+) -> Result<Handle<lambda::Function>, TemplateError> {
     let log_group = t.add_with(
         "ReconcilerLogGroup",
         logs::LogGroup {
@@ -177,16 +216,20 @@ pub(crate) fn add(
             ..Options::default()
         },
     )?;
-    let statements = own_statements(c, &log_group, parts.group)
-        .into_iter()
-        .chain(features.iter().flat_map(|f| f.statements()))
-        .collect();
+    let statements = std::iter::once(Statement::allow(
+        "WriteOwnLogs",
+        &["logs:CreateLogStream", "logs:PutLogEvents"],
+        vec![log_group.get_att(LogGroupAttr::Arn)],
+    ))
+    .chain(f.statements)
+    .chain(features.iter().flat_map(|f| f.statements()))
+    .collect();
     let role = t.add(
         "ReconcilerRole",
         service_role(
             c,
             "lambda.amazonaws.com",
-            "spotcover reconciler: reads spot fleet metrics, sizes the on-demand group",
+            f.role_description,
             None,
             Some(vec![iam::Policy {
                 policy_name: "reconciler".into(),
@@ -194,24 +237,18 @@ pub(crate) fn add(
             }]),
         ),
     )?;
-    let variables: BTreeMap<String, Expr> = parts
-        .settings
-        .to_env()
-        .into_iter()
-        .map(|(name, value)| (name.to_owned(), value))
-        .collect();
     let function = t.add_with(
         ids::RECONCILER,
         lambda::Function {
-            description: Some(
-                "spotcover reconciler: covers pending spot capacity with on-demand".into(),
-            ),
+            description: Some(f.description.into()),
             architectures: vec![c.reconciler.architecture.as_str().into()],
             code: lambda::Code {
-                s3_bucket: parts.code_bucket.r#ref(),
-                s3_key: parts.asset.s3_key().into(),
+                s3_bucket: f.code_bucket.r#ref(),
+                s3_key: f.asset.s3_key().into(),
             },
-            environment: Some(lambda::Environment { variables }),
+            environment: Some(lambda::Environment {
+                variables: f.variables,
+            }),
             handler: "bootstrap".into(),
             logging_config: Some(lambda::LoggingConfig {
                 log_group: log_group.r#ref(),
@@ -273,14 +310,10 @@ pub(crate) fn group_arn(group: Expr) -> Expr {
         .build()
 }
 
-/// Logs, observing the fleet and the group, and sizing the group. The fleet's
-/// CloudWatch metrics are read under the `2017` policy only; the `demand` policy
-/// describes the fleet itself (its rights are in `demand.rs`).
-fn own_statements(
-    c: &StackConfig,
-    log_group: &Handle<logs::LogGroup>,
-    group: Expr,
-) -> Vec<Statement> {
+/// Observing the fleet and the group, and sizing the group. The fleet's CloudWatch
+/// metrics are read under the `2017` policy only; the `demand` policy describes the
+/// fleet itself (its rights are in `demand.rs`).
+fn own_statements(c: &StackConfig, group: Expr) -> Vec<Statement> {
     let observe: &[&str] = match c.reconciler.policy {
         CoverPolicy::Design2017 => &[
             "cloudwatch:GetMetricData",
@@ -289,11 +322,6 @@ fn own_statements(
         CoverPolicy::Demand => &["autoscaling:DescribeAutoScalingGroups"],
     };
     vec![
-        Statement::allow(
-            "WriteOwnLogs",
-            &["logs:CreateLogStream", "logs:PutLogEvents"],
-            vec![log_group.get_att(LogGroupAttr::Arn)],
-        ),
         // Neither action supports resource-level permissions.
         Statement::allow("ObserveFleetAndGroup", observe, vec!["*".into()]),
         Statement::allow(

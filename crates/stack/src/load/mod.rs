@@ -2,6 +2,7 @@
 //! expand regions (`regions`), then check what types alone cannot ([`validate`]).
 
 pub mod bounds;
+mod engine;
 mod intrinsics;
 mod knobs;
 mod known;
@@ -48,6 +49,7 @@ pub fn load_with(text: &str, read: ReadFile<'_>) -> Result<Vec<Resolved>, Vec<Co
     }
     let mut errors = read_files(&mut base, "", read);
     errors.extend(checks(&base, ""));
+    errors.extend(engine::check(text, &base, ""));
     errors.extend(known::regions(&base));
     let mut out = Vec::new();
     if base.regions.is_empty() {
@@ -63,6 +65,7 @@ pub fn load_with(text: &str, read: ReadFile<'_>) -> Result<Vec<Resolved>, Vec<Co
                     let prefix = regions::prefix(&region);
                     errors.extend(read_files(&mut config, &prefix, read));
                     errors.extend(checks(&config, &prefix));
+                    errors.extend(engine::check(text, &config, &prefix));
                     out.push(Resolved {
                         warnings: all_warnings(&config, &prefix),
                         region: Some(region),

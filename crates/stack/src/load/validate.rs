@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use super::parse::join_path;
 use crate::arch::Arch;
-use crate::config::{CoverPolicy, OnDemandLaunch, ParameterValue, StackConfig};
+use crate::config::{CoverPolicy, Engine, OnDemandLaunch, ParameterValue, StackConfig};
 use crate::error::ConfigError;
 
 /// Valid, but worth saying: choices that fail in some accounts. `prefix` as for
@@ -75,7 +75,10 @@ pub fn validate(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
     };
     stack_name(c, &mut err);
     spot(c, &mut err);
-    on_demand(c, &mut err);
+    // `engine: asg` has no on-demand group (`load::engine` refuses its keys).
+    if c.engine == Engine::Fleet {
+        on_demand(c, &mut err);
+    }
     reconciler(c, &mut err);
     network(c, &mut err);
     iam(c, &mut err);

@@ -1,0 +1,137 @@
+//! The shipped scenarios against `examples/asg.yaml` (same files as the fleet's):
+//! what the fallback must hold on every one, and the tables as snapshots.
+
+use spotcover_simulate::{PolicyName, Report, Scenario, simulate};
+
+const SCENARIOS: &[(&str, &str)] = &[
+    (
+        "full-outage",
+        include_str!("../../../examples/scenarios/full-outage.yaml"),
+    ),
+    (
+        "one-pool-lost",
+        include_str!("../../../examples/scenarios/one-pool-lost.yaml"),
+    ),
+    (
+        "flapping",
+        include_str!("../../../examples/scenarios/flapping.yaml"),
+    ),
+    (
+        "scale-out-during-outage",
+        include_str!("../../../examples/scenarios/scale-out-during-outage.yaml"),
+    ),
+    (
+        "calm-scale-outs",
+        include_str!("../../../examples/scenarios/calm-scale-outs.yaml"),
+    ),
+    (
+        "az-loss",
+        include_str!("../../../examples/scenarios/az-loss.yaml"),
+    ),
+    (
+        "slow-drain",
+        include_str!("../../../examples/scenarios/slow-drain.yaml"),
+    ),
+    (
+        "daily-peak",
+        include_str!("../../../examples/scenarios/daily-peak.yaml"),
+    ),
+    (
+        "blips",
+        include_str!("../../../examples/scenarios/blips.yaml"),
+    ),
+    (
+        "calm-day",
+        include_str!("../../../examples/scenarios/calm-day.yaml"),
+    ),
+];
+
+fn reports() -> Vec<(&'static str, Report)> {
+    let config = spotcover_stack::load(include_str!("../../../examples/asg.yaml"))
+        .unwrap()
+        .remove(0)
+        .config;
+    SCENARIOS
+        .iter()
+        .map(|(name, text)| {
+            (
+                *name,
+                simulate(&config, &Scenario::from_yaml(text).unwrap()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_asg_engine_runs_its_three_policies() {
+    for (name, r) in reports() {
+        let names: Vec<PolicyName> = r.policies.iter().map(|p| p.policy).collect();
+        assert_eq!(
+            names,
+            [
+                PolicyName::CapacityProviders,
+                PolicyName::Fallback,
+                PolicyName::Oracle
+            ],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn the_fallback_is_never_worse_than_capacity_providers_alone() {
+    for (name, r) in reports() {
+        let cp = r.policy(PolicyName::CapacityProviders).unwrap();
+        let fb = r.policy(PolicyName::Fallback).unwrap();
+        assert!(
+            fb.uncovered_unit_minutes <= cp.uncovered_unit_minutes,
+            "{name}: fallback {} > capacity providers {}",
+            fb.uncovered_unit_minutes,
+            cp.uncovered_unit_minutes
+        );
+    }
+}
+
+#[test]
+fn no_return_to_spot_kills_a_task() {
+    for (name, r) in reports() {
+        for p in &r.policies {
+            assert_eq!(
+                p.decisions["tasks_killed_by_return"], 0,
+                "{name} {:?}",
+                p.policy
+            );
+        }
+    }
+}
+
+#[test]
+fn where_spot_is_lost_everywhere_the_fallback_covers_most_of_it() {
+    // Every pool lost at once: the fallback's case. Measured ratios are in the README.
+    for (name, r) in reports() {
+        if !["full-outage", "scale-out-during-outage", "daily-peak"].contains(&name) {
+            continue;
+        }
+        let cp = r
+            .policy(PolicyName::CapacityProviders)
+            .unwrap()
+            .uncovered_unit_minutes;
+        let fb = r
+            .policy(PolicyName::Fallback)
+            .unwrap()
+            .uncovered_unit_minutes;
+        assert!(
+            fb * 5 <= cp,
+            "{name}: fallback {fb}, capacity providers {cp}"
+        );
+    }
+}
+
+#[test]
+fn tables_match_their_snapshots() {
+    let mut all = String::new();
+    for (name, r) in reports() {
+        all.push_str(&format!("## {name}\n{}\n", r.table()));
+    }
+    insta::assert_snapshot!("asg_tables", all);
+}
