@@ -103,7 +103,7 @@ fn every_template_passes_cfn_lint_without_warnings() {
         synth(&with_every_alarm(tmp.path(), name), &out, &zip, "yaml");
         files.extend(templates(&out));
     }
-    assert_eq!(files.len(), 19);
+    assert_eq!(files.len(), 21);
     let out = Command::new(venv_bin("cfn-lint"))
         .args(&files)
         .output()
@@ -267,7 +267,7 @@ const STATED_CHECKOV_SKIPS: [&str; 6] = [
 fn every_template_passes_checkov_with_only_the_stated_skips() {
     let tmp = tempfile::tempdir().unwrap();
     let files = every_template_form(tmp.path());
-    assert_eq!(files.len(), 14);
+    assert_eq!(files.len(), 15);
     let mut cmd = Command::new(checkov());
     cmd.args([
         "--framework",

@@ -61,6 +61,23 @@ const NOT_RUN: &[(&str, &str)] = &[
     ("key=", "reads a deployed manifest for `aws s3 cp`"),
     ("unzip ", "unpacks the Lambda for a dry run against AWS"),
     ("AWS_REGION=", "runs the reconciler against AWS"),
+    ("#", "a comment"),
+    (
+        "bucket=",
+        "the deploy's own values (tests/deploy_moto.rs runs the block)",
+    ),
+    (
+        "stack=",
+        "the deploy's own values (tests/deploy_moto.rs runs the block)",
+    ),
+    (
+        "subnets=",
+        "the deploy's own values (tests/deploy_moto.rs runs the block)",
+    ),
+    (
+        "security_groups=",
+        "the deploy's own values (tests/deploy_moto.rs runs the block)",
+    ),
 ];
 
 /// The directory the commands run in: the examples, `stack.yaml` (the quickstart),
