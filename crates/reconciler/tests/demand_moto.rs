@@ -4,9 +4,6 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-
 use common::*;
 use serde_json::json;
 use spotcover_reconciler::config::{Config, DrainSettings};
@@ -14,26 +11,6 @@ use spotcover_reconciler::handle_event;
 use spotcover_reconciler_core::need::{NeedPolicy, NeedState, STATE_TAG};
 use spotcover_reconciler_core::settings::parse_weights;
 use spotcover_reconciler_core::{InterruptionPolicy, Policy};
-
-/// One EC2 Query call to moto with a dummy signature (moto routes by it and does not
-/// check it); the answer's body.
-fn ec2_query(body: &str) -> String {
-    let moto = moto();
-    let host = moto.trim_start_matches("http://").trim_end_matches('/');
-    let mut s = TcpStream::connect(host).expect("connect to moto");
-    write!(
-        s,
-        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Authorization: AWS4-HMAC-SHA256 Credential=testing/20261128/us-east-1/ec2/aws4_request, \
-         SignedHeaders=host, Signature=0\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
-}
 
 /// A `maintain` Spot Fleet of m6i.large at weight 2 with `target` units; its id.
 fn request_spot_fleet(target: u32) -> String {

@@ -307,16 +307,11 @@ pub fn failing_endpoint(status: u16, code: &'static str) -> String {
     format!("http://{addr}")
 }
 
-/// Runs one EC2 instance of `instance_type` in moto (an EC2 query call with a
-/// dummy signature, which moto routes by and does not check: the reconciler has
-/// no EC2 client); returns its id.
-pub fn run_instance(instance_type: &str) -> String {
+/// One EC2 Query call to moto with a dummy signature, which moto routes by and does not
+/// check (the reconciler has no EC2 client for what the tests set up); the answer.
+pub fn ec2_query(body: &str) -> String {
     let moto = moto();
     let host = moto.trim_start_matches("http://").trim_end_matches('/');
-    let body = format!(
-        "Action=RunInstances&Version=2016-11-15&ImageId=ami-12c6146b&MinCount=1&MaxCount=1\
-         &InstanceType={instance_type}"
-    );
     let mut s = TcpStream::connect(host).expect("connect to moto");
     write!(
         s,
@@ -329,6 +324,15 @@ pub fn run_instance(instance_type: &str) -> String {
     .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
+    out
+}
+
+/// Runs one EC2 instance of `instance_type` in moto; returns its id.
+pub fn run_instance(instance_type: &str) -> String {
+    let out = ec2_query(&format!(
+        "Action=RunInstances&Version=2016-11-15&ImageId=ami-12c6146b&MinCount=1&MaxCount=1\
+         &InstanceType={instance_type}"
+    ));
     let start = out
         .find("<instanceId>")
         .unwrap_or_else(|| panic!("RunInstances: {out}"))
