@@ -11,9 +11,12 @@
 //!   Standalone tasks count too.
 //! - **Waiting:** per service, `desiredCount - runningCount - pendingCount` tasks that
 //!   exist nowhere yet (the service scheduler could not place them; DescribeServices),
-//!   times the task definition's CPU and memory (DescribeTaskDefinition). A service
-//!   whose task size is unknown counts its waiting tasks at the largest placed task's
-//!   share (a guess that errs high is safer than one that errs at zero).
+//!   each at its size when known ([`ServiceNeed::task`]), else at the average task placed
+//!   in the cluster (what the instances reserve divided by the tasks they run), else at
+//!   one unit. Reading each task definition would take a call and, more, the SDK's
+//!   `DescribeTaskDefinition` shape pushed the Lambda's zip over its 2,000,000-byte
+//!   budget; the average is exact for a cluster of one task size, and a service's
+//!   replacement tasks are mostly of the kind that runs.
 //! - **Supply:** spot instances count their weight (ACTIVE, or DRAINING: leaving); the
 //!   cluster's other instances, not launched by spotcover, count their registered size
 //!   in units; the on-demand group's instances are the cover, not supply, so that cover
@@ -33,7 +36,8 @@ pub struct ServiceNeed {
     pub desired: u32,
     pub running: u32,
     pub pending: u32,
-    /// The task definition's CPU and memory, when read.
+    /// The task's CPU and memory, when known (the Lambda does not read task
+    /// definitions: see the module docs).
     pub task: Option<Resources>,
 }
 
@@ -127,22 +131,28 @@ pub fn units(supply: &[Weighted], services: &[ServiceNeed], last_unit: Option<Un
         cpu += u64::from(r.cpu_units.saturating_sub(left.cpu_units));
         memory += u64::from(r.memory_mib.saturating_sub(left.memory_mib));
     }
-    let largest = services
+    // The average placed task: what the instances reserve over the tasks they hold.
+    let placed_tasks: u64 = supply
         .iter()
-        .filter_map(|s| s.task)
-        .fold(Resources::default(), |a, t| Resources {
-            cpu_units: a.cpu_units.max(t.cpu_units),
-            memory_mib: a.memory_mib.max(t.memory_mib),
-        });
+        .map(|s| u64::from(s.instance.running_tasks) + u64::from(s.instance.pending_tasks))
+        .sum();
+    let UnitSize(u) = unit;
+    let average = if placed_tasks > 0 {
+        Resources {
+            cpu_units: u32::try_from(cpu.div_ceil(placed_tasks)).unwrap_or(u32::MAX),
+            memory_mib: u32::try_from(memory.div_ceil(placed_tasks)).unwrap_or(u32::MAX),
+        }
+    } else {
+        u
+    };
     let mut waiting_tasks = 0u32;
     for s in services {
         let n = s.waiting();
         waiting_tasks = waiting_tasks.saturating_add(n);
-        let task = s.task.unwrap_or(largest);
+        let task = s.task.unwrap_or(average);
         cpu += u64::from(n) * u64::from(task.cpu_units);
         memory += u64::from(n) * u64::from(task.memory_mib);
     }
-    let UnitSize(u) = unit;
     let demand = cpu
         .div_ceil(u64::from(u.cpu_units.max(1)))
         .max(memory.div_ceil(u64::from(u.memory_mib.max(1))));

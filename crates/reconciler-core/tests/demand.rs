@@ -71,21 +71,31 @@ fn memory_counts_when_it_is_the_larger_need() {
 }
 
 #[test]
-fn a_waiting_task_of_unknown_size_counts_as_the_largest_known_task() {
-    let all = [spot(res(0, 0))];
-    let known = ServiceNeed {
-        desired: 1,
-        running: 1,
+fn a_waiting_task_of_unknown_size_counts_as_the_average_placed_task() {
+    // One instance holds 2 tasks reserving 1024 CPU and 2048 MiB: 512 / 1024 each.
+    let mut ci = spot(res(1024, 2048));
+    ci.running_tasks = 2;
+    let all = [ci];
+    let waiting = ServiceNeed {
+        desired: 6,
+        running: 2,
         pending: 0,
-        task: Some(res(2048, 1024)),
+        task: None,
     };
-    let unknown = ServiceNeed {
-        desired: 1,
+    // 1024 placed + 4 * 512 waiting = 3072 CPU: 3 units (memory 6144 / 3840: 2).
+    assert_eq!(units(&at_weight_2(&all), &[waiting], None).demand, 3);
+}
+
+#[test]
+fn with_no_task_placed_a_waiting_task_counts_one_unit() {
+    let all = [spot(res(0, 0))];
+    let waiting = ServiceNeed {
+        desired: 3,
         running: 0,
         pending: 0,
         task: None,
     };
-    assert_eq!(units(&at_weight_2(&all), &[known, unknown], None).demand, 2);
+    assert_eq!(units(&at_weight_2(&all), &[waiting], None).demand, 3);
 }
 
 #[test]

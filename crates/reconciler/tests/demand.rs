@@ -87,10 +87,6 @@ fn world(instances: u32, desired: u32, target: u32, desired_od: u32) -> FakeApi 
         },
         task_definition: Some("td:1".into()),
     }];
-    api.task_definitions
-        .lock()
-        .unwrap()
-        .insert("td:1".into(), TASK);
     *api.fleet.lock().unwrap() = Some(FleetState {
         target,
         fulfilled: f64::from(target),
@@ -260,14 +256,9 @@ async fn the_state_survives_in_the_groups_tag() {
 }
 
 #[tokio::test]
-async fn a_waiting_task_is_sized_once_per_task_definition() {
+async fn a_waiting_task_counts_as_the_average_placed_task() {
+    // 5 instances run 15 tasks of 512 CPU; 15 more wait: 30 * 512 = 15 units.
     let api = world(5, 30, 20, 0);
-    run(&api, schedule(), NOW).await;
-    run(&api, schedule(), NOW + 60).await;
-    let described = api
-        .calls()
-        .iter()
-        .filter(|c| matches!(c, Call::DescribeTaskDefinition(_)))
-        .count();
-    assert!(described <= 1, "{described}");
+    let r = run(&api, schedule(), NOW).await;
+    assert_eq!(r.need.unwrap().view.unwrap().demand, 15);
 }

@@ -572,8 +572,7 @@ fn reconciler_role_is_least_privilege() {
             match a {
                 "autoscaling:DescribeAutoScalingGroups"
                 | "ec2:DescribeSpotFleetRequests"
-                | "ecs:ListServices"
-                | "ecs:DescribeTaskDefinition" => {
+                | "ecs:ListServices" => {
                     assert_eq!(
                         resources,
                         &json!(["*"]),
@@ -653,7 +652,6 @@ fn reconciler_role_is_least_privilege() {
             "ecs:DeleteAttributes",
             "ecs:DescribeContainerInstances",
             "ecs:DescribeServices",
-            "ecs:DescribeTaskDefinition",
             "ecs:ListContainerInstances",
             "ecs:ListServices",
             "ecs:PutAttributes",

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use spotcover_reconciler_core::need::FleetState;
-use spotcover_reconciler_core::{ContainerInstance, EpochSeconds, Observation, Resources};
+use spotcover_reconciler_core::{ContainerInstance, EpochSeconds, Observation};
 
 use super::{AutoScaling, Completion, Ec2, Ecs, FleetMetrics, GroupView, ServiceView, SetOutcome};
 use crate::error::ApiError;
@@ -217,15 +217,6 @@ impl<A: Ecs> Ecs for Budgeted<'_, A> {
             "ecs",
             "DescribeServices",
             self.inner.describe_services(cluster, arns),
-        )
-        .await
-    }
-
-    async fn describe_task_definition(&self, arn: &str) -> Result<Resources, ApiError> {
-        self.within(
-            "ecs",
-            "DescribeTaskDefinition",
-            self.inner.describe_task_definition(arn),
         )
         .await
     }

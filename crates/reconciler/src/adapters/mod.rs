@@ -15,9 +15,7 @@ pub mod sdk;
 use serde::Serialize;
 use spotcover_reconciler_core::demand::ServiceNeed;
 use spotcover_reconciler_core::need::FleetState;
-use spotcover_reconciler_core::{
-    ContainerInstance, EpochSeconds, GroupState, Observation, Resources,
-};
+use spotcover_reconciler_core::{ContainerInstance, EpochSeconds, GroupState, Observation};
 
 use crate::error::ApiError;
 
@@ -64,8 +62,7 @@ impl From<GroupState> for GroupView {
     }
 }
 
-/// A service as `DescribeServices` answers it: its task counts, and its task definition
-/// (whose size `DescribeTaskDefinition` gives).
+/// A service as `DescribeServices` answers it: its task counts and task definition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ServiceView {
     pub arn: String,
@@ -162,9 +159,6 @@ pub trait Ecs {
         cluster: &str,
         arns: &[String],
     ) -> Result<Vec<ServiceView>, ApiError>;
-    /// `DescribeTaskDefinition`: the task's CPU units and memory MiB (the task-level
-    /// values, else the sum over its containers).
-    async fn describe_task_definition(&self, arn: &str) -> Result<Resources, ApiError>;
 }
 
 /// EC2: terminating a drained spot instance; the Spot Fleet's target.

@@ -666,50 +666,6 @@ impl Ecs for SdkApi {
         }
         Ok(found)
     }
-
-    async fn describe_task_definition(&self, arn: &str) -> Result<Resources, ApiError> {
-        const OP: &str = "DescribeTaskDefinition";
-        let out = self
-            .ecs
-            .describe_task_definition()
-            .task_definition(arn)
-            .send()
-            .await
-            .map_err(|e| classify("ecs", OP, &e))?;
-        let td = out
-            .task_definition()
-            .ok_or_else(|| ApiError::InvalidResponse {
-                service: "ecs",
-                op: OP,
-                message: format!("no task definition for {arn}"),
-            })?;
-        // Task-level sizes when set; else what its containers reserve (memory: the
-        // hard limit, else the soft reservation).
-        let containers = td.container_definitions();
-        let cpu = match task_size(td.cpu()) {
-            0 => containers
-                .iter()
-                .map(|c| u32::try_from(c.cpu()).unwrap_or(0))
-                .sum(),
-            n => n,
-        };
-        let memory = match task_size(td.memory()) {
-            0 => containers
-                .iter()
-                .map(|c| {
-                    c.memory()
-                        .or(c.memory_reservation())
-                        .and_then(|m| u32::try_from(m).ok())
-                        .unwrap_or(0)
-                })
-                .sum(),
-            n => n,
-        };
-        Ok(Resources {
-            cpu_units: cpu,
-            memory_mib: memory,
-        })
-    }
 }
 
 impl Ec2 for SdkApi {
@@ -724,11 +680,4 @@ impl Ec2 for SdkApi {
     async fn modify_spot_fleet_target(&self, fleet_id: &str, target: u32) -> Result<(), ApiError> {
         self.ec2.modify_spot_fleet_target(fleet_id, target).await
     }
-}
-
-/// CPU units or memory MiB as ECS writes them in a task definition: a number as a
-/// string (`"1024"`; `"1 vCPU"` and `"2 GB"` forms are converted by ECS on
-/// registration, and described as numbers).
-fn task_size(v: Option<&str>) -> u32 {
-    v.and_then(|s| s.trim().parse().ok()).unwrap_or(0)
 }

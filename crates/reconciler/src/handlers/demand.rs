@@ -6,10 +6,7 @@
 //! fulfilled capacity, at once: no metric period, no delay), `ListContainerInstances` +
 //! `DescribeContainerInstances` (per 100 instances), `ListServices` (per 100 services) +
 //! `DescribeServices` (per 10). That is 6 calls for a cluster of up to 10 services and
-//! 100 instances; beyond, one more per 10 services and per 100 instances. A service
-//! with tasks that exist nowhere adds one `DescribeTaskDefinition` per task definition
-//! the process has not seen before (revisions are immutable, so the answer is kept for
-//! the life of the Lambda's execution environment): none in a steady state.
+//! 100 instances; beyond, one more per 10 services and per 100 instances.
 //!
 //! **Writes**, each only when the decision changes something, each safe to repeat:
 //! `SetDesiredCapacity` (HonorCooldown=false: the hold, not the group's cooldown,
@@ -24,26 +21,17 @@
 //! and writes nothing; a failed read of the fleet keeps the cover as it is and plans no
 //! surplus.
 
-use std::collections::BTreeMap;
-use std::sync::{Mutex, OnceLock};
-
-use spotcover_reconciler_core::demand::{ServiceNeed, Weighted, units};
+use spotcover_reconciler_core::demand::{Weighted, units};
 use spotcover_reconciler_core::need::{
     ClusterView, NeedPolicy, NeedState, STATE_TAG, decide_need, note_fleet_error,
 };
-use spotcover_reconciler_core::{Action, CapacityKind, ContainerInstance, EpochSeconds, Resources};
+use spotcover_reconciler_core::{Action, CapacityKind, ContainerInstance, EpochSeconds};
 
 use super::schedule::{FleetRead, drain_with};
-use crate::adapters::{Aws, ServiceView, cluster_instances, cluster_services};
+use crate::adapters::{Aws, cluster_instances, cluster_services};
 use crate::config::Config;
 use crate::error::{ApiError, Error};
 use crate::report::{NeedReport, Outcome, Report};
-
-/// Task definitions' sizes seen by this process (immutable per revision).
-fn task_sizes() -> &'static Mutex<BTreeMap<String, Resources>> {
-    static SIZES: OnceLock<Mutex<BTreeMap<String, Resources>>> = OnceLock::new();
-    SIZES.get_or_init(|| Mutex::new(BTreeMap::new()))
-}
 
 /// The fleet units a container instance counts for: its type's weight for spot (an
 /// unknown type counts as the largest weight), the on-demand weight, 0 for an instance
@@ -60,39 +48,6 @@ fn weight(config: &Config, ci: &ContainerInstance) -> u32 {
         CapacityKind::OnDemand => config.policy.on_demand_weight,
         CapacityKind::Unknown => 0,
     }
-}
-
-/// Each service's need, with its task's size where this run can know it: from the
-/// process's cache, else (only for services with waiting tasks) `DescribeTaskDefinition`.
-/// Returns them and the calls made.
-async fn service_needs<A: Aws>(api: &A, services: &[ServiceView]) -> (u32, Vec<ServiceNeed>) {
-    let mut calls = 0;
-    let mut out = Vec::with_capacity(services.len());
-    for s in services {
-        let mut need = s.need;
-        if let Some(td) = &s.task_definition {
-            let cached = task_sizes().lock().ok().and_then(|m| m.get(td).copied());
-            need.task = match cached {
-                Some(size) => Some(size),
-                None if need.waiting() > 0 => {
-                    calls += 1;
-                    match api.describe_task_definition(td).await {
-                        Ok(size) => {
-                            if let Ok(mut m) = task_sizes().lock() {
-                                m.insert(td.clone(), size);
-                            }
-                            Some(size)
-                        }
-                        // Counted at the largest known task instead.
-                        Err(_) => None,
-                    }
-                }
-                None => None,
-            };
-        }
-        out.push(need);
-    }
-    (calls, out)
 }
 
 /// The demand policy's run (see the module docs). `fleet_error_at`: a fleet event that
@@ -156,8 +111,8 @@ pub async fn run<A: Aws>(
             return r;
         }
     };
-    let (calls, needs) = service_needs(api, &svcs).await;
-    r.api_calls += calls;
+    // Task sizes are estimated from what is placed (see the core's `demand` docs).
+    let needs: Vec<_> = svcs.iter().map(|s| s.need).collect();
 
     let mut state = NeedState::recall(g.state_tag.as_deref(), g.state.desired);
     if let Some(at) = fleet_error_at {

@@ -10,7 +10,7 @@ use spotcover_reconciler::adapters::{
 };
 use spotcover_reconciler_core::need::FleetState;
 use spotcover_reconciler_core::{
-    ContainerInstance, EpochSeconds, GroupState, InstanceStatus, Observation, Resources,
+    ContainerInstance, EpochSeconds, GroupState, InstanceStatus, Observation,
 };
 
 /// One call recorded by [`FakeApi`].
@@ -66,7 +66,6 @@ pub enum Call {
     },
     ListServices(String),
     DescribeServices(Vec<String>),
-    DescribeTaskDefinition(String),
     DescribeFleet(String),
     ModifyFleet {
         fleet_id: String,
@@ -92,7 +91,6 @@ impl Call {
             Call::PutGroupTag { .. } => "CreateOrUpdateTags",
             Call::ListServices(_) => "ListServices",
             Call::DescribeServices(_) => "DescribeServices",
-            Call::DescribeTaskDefinition(_) => "DescribeTaskDefinition",
             Call::DescribeFleet(_) => "DescribeSpotFleetRequests",
             Call::ModifyFleet { .. } => "ModifySpotFleetRequest",
         }
@@ -108,7 +106,6 @@ impl Call {
                 | Call::Describe { .. }
                 | Call::ListServices(_)
                 | Call::DescribeServices(_)
-                | Call::DescribeTaskDefinition(_)
                 | Call::DescribeFleet(_)
         )
     }
@@ -199,8 +196,6 @@ pub struct FakeApi {
     pub group_tags: Mutex<HashMap<String, String>>,
     /// The cluster's services (every cluster: the fake has one).
     pub services: Mutex<Vec<ServiceView>>,
-    /// Task definitions' sizes by ARN.
-    pub task_definitions: Mutex<HashMap<String, Resources>>,
     /// The Spot Fleet; `None`: not found.
     pub fleet: Mutex<Option<FleetState>>,
 }
@@ -236,7 +231,6 @@ impl FakeApi {
             calls: Mutex::new(Vec::new()),
             group_tags: Mutex::new(HashMap::new()),
             services: Mutex::new(Vec::new()),
-            task_definitions: Mutex::new(HashMap::new()),
             fleet: Mutex::new(None),
         }
     }
@@ -672,25 +666,6 @@ impl Ecs for FakeApi {
             .cloned()
             .collect();
         answer(lost, Ok(found))
-    }
-
-    async fn describe_task_definition(&self, arn: &str) -> Result<Resources, ApiError> {
-        let lost = self
-            .enter(Call::DescribeTaskDefinition(arn.to_owned()))
-            .await?;
-        let size = self
-            .task_definitions
-            .lock()
-            .unwrap()
-            .get(arn)
-            .copied()
-            .ok_or_else(|| ApiError::Refused {
-                service: "ecs",
-                op: "DescribeTaskDefinition",
-                code: "ClientException".into(),
-                message: arn.to_owned(),
-            });
-        answer(lost, size)
     }
 }
 

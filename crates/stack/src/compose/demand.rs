@@ -49,8 +49,8 @@ impl Demand<'_> {
 impl Feature for Demand<'_> {
     /// Resource forms from the Service Authorization Reference: EC2
     /// `ModifySpotFleetRequest` takes `spot-fleet-request/ID`, `DescribeSpotFleetRequests`
-    /// only `*`; ECS `DescribeServices` takes `service/CLUSTER/*`, `ListServices` and
-    /// `DescribeTaskDefinition` only `*`; Auto Scaling `CreateOrUpdateTags` the group.
+    /// only `*`; ECS `DescribeServices` takes `service/CLUSTER/*`, `ListServices` only
+    /// `*`; Auto Scaling `CreateOrUpdateTags` the group.
     fn statements(&self) -> Vec<Statement> {
         if !self.on() {
             return Vec::new();
@@ -63,11 +63,7 @@ impl Feature for Demand<'_> {
             ),
             Statement::allow(
                 "ReadTheFleetAndTheServicesNeeds",
-                &[
-                    "ec2:DescribeSpotFleetRequests",
-                    "ecs:ListServices",
-                    "ecs:DescribeTaskDefinition",
-                ],
+                &["ec2:DescribeSpotFleetRequests", "ecs:ListServices"],
                 vec![Expr::Str("*".into())],
             ),
             Statement::allow(
