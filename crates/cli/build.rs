@@ -97,7 +97,14 @@ fn build(root: &Path, arch: &str, target: &str, out_dir: &Path) -> Result<Vec<u8
 
 /// `<target dir>/reconciler`: OUT_DIR is `<target dir>/[<triple>/]<profile>/build/<pkg>/out`.
 /// Shared by every profile of the outer build, and by `spotcover reconciler build`.
+/// `SPOTCOVER_RECONCILER_TARGET_DIR` overrides it, so that several worktrees share one
+/// release build of the reconciler's dependencies (the bytes do not depend on the path: see
+/// `lambda_build::remaps`).
 fn reconciler_target_dir(out_dir: &Path) -> Result<PathBuf, String> {
+    println!("cargo::rerun-if-env-changed=SPOTCOVER_RECONCILER_TARGET_DIR");
+    if let Some(dir) = std::env::var_os("SPOTCOVER_RECONCILER_TARGET_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
     out_dir
         .ancestors()
         .find(|p| p.file_name().is_some_and(|n| n == "build"))
