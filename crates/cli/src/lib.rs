@@ -4,7 +4,7 @@
 //! the cluster's demand (what its services need, read from the ECS API by the reconciler),
 //! with an on-demand Auto Scaling group the reconciler sizes to cover what spot cannot
 //! deliver; the reconciler's zips are embedded in this binary (`build.rs`). `cli::run` is
-//! the entry point: one function per subcommand, into `spotcover-stack` (load, compose,
+//! the entry point: it runs each subcommand through `spotcover-stack` (load, compose,
 //! diff, graph) and `spotcover-simulate`.
 
 pub mod asset;
