@@ -389,3 +389,76 @@ fn line_counts_in_crate_docs_are_true() {
         );
     }
 }
+
+/// A heading's anchor as GitHub makes it: lower case, spaces to hyphens, and only
+/// letters, digits, hyphens and underscores kept.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The anchors of a doc's headings (outside code blocks).
+fn anchors(text: &str) -> Vec<String> {
+    let mut fenced = false;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        } else if !fenced && line.starts_with('#') {
+            out.push(anchor(line.trim_start_matches('#')));
+        }
+    }
+    out
+}
+
+/// Every relative link between the docs reaches a file that exists, and a heading of it
+/// when it names one.
+#[test]
+fn the_docs_links_reach_their_files_and_headings() {
+    let root = root();
+    for doc in docs() {
+        let text = read(&doc);
+        let dir = root.join(&doc).parent().unwrap().to_owned();
+        for (n, line) in text.lines().enumerate() {
+            for link in line.split("](").skip(1) {
+                let Some(target) = link.split(')').next() else {
+                    continue;
+                };
+                if target.contains("://") || target.starts_with("mailto:") {
+                    continue;
+                }
+                let (file, heading) = match target.split_once('#') {
+                    Some((f, h)) => (f, Some(h)),
+                    None => (target, None),
+                };
+                let path = if file.is_empty() {
+                    root.join(&doc)
+                } else {
+                    dir.join(file)
+                };
+                assert!(
+                    path.exists(),
+                    "{doc}:{}: the link `{target}` reaches no file",
+                    n + 1
+                );
+                if let Some(h) = heading {
+                    let have = anchors(&std::fs::read_to_string(&path).unwrap());
+                    assert!(
+                        have.iter().any(|a| a == h),
+                        "{doc}:{}: the link `{target}` names no heading of {}",
+                        n + 1,
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+}
