@@ -68,7 +68,7 @@ pub fn markdown(schema: &Value) -> String {
         } else {
             "##"
         };
-        let _ = write!(s, "\n{level} `{}`\n\n{}", k.path, k.kind);
+        let _ = write!(s, "\n{level} `{}`\n\n{}", k.path, capitalized(&k.kind));
         if let Some(d) = &k.default {
             let _ = write!(s, "; {d}");
         }
@@ -234,11 +234,20 @@ impl<'a> Schema<'a> {
                         .join(", or ");
                     format!("a mapping of names to {what}")
                 }
-                _ => "a mapping of names to mappings".to_owned(),
+                // Any keys (`regions.<name>` takes the config's own).
+                _ => "a mapping".to_owned(),
             },
             _ => "any value".to_owned(),
         }
     }
+}
+
+/// `a string` → `A string`, to open a sentence.
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 /// `a string` → `strings`, for a list's items.
