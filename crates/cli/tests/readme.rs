@@ -238,9 +238,9 @@ fn every_docs_commands_run_as_shown() {
                 {
                     let mut lines = b.lines.iter().peekable();
                     while let Some((n, line)) = lines.next() {
-                        let cmd = line.strip_prefix("$ ").unwrap_or_else(|| {
-                            panic!("{doc}:{n}: expected a `$ ` command line")
-                        });
+                        let cmd = line
+                            .strip_prefix("$ ")
+                            .unwrap_or_else(|| panic!("{doc}:{n}: expected a `$ ` command line"));
                         let mut shown = String::new();
                         while let Some((_, out)) = lines.next_if(|(_, l)| !l.starts_with("$ ")) {
                             shown.push_str(out);
@@ -279,7 +279,10 @@ fn every_docs_commands_run_as_shown() {
         "only {ran_in_readme} README commands found"
     );
     // The diff transcript (docs/reviewing.md) and the graph (its output block) at least.
-    assert!(ran >= ran_in_readme + 2, "only {ran} commands found in the docs");
+    assert!(
+        ran >= ran_in_readme + 2,
+        "only {ran} commands found in the docs"
+    );
 }
 
 #[test]

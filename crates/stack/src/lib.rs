@@ -74,7 +74,8 @@ pub fn render(doc: &serde_json::Value, format: Format) -> String {
 
 /// The JSON Schema of the config file, as `spotcover schema` prints it.
 pub fn config_schema() -> String {
-    let mut s = serde_json::to_string_pretty(&config_schema_value()).expect("a schema always renders");
+    let mut s =
+        serde_json::to_string_pretty(&config_schema_value()).expect("a schema always renders");
     s.push('\n');
     s
 }

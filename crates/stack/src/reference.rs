@@ -15,8 +15,8 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::config::{
-    AllocationStrategy, CoverPolicy, Engine, LambdaArchitecture, OnDemandLaunch,
-    ReservationMetric, SpotLaunch, VolumeType,
+    AllocationStrategy, CoverPolicy, Engine, LambdaArchitecture, OnDemandLaunch, ReservationMetric,
+    SpotLaunch, VolumeType,
 };
 
 /// One key of the config, as the reference lists it.
@@ -40,7 +40,9 @@ pub struct Key {
 /// them.
 pub fn keys(schema: &Value) -> Vec<Key> {
     let mut out = Vec::new();
-    let root = Schema { defs: &schema["$defs"] };
+    let root = Schema {
+        defs: &schema["$defs"],
+    };
     root.object("", schema, &mut out);
     out
 }
@@ -174,7 +176,10 @@ impl<'a> Schema<'a> {
             } else if a["items"].is_object() {
                 Some((format!("{path}[]"), self.resolve(&a["items"])))
             } else if a["additionalProperties"].is_object() {
-                Some((format!("{path}.<name>"), self.resolve(&a["additionalProperties"])))
+                Some((
+                    format!("{path}.<name>"),
+                    self.resolve(&a["additionalProperties"]),
+                ))
             } else {
                 None
             };
@@ -192,7 +197,11 @@ impl<'a> Schema<'a> {
         }
         let types: Vec<&str> = match &v["type"] {
             Value::String(t) => vec![t.as_str()],
-            Value::Array(ts) => ts.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect(),
+            Value::Array(ts) => ts
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|t| *t != "null")
+                .collect(),
             _ => Vec::new(),
         };
         match types.first().copied() {
@@ -299,13 +308,20 @@ where
     T: JsonSchema + DeserializeOwned + PartialEq,
     S: Serializer,
 {
-    let schema = serde_json::to_value(schemars::schema_for!(T)).map_err(serde::ser::Error::custom)?;
+    let schema =
+        serde_json::to_value(schemars::schema_for!(T)).map_err(serde::ser::Error::custom)?;
     values(&schema)
         .into_iter()
         .map(|(name, _)| name)
-        .find(|name| serde_json::from_value::<T>(Value::String(name.clone())).is_ok_and(|v| v == *value))
+        .find(|name| {
+            serde_json::from_value::<T>(Value::String(name.clone())).is_ok_and(|v| v == *value)
+        })
         .map_or_else(
-            || Err(serde::ser::Error::custom("a value its schema does not name")),
+            || {
+                Err(serde::ser::Error::custom(
+                    "a value its schema does not name",
+                ))
+            },
             |name| s.serialize_str(&name),
         )
 }
@@ -383,7 +399,13 @@ mod tests {
     fn a_list_of_mappings_lists_the_keys_of_its_items() {
         let schema: Value = serde_json::from_str(&crate::config_schema()).unwrap();
         let paths: Vec<String> = keys(&schema).into_iter().map(|k| k.path).collect();
-        assert!(paths.contains(&"spot.instance_types[].weight".to_owned()), "{paths:?}");
-        assert!(paths.contains(&"overrides[].resource".to_owned()), "{paths:?}");
+        assert!(
+            paths.contains(&"spot.instance_types[].weight".to_owned()),
+            "{paths:?}"
+        );
+        assert!(
+            paths.contains(&"overrides[].resource".to_owned()),
+            "{paths:?}"
+        );
     }
 }
