@@ -7,8 +7,9 @@
 //! instead), an on-demand Auto Scaling group the reconciler sizes to cover what spot cannot
 //! deliver, and the reconciler Lambda with its triggers and least-privilege role.
 //! `engine: asg` composes one spot group behind an ECS capacity provider instead. Entry
-//! points: [`load`] (text to one resolved config per region), [`compose`] (a config to a
-//! template), [`config_schema`] and [`config_reference`].
+//! points: [`load`](fn@load) (text to one resolved config per region),
+//! [`compose`](fn@compose) (a config to a template), [`config_schema`] and
+//! [`config_reference`].
 
 // No I/O here (ARCHITECTURE.md): printing, and the file-system, environment and process
 // calls in clippy.toml, do not compile.
