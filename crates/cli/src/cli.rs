@@ -28,8 +28,9 @@ use crate::synth;
     version = asset::shipped::VERSION,
     about = "CloudFormation for ECS on EC2 Spot with an on-demand safety net",
     long_about = "spotcover turns a short stack config into a CloudFormation template: an ECS \
-cluster on a Spot Fleet that follows the cluster's reservation, a backup on-demand Auto \
-Scaling group, and the reconciler Lambda that sizes the group to cover what spot leaves pending."
+cluster on a Spot Fleet that follows the cluster's demand, a backup on-demand Auto Scaling \
+group, and the reconciler Lambda that sets the fleet's target from the demand ECS reports and \
+sizes the group to cover what spot cannot deliver, giving it back drained when spot returns."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -77,9 +78,16 @@ pub enum Command {
         after_help = "Example:\n  spotcover simulate examples/quickstart.yaml --scenario examples/scenarios/full-outage.yaml"
     )]
     Simulate(SimulateArgs),
-    /// Print the config's JSON Schema (for editors and CI checks).
-    #[command(after_help = "Example:\n  spotcover schema > spotcover.schema.json")]
-    Schema,
+    /// Print the config's JSON Schema (for editors and CI checks), or its reference.
+    #[command(
+        after_help = "Examples:\n  spotcover schema > spotcover.schema.json\n  spotcover schema --markdown > config.md"
+    )]
+    Schema {
+        /// Print the reference in Markdown instead: every key with its type, default and
+        /// description, from the schema (as docs/config.md holds it).
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Build the reconciler Lambda from a spotcover checkout (for changing it).
     #[command(subcommand)]
     Reconciler(ReconcilerCommand),
@@ -418,8 +426,12 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Schema => {
-            emit(&spotcover_stack::config_schema())?;
+        Command::Schema { markdown } => {
+            emit(&if markdown {
+                spotcover_stack::config_reference()
+            } else {
+                spotcover_stack::config_schema()
+            })?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -160,7 +160,7 @@ fn manifest_lists_templates_assets_and_parameters() {
     assert_eq!(
         asset["s3_key"],
         format!("spotcover/reconciler-{sha}.zip"),
-        "the key is the file's path under assets/, below the README's sync prefix"
+        "the key is the file's path under assets/, below the deploy block's sync prefix"
     );
     assert_eq!(
         asset["architectures"],

@@ -38,7 +38,7 @@ pub struct Metric {
     /// The metric name in CloudWatch, the member of the log line that carries its value,
     /// and, where [`Metric::simulated`], the simulator's JSON field.
     pub name: &'static str,
-    /// What it measures, for the dashboard and the README.
+    /// What it measures, for the dashboard and docs/operating.md.
     pub description: &'static str,
     /// Whether the simulator figures it per minute (`MinuteRecord` has a field of this
     /// name).

@@ -1,6 +1,11 @@
 //! A deterministic, minute-by-minute simulation of a spotcover stack: spot pools, the
-//! Spot Fleet (`maintain`, weighted), its target tracking on the ECS reservation, the
-//! on-demand Auto Scaling group, and five ways of driving that group.
+//! Spot Fleet (`maintain`, weighted), the on-demand Auto Scaling group, and five ways of
+//! driving them. The `default` policy is the config's: under the default `demand` policy
+//! the fleet follows the cluster's demand (the core's decision sets its target from what
+//! the ECS API shows) and the group covers what spot cannot deliver; the `2017` policy and
+//! the references have target tracking on the ECS reservation drive the fleet, as the
+//! model below describes. `engine: asg` configs run the capacity-provider world
+//! (`asg/`).
 //!
 //! ```
 //! use spotcover_simulate::{PolicyName, Scenario, simulate};

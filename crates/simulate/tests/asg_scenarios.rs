@@ -107,7 +107,7 @@ fn no_return_to_spot_kills_a_task() {
 
 #[test]
 fn where_spot_is_lost_everywhere_the_fallback_covers_most_of_it() {
-    // Every pool lost at once: the fallback's case. Measured ratios are in the README.
+    // Every pool lost at once: the fallback's case. Measured ratios are in docs/simulate/README.md.
     for (name, r) in reports() {
         if !["full-outage", "scale-out-during-outage", "daily-peak"].contains(&name) {
             continue;

@@ -121,7 +121,7 @@ proptest! {
 /// (spot-only: the 2017 fleet without a group) and than the 2017 policy. Not in every
 /// run: a fleet that follows demand is leaner than one the reservation loop inflated
 /// after an outage, and a jump in demand beyond the headroom finds less spare spot
-/// (README, "What the simulator shows").
+/// (docs/simulate/README.md, "Where it can lose").
 #[test]
 fn over_many_markets_the_demand_policy_leaves_the_least_uncovered() {
     use proptest::strategy::ValueTree;

@@ -1,8 +1,9 @@
-//! The README's simulation tables and the charts in `docs/simulate/` are what the
-//! simulator gives now: each README block between `<!-- simulate:NAME -->` and
-//! `<!-- /simulate -->` and each chart is regenerated here and compared. A change to
-//! the policy, the model or a scenario fails this test until the docs are regenerated
-//! with `SPOTCOVER_UPDATE_DOCS=1 cargo test -p spotcover-simulate --test readme`.
+//! The simulation page's tables (`docs/simulate/README.md`) and the charts beside it in
+//! `docs/simulate/` are what the simulator gives now: each block between
+//! `<!-- simulate:NAME -->` and `<!-- /simulate -->` and each chart is regenerated here
+//! and compared. A change to the policy, the model or a scenario fails this test until
+//! the docs are regenerated with
+//! `SPOTCOVER_UPDATE_DOCS=1 cargo test -p spotcover-simulate --test readme`.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -157,8 +158,11 @@ fn sweep() -> String {
     s
 }
 
-/// The README with every block replaced by what the simulator gives now, and the
-/// charts it names.
+/// The page that holds the tables, relative to the checkout; the charts are beside it.
+const PAGE: &str = "docs/simulate/README.md";
+
+/// The page with every block replaced by what the simulator gives now, and the charts
+/// it shows.
 fn generated(readme: &str) -> (String, Vec<(PathBuf, String)>) {
     let quick = reports(&config("quickstart.yaml", ""), "examples/scenarios");
     let seed = reports(
@@ -187,7 +191,7 @@ fn generated(readme: &str) -> (String, Vec<(PathBuf, String)>) {
         let close = "<!-- /simulate -->";
         let start = out
             .find(&open)
-            .unwrap_or_else(|| panic!("README has no block {open}"))
+            .unwrap_or_else(|| panic!("{PAGE} has no block {open}"))
             + open.len();
         let end = start + out[start..].find(close).expect("block closed");
         out.replace_range(start..end, &body);
@@ -196,8 +200,8 @@ fn generated(readme: &str) -> (String, Vec<(PathBuf, String)>) {
 }
 
 #[test]
-fn the_readmes_simulation_tables_and_charts_are_current() {
-    let path = root().join("README.md");
+fn the_simulation_pages_tables_and_charts_are_current() {
+    let path = root().join(PAGE);
     let readme = std::fs::read_to_string(&path).unwrap();
     let (want, charts) = generated(&readme);
     if std::env::var_os("SPOTCOVER_UPDATE_DOCS").is_some() {
@@ -209,7 +213,7 @@ fn the_readmes_simulation_tables_and_charts_are_current() {
     }
     assert!(
         readme == want,
-        "README.md's simulation tables are stale: SPOTCOVER_UPDATE_DOCS=1 cargo test -p spotcover-simulate --test readme"
+        "{PAGE}'s simulation tables are stale: SPOTCOVER_UPDATE_DOCS=1 cargo test -p spotcover-simulate --test readme"
     );
     for (p, svg) in charts {
         let have = std::fs::read_to_string(&p).unwrap_or_default();

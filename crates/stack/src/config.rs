@@ -15,7 +15,8 @@ pub struct StackConfig {
     /// What launches the instances: `fleet` (a Spot Fleet, with an on-demand Auto Scaling
     /// group the reconciler sizes as cover) or `asg` (one Auto Scaling group of spot
     /// instances behind an ECS capacity provider, whose on-demand base the reconciler
-    /// raises while spot cannot launch). Keys of the other engine are refused.
+    /// raises while spot cannot launch). Keys of the other engine are refused. See
+    /// docs/engine-asg.md, and the README for whether `asg` can be deployed yet.
     #[serde(default)]
     pub engine: Engine,
     #[serde(default)]
@@ -44,9 +45,17 @@ pub struct StackConfig {
     /// settings, extra managed policies, key pair.
     #[serde(default)]
     pub instances: InstancesConfig,
-    /// Tags for every taggable resource of the stack and for its instances and volumes,
-    /// added to spotcover's own (`Name`, `spotcover:*`, which they cannot replace). Per
-    /// region under `regions:` (maps merge key by key).
+    /// Tags for every taggable resource of the stack (cluster, roles, launch templates,
+    /// fleet request, group, function, log group, topics, rules, alarms, scalable target)
+    /// and for its instances and their volumes, added after spotcover's own. Keys have 1 to
+    /// 128 characters, values 1 to 256 (the stack's alarm takes no empty value), of
+    /// letters, digits, spaces and `_ . : / = + - @` (no tabs or line breaks); at most 47
+    /// tags (AWS allows 50 per resource, and spotcover puts 3 on instances); `Name`,
+    /// `spotcover:*` and `aws:*` are refused. Volumes of spot instances are not tagged:
+    /// Spot Fleet does not apply a launch template's volume tags to the spot instances it
+    /// launches (only the on-demand group's volumes get them). The fleet request's tags
+    /// are create-only: adding or changing one replaces the fleet. Per region under
+    /// `regions:` (maps merge key by key).
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
     /// The escape hatch: set or delete any property of the composed template, checked
@@ -113,7 +122,7 @@ pub struct AsgConfig {
     #[serde(default)]
     pub on_demand_floor: u32,
     /// The most on-demand instances the fallback asks for: it raises the base by the
-    /// instances spot could not launch, up to this.
+    /// instances spot could not launch, up to this (at most `max_size`).
     #[serde(default = "default_max_on_demand")]
     pub max_on_demand: u32,
     /// Managed scaling's target utilization of the group's instances, 1 to 100 percent.
@@ -132,7 +141,8 @@ pub struct AsgConfig {
     /// launch, before it lowers the base by one instance.
     #[serde(default = "default_return_hold")]
     pub return_hold_seconds: u32,
-    /// Each step down doubles the next hold, up to this.
+    /// The longest hold: the hold doubles after each return to spot that a spot failure
+    /// interrupted, up to this.
     #[serde(default = "default_max_hold")]
     pub max_hold_seconds: u32,
 }
@@ -209,6 +219,7 @@ impl ParameterValue {
     }
 }
 
+/// The ECS cluster.
 #[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ClusterConfig {
@@ -225,6 +236,8 @@ impl Default for ClusterConfig {
     }
 }
 
+/// The spot capacity: with `engine: fleet` the Spot Fleet, with `engine: asg` the spot
+/// side of the group (its instance types).
 #[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SpotConfig {
@@ -237,14 +250,16 @@ pub struct SpotConfig {
     pub launch: SpotLaunch,
     /// Instance types the fleet may use, each with its weight in fleet capacity units.
     pub instance_types: Vec<WeightedInstanceType>,
-    /// The fleet's capacity at creation, in units. Application Auto Scaling owns it after.
+    /// The fleet's target capacity at creation, in units. After that the reconciler sets
+    /// it (the `demand` policy), or Application Auto Scaling does (the `2017` policy).
     #[serde(default = "default_target_capacity")]
     pub target_capacity: u32,
     #[serde(default)]
     pub autoscaling: SpotAutoscaling,
-    /// The most the fleet pays per unit hour, in USD, for every pool without a
-    /// `max_price` of its own: an instance of weight 4 may cost up to four times this.
-    /// Unset: up to the on-demand price, as AWS recommends.
+    /// The most the fleet pays per unit hour, in USD, as a string (`"0.04"`), for every
+    /// pool without a `max_price` of its own: an instance of weight 4 may cost up to four
+    /// times this. Unset: up to the on-demand price, as AWS recommends; a maximum price
+    /// raises interruptions (docs/configuring.md, "Spot prices").
     #[serde(default)]
     pub max_price: Option<String>,
 }
@@ -284,42 +299,53 @@ pub enum SpotLaunch {
     Specifications,
 }
 
+/// A spot instance type and its weight.
 #[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct WeightedInstanceType {
     /// An EC2 instance type such as `m6i.large`; Graviton types (`m7g.large`) run arm64.
     #[serde(rename = "type")]
     pub instance_type: String,
-    /// Capacity units one instance of this type counts for. At least 1.
+    /// Capacity units one instance of this type counts for. At least 1. Refused with
+    /// `engine: asg`, whose capacity provider cannot weight instance types.
     #[serde(default = "one")]
     pub weight: u32,
     /// The most to pay per unit hour in this pool, in USD (`"0.05"`), as AWS reads
     /// `SpotPrice` with instance weighting: an instance of weight 2 may cost up to twice
     /// this. Unset: the fleet's `max_price`, else up to the on-demand price, as AWS
-    /// recommends; a maximum price raises interruptions.
+    /// recommends; a maximum price raises interruptions. `"0.04"` at weight 2 lets an
+    /// instance cost up to $0.08 an hour.
     #[serde(default)]
     pub max_price: Option<String>,
 }
 
+/// The fleet's target: its bounds, its headroom, and how fast it falls. Under the
+/// `demand` policy the reconciler sets the target from the cluster's demand; under the
+/// `2017` policy Application Auto Scaling tracks the cluster's reservation.
 #[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SpotAutoscaling {
-    /// The ECS cluster reservation the fleet's target capacity tracks.
+    /// `2017` policy: the ECS cluster reservation the fleet's target tracks, `cpu`
+    /// (`CPUReservation`) or `memory` (`MemoryReservation`).
     #[serde(default)]
     pub metric: ReservationMetric,
-    /// Target reservation in percent (1-100).
+    /// The headroom, in percent (1-100): under the `demand` policy the fleet's target is
+    /// demand divided by this (75: demand runs at 75 % of the target); under the `2017`
+    /// policy the reservation target tracking aims at.
     #[serde(default = "default_target_percent")]
     pub target_percent: u32,
-    /// Lowest target capacity Application Auto Scaling may set, in units.
+    /// The lowest target capacity the fleet is given, in units.
     #[serde(default = "one")]
     pub min_capacity: u32,
-    /// Highest target capacity Application Auto Scaling may set, in units.
+    /// The highest target capacity the fleet is given, in units.
     #[serde(default = "default_max_capacity")]
     pub max_capacity: u32,
-    /// Seconds between scale-in steps.
+    /// `demand` policy: after demand falls, the fleet's target follows no sooner than
+    /// 15 minutes (target tracking's scale-in datapoints) plus this. `2017` policy: target
+    /// tracking's scale-in cooldown.
     #[serde(default = "default_scale_in_cooldown")]
     pub scale_in_cooldown_seconds: u32,
-    /// Seconds between scale-out steps.
+    /// `2017` policy: target tracking's scale-out cooldown.
     #[serde(default = "default_scale_out_cooldown")]
     pub scale_out_cooldown_seconds: u32,
 }
@@ -364,19 +390,23 @@ pub struct OnDemandConfig {
     /// Fleet capacity units one on-demand instance covers. At least 1.
     #[serde(default = "one")]
     pub weight: u32,
+    /// The group's MinSize, in instances.
     #[serde(default)]
     pub min_size: u32,
+    /// The group's MaxSize, in instances: the most cover the reconciler can buy.
     #[serde(default = "default_max_size")]
     pub max_size: u32,
     /// Desired capacity written into the template. Left out by default: the reconciler
     /// owns it, and a template value would be re-applied whenever it changes.
     #[serde(default)]
     pub desired_capacity: Option<u32>,
-    /// The group's default cooldown. The reconciler honours it when scaling in only.
+    /// The group's default cooldown. The `2017` policy honours it when scaling in only;
+    /// the `demand` policy holds cover with `reconciler.hold_seconds` instead.
     #[serde(default = "default_cooldown")]
     pub cooldown_seconds: u32,
-    /// `template` (launch template, IMDSv2) or `configuration` (the 2017 form; accounts
-    /// created on or after 2024-10-01 cannot create launch configurations).
+    /// `template` (launch template, IMDSv2) or `configuration` (the 2017 form, one
+    /// instance type; accounts created on or after 2024-10-01 cannot create launch
+    /// configurations, and `validate` and `synth` warn).
     #[serde(default)]
     pub launch: OnDemandLaunch,
     /// How long an instance the group scales in may take to drain its ECS tasks before
@@ -411,6 +441,7 @@ pub enum OnDemandLaunch {
     Configuration,
 }
 
+/// The reconciler Lambda: its policy, its schedule and its function.
 #[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ReconcilerConfig {
@@ -421,7 +452,8 @@ pub struct ReconcilerConfig {
     /// and is released honouring the group's cooldown).
     #[serde(default)]
     pub policy: CoverPolicy,
-    /// EventBridge schedule expression.
+    /// EventBridge schedule expression: `rate(N minute(s)/hour(s)/day(s))`, or
+    /// `cron(...)` with EventBridge's six fields, checked field by field.
     #[serde(default = "default_schedule")]
     pub schedule: String,
     /// `2017` policy only: after the fleet's target changes, wait this long before
@@ -445,9 +477,10 @@ pub struct ReconcilerConfig {
     /// Lambda memory in MB (128-10240).
     #[serde(default = "default_memory")]
     pub memory_mb: u32,
+    /// The Lambda's architecture; spotcover ships a zip for each.
     #[serde(default)]
     pub architecture: LambdaArchitecture,
-    /// Days to keep the reconciler's logs.
+    /// Days to keep the reconciler's logs: one of CloudWatch Logs' retention periods.
     #[serde(default = "default_log_retention")]
     pub log_retention_days: u32,
     /// Reserved concurrency for the function. Unset by default: accounts with a low
@@ -540,15 +573,17 @@ pub struct NetworkConfig {
     pub security_groups: Option<Vec<String>>,
 }
 
-/// Acting on AWS's two-minute spot interruption warning instead of waiting for the fleet
-/// to report pending capacity. Off by default: each warning adds cover on top of what the
-/// group holds, which halves the uncovered capacity of a full outage but over-buys
-/// on-demand in a flapping market (see the README's simulations).
+/// Running the reconciler on AWS's two-minute spot interruption warning itself. Off by
+/// default: a warned instance is covered anyway, since the ECS agent drains it and the
+/// next run (at most a minute later) covers the units leaving; under the `2017` policy
+/// each warning also buys its own cover (docs/simulate/README.md, "Why the defaults are
+/// what they are").
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct InterruptionsConfig {
-    /// On an interruption warning for one of the cluster's instances: drain it in ECS and
-    /// cover its weight with on-demand at once.
+    /// EventBridge rules send spot interruption warnings to the reconciler: for one of the
+    /// cluster's instances it drains the instance in ECS and covers its weight with
+    /// on-demand at once.
     #[serde(default)]
     pub enabled: bool,
     /// Also drain (and cover) on an EC2 rebalance recommendation, which comes earlier
@@ -621,13 +656,18 @@ impl AlarmsConfig {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct InstancesConfig {
-    /// The root volume (`/dev/xvda` on the ECS-optimized AL2023 AMI). Unset: the AMI's
-    /// own, and no block device mapping in the template.
+    /// The root volume (`/dev/xvda` on the ECS-optimized AL2023 AMI), written into every
+    /// launch template, 2017 launch specification and launch configuration. Unset: the
+    /// AMI's own, and no block device mapping in the template.
     #[serde(default)]
     pub root_volume: Option<RootVolume>,
-    /// A script appended after spotcover's own user data (which joins the cluster),
-    /// rendered with handlebars like it: `{{cluster}}` is the cluster's name and
-    /// `{{capacity}}` `spot` or `on-demand`.
+    /// A script run after spotcover's own user data (which joins the cluster), rendered
+    /// with handlebars like it: `{{cluster}}` is the cluster's name and `{{capacity}}`
+    /// `spot` or `on-demand`; a shell `${VAR}` reaches the instance as written, a literal
+    /// `{{` is written `\{{`. It runs under spotcover's `set -euo pipefail`, so it must
+    /// be shell (cloud-config, MIME archives and other interpreters are refused), and
+    /// with spotcover's script it must stay within EC2's 16 KB. A file outside the
+    /// config's directory is warned about: its text goes into every template and diff.
     #[serde(default)]
     pub user_data: Option<ExtraUserData>,
     /// ECS agent settings written to `/etc/ecs/ecs.config`, such as
@@ -636,7 +676,9 @@ pub struct InstancesConfig {
     #[serde(default)]
     pub ecs_config: BTreeMap<String, String>,
     /// Managed policies added to the instance role: ARNs, or names of AWS managed
-    /// policies (`AmazonSSMManagedInstanceCore`, `service-role/...`).
+    /// policies (`AmazonSSMManagedInstanceCore` for Session Manager, `service-role/...`),
+    /// written as `arn:${AWS::Partition}:iam::aws:policy/NAME`. Each once, and not
+    /// `AmazonEC2ContainerServiceforEC2Role`, which spotcover attaches.
     #[serde(default)]
     pub managed_policies: Vec<String>,
     /// An EC2 key pair for SSH. Unset by default: prefer Session Manager
@@ -645,10 +687,12 @@ pub struct InstancesConfig {
     pub key_name: Option<String>,
 }
 
+/// The instances' root volume.
 #[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RootVolume {
-    /// Size in GiB. Unset: the AMI snapshot's size.
+    /// Size in GiB, at least 30: the ECS-optimized AL2023 AMI's snapshot, and EC2
+    /// refuses a root volume smaller than its snapshot. Unset: the snapshot's size.
     #[serde(default)]
     pub size_gib: Option<u32>,
     /// EBS volume type: `gp3` (default), `gp2` or `standard`. (`io1`/`io2` need IOPS,
@@ -771,6 +815,7 @@ pub struct Override {
     pub delete: bool,
 }
 
+/// IAM settings of every role the stack creates.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct IamConfig {

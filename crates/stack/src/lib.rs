@@ -1,5 +1,15 @@
 //! spotcover's stack: the config users write, and its composition into a CloudFormation
 //! template of typed resources. No I/O: text in, documents out.
+//!
+//! The stack it composes (`engine: fleet`, the default): an ECS cluster, a Spot Fleet whose
+//! target the reconciler sets from the cluster's demand (`reconciler.policy: demand`, the
+//! default; the `2017` policy has Application Auto Scaling track the cluster's reservation
+//! instead), an on-demand Auto Scaling group the reconciler sizes to cover what spot cannot
+//! deliver, and the reconciler Lambda with its triggers and least-privilege role.
+//! `engine: asg` composes one spot group behind an ECS capacity provider instead. Entry
+//! points: [`load`](fn@load) (text to one resolved config per region),
+//! [`compose`](fn@compose) (a config to a template), [`config_schema`] and
+//! [`config_reference`].
 
 // No I/O here (ARCHITECTURE.md): printing, and the file-system, environment and process
 // calls in clippy.toml, do not compile.
@@ -19,6 +29,7 @@ mod error;
 pub mod graph;
 pub mod load;
 pub mod overrides;
+pub mod reference;
 pub mod template_text;
 mod userdata;
 
@@ -64,10 +75,21 @@ pub fn render(doc: &serde_json::Value, format: Format) -> String {
 
 /// The JSON Schema of the config file, as `spotcover schema` prints it.
 pub fn config_schema() -> String {
+    let mut s =
+        serde_json::to_string_pretty(&config_schema_value()).expect("a schema always renders");
+    s.push('\n');
+    s
+}
+
+/// The config reference in Markdown, from the schema's descriptions, as
+/// `spotcover schema --markdown` prints it and `docs/config.md` holds it.
+pub fn config_reference() -> String {
+    reference::markdown(&config_schema_value())
+}
+
+fn config_schema_value() -> serde_json::Value {
     let mut schema =
         serde_json::to_value(schemars::schema_for!(StackConfig)).expect("a schema is JSON");
     load::bounds::apply_to_schema(&mut schema);
-    let mut s = serde_json::to_string_pretty(&schema).expect("a schema always renders");
-    s.push('\n');
-    s
+    schema
 }
