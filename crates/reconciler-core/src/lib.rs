@@ -92,16 +92,17 @@
 
 use serde::Serialize;
 
-pub mod demand;
+pub mod contract;
 pub mod drain;
 pub mod ecs;
-pub mod events;
-pub mod fallback;
 mod interruption;
-pub mod metrics;
-pub mod need;
-pub mod settings;
-mod shortfall;
+pub mod policy;
+
+pub use contract::{events, metrics, settings};
+pub use policy::demand as need;
+pub use policy::demand::units as demand;
+pub use policy::fallback;
+use policy::rule_2017 as shortfall;
 
 pub use ecs::{CapacityKind, ContainerInstance, CoverMark, InstanceStatus, Resources, SurplusMark};
 pub use interruption::*;

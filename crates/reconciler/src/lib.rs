@@ -37,6 +37,7 @@ mod apply;
 pub mod config;
 pub mod error;
 pub mod handlers;
+pub mod policies;
 pub mod metrics;
 pub mod report;
 

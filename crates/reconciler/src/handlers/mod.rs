@@ -12,7 +12,7 @@
 //! ([`spotcover_reconciler_core::events::parse`], the contract the template's rules
 //! are composed from) and dispatches.
 
-pub mod demand;
+pub use crate::policies::demand;
 pub mod fleet_event;
 pub mod lifecycle;
 pub mod notice;

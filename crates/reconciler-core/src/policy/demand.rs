@@ -443,3 +443,5 @@ fn parse_tag(s: &str) -> Option<NeedState> {
     }
     Some(st)
 }
+
+pub mod units;
