@@ -1,5 +1,5 @@
 //! The demand policy's run, for every trigger under `SPOTCOVER_POLICY=demand`: observe
-//! the cluster, the fleet and the group -> [`decide_need`] -> apply -> the drain pass.
+//! the cluster, the fleet and the group -> [`demand::decide`] -> apply -> the drain pass.
 //!
 //! **Reads**, concurrently: `DescribeAutoScalingGroups` (the group, its instances in
 //! `Terminating:Wait`, and the state tag), `DescribeSpotFleetRequests` (target and
@@ -21,17 +21,17 @@
 //! and writes nothing; a failed read of the fleet keeps the cover as it is and plans no
 //! surplus.
 
-use spotcover_reconciler_core::demand::{Weighted, units};
-use spotcover_reconciler_core::need::{
-    ClusterView, NeedPolicy, NeedState, STATE_TAG, decide_need, note_fleet_error,
-};
-use spotcover_reconciler_core::{Action, CapacityKind, ContainerInstance, EpochSeconds};
+use spotcover_reconciler_core::contract::tags::STATE_TAG;
+use spotcover_reconciler_core::ecs::{CapacityKind, ContainerInstance, InstanceStatus};
+use spotcover_reconciler_core::policy::demand::units::{Weighted, units};
+use spotcover_reconciler_core::policy::demand::{self, FleetState, note_fleet_error};
+use spotcover_reconciler_core::{Action, EpochSeconds};
 
-use super::schedule::{FleetRead, drain_with};
-use crate::adapters::{Aws, cluster_instances, cluster_services};
+use crate::adapters::{Aws, GroupView, ServiceView, cluster_instances, cluster_services};
+use crate::apply::drain_pass::{FleetRead, drain_with};
 use crate::config::Config;
 use crate::error::{ApiError, Error};
-use crate::report::{NeedReport, Outcome, Report};
+use crate::report::{InterruptionReport, NeedReport, Outcome, Report};
 
 /// The fleet units a container instance counts for: its type's weight for spot (an
 /// unknown type counts as the largest weight), the on-demand weight, 0 for an instance
@@ -55,7 +55,7 @@ fn weight(config: &Config, ci: &ContainerInstance) -> u32 {
 pub async fn run<A: Aws>(
     api: &A,
     config: &Config,
-    policy: &NeedPolicy,
+    policy: &demand::Settings,
     fleet_id: &str,
     fleet_error_at: Option<EpochSeconds>,
     now: EpochSeconds,
@@ -102,6 +102,7 @@ pub async fn run<A: Aws>(
             drain_with(
                 api,
                 config,
+                None,
                 view_group.as_ref(),
                 read,
                 FleetRead::Failed,
@@ -111,10 +112,58 @@ pub async fn run<A: Aws>(
             return r;
         }
     };
+    let fleet = fleet.ok();
+    let d = decide_on(
+        config,
+        policy,
+        &g,
+        fleet,
+        &members,
+        &svcs,
+        fleet_error_at,
+        now,
+        &mut nr,
+    );
+    let (target_now, error) = apply(api, config, fleet_id, &g, &d, &mut nr, &mut r).await;
+    r.need = Some(nr);
+    if let Some(e) = error {
+        r = r.fail(&e);
+    }
+    let fleet_read = match (fleet, target_now.or(fleet.map(|f| f.target))) {
+        (Some(f), Some(t)) => FleetRead::Read(Some((f64::from(t), f.fulfilled))),
+        _ => FleetRead::Failed,
+    };
+    drain_with(
+        api,
+        config,
+        None,
+        view_group.as_ref(),
+        (0, Ok(members)),
+        fleet_read,
+        &mut r,
+    )
+    .await;
+    r
+}
+
+/// What the cluster, the fleet and the group show, as the policy's observation and
+/// state, then its decision; both recorded in `nr`.
+#[allow(clippy::too_many_arguments)] // the run's reads, passed as read
+fn decide_on(
+    config: &Config,
+    policy: &demand::Settings,
+    g: &GroupView,
+    fleet: Option<FleetState>,
+    members: &[ContainerInstance],
+    svcs: &[ServiceView],
+    fleet_error_at: Option<EpochSeconds>,
+    now: EpochSeconds,
+    nr: &mut NeedReport,
+) -> demand::Decision {
     // Task sizes are estimated from what is placed (see the core's `demand` docs).
     let needs: Vec<_> = svcs.iter().map(|s| s.need).collect();
 
-    let mut state = NeedState::recall(g.state_tag.as_deref(), g.state.desired);
+    let mut state = demand::State::recall(g.state_tag.as_deref(), g.state.desired);
     if let Some(at) = fleet_error_at {
         note_fleet_error(&mut state, at);
     }
@@ -131,80 +180,122 @@ pub async fn run<A: Aws>(
     nr.on_demand_units = weighted
         .iter()
         .filter(|w| w.instance.capacity == CapacityKind::OnDemand)
-        .filter(|w| w.instance.status == spotcover_reconciler_core::InstanceStatus::Active)
+        .filter(|w| w.instance.status == InstanceStatus::Active)
         .map(|w| w.weight)
         .sum();
     nr.unit = Some(u.unit);
-    let view = ClusterView {
+    let view = demand::Observation {
         demand: u.demand,
         spot_active: u.spot_active,
         spot_draining: u.spot_draining,
-        fleet: fleet.as_ref().ok().copied(),
+        fleet,
         group: Some(g.state),
     };
-    let d = decide_need(policy, &view, &state, now);
+    let d = demand::decide(policy, &view, &state, now);
     nr.view = Some(view);
     nr.decision = Some(d);
+    d
+}
 
-    let mut target_now = view.fleet.map(|f| f.target);
-    let mut first_error: Option<Error> = None;
+/// Applies the decision (unless a dry run): the group, the fleet's target, the state
+/// tag, each only when it changes something, all attempted; answers the fleet's target
+/// now in force when this run changed it, and the first error.
+async fn apply<A: Aws>(
+    api: &A,
+    config: &Config,
+    fleet_id: &str,
+    g: &GroupView,
+    d: &demand::Decision,
+    nr: &mut NeedReport,
+    r: &mut Report,
+) -> (Option<u32>, Option<Error>) {
+    let mut target_now = None;
     let acts = d.action != Action::None
         || d.fleet_target.is_some()
         || d.state.to_tag() != g.state_tag.clone().unwrap_or_default();
-    if dry_run {
+    if r.dry_run {
         r.result = if acts {
             Outcome::DryRun
         } else {
             Outcome::NoAction
         };
+        return (None, None);
+    }
+    let mut first_error: Option<Error> = None;
+    if let Action::SetDesired { desired, .. } = d.action {
+        r.api_calls += 1;
+        match api.set_desired(&config.group_name, desired, false).await {
+            Ok(_) => nr.group_set = true,
+            Err(e) => first_error = first_error.or(Some(e.into())),
+        }
+    }
+    if let Some(target) = d.fleet_target {
+        r.api_calls += 1;
+        match api.modify_spot_fleet_target(fleet_id, target).await {
+            Ok(()) => {
+                nr.fleet_modified = true;
+                target_now = Some(target);
+            }
+            Err(e) => first_error = first_error.or(Some(e.into())),
+        }
+    }
+    let tag = d.state.to_tag();
+    if g.state_tag.as_deref() != Some(tag.as_str()) {
+        r.api_calls += 1;
+        match api.put_group_tag(&config.group_name, STATE_TAG, &tag).await {
+            Ok(()) => nr.state_written = true,
+            Err(e) => first_error = first_error.or(Some(e.into())),
+        }
+    }
+    r.result = if nr.group_set || nr.fleet_modified {
+        Outcome::Applied
     } else {
-        if let Action::SetDesired { desired, .. } = d.action {
-            r.api_calls += 1;
-            match api.set_desired(&config.group_name, desired, false).await {
-                Ok(_) => nr.group_set = true,
-                Err(e) => first_error = first_error.or(Some(e.into())),
-            }
-        }
-        if let Some(target) = d.fleet_target {
-            r.api_calls += 1;
-            match api.modify_spot_fleet_target(fleet_id, target).await {
-                Ok(()) => {
-                    nr.fleet_modified = true;
-                    target_now = Some(target);
-                }
-                Err(e) => first_error = first_error.or(Some(e.into())),
-            }
-        }
-        let tag = d.state.to_tag();
-        if g.state_tag.as_deref() != Some(tag.as_str()) {
-            r.api_calls += 1;
-            match api.put_group_tag(&config.group_name, STATE_TAG, &tag).await {
-                Ok(()) => nr.state_written = true,
-                Err(e) => first_error = first_error.or(Some(e.into())),
-            }
-        }
-        r.result = if nr.group_set || nr.fleet_modified {
-            Outcome::Applied
-        } else {
-            Outcome::NoAction
-        };
-    }
-    r.need = Some(nr);
-    if let Some(e) = first_error {
-        r = r.fail(&e);
-    }
-    let fleet_read = match (fleet.ok(), target_now) {
-        (Some(f), Some(t)) => FleetRead::Read(Some((f64::from(t), f.fulfilled))),
-        _ => FleetRead::Failed,
+        Outcome::NoAction
     };
-    drain_with(
-        api,
-        config,
-        view_group.as_ref(),
-        (0, Ok(members)),
-        fleet_read,
-        &mut r,
-    )
-    .await;
-    r
+    (target_now, first_error)
+}
+
+/// Under the demand policy: drain the warned instance, then the demand policy's run,
+/// which counts it as leaving (DRAINING) and covers what the cluster then lacks, as an
+/// absolute number: a repeated or lost delivery converges on the same cover, and no
+/// claim mark is needed. A failed drain does not hold the run back (the ECS agent
+/// drains a spot instance on its warning too; the scheduled run sees it then).
+pub async fn cover_notice<A: Aws>(
+    api: &A,
+    config: &Config,
+    need: &demand::Settings,
+    ci: ContainerInstance,
+    mut ir: InterruptionReport,
+    r: Report,
+) -> Report {
+    let (now, dry_run) = (r.now, r.dry_run);
+    let mut calls = r.api_calls;
+    let mut drain_error = None;
+    if !dry_run && ci.status == InstanceStatus::Active {
+        calls += 1;
+        match (config.cluster.as_deref(), &ci) {
+            (Some(cluster), ci) => match api.set_status(cluster, &ci.arn, true).await {
+                Ok(_) => ir.drained = true,
+                Err(e) => drain_error = Some(Error::from(e)),
+            },
+            (None, _) => drain_error = Some(Error::NoCluster),
+        }
+    }
+    ir.container_instance = Some(ci);
+    let Some(fleet_id) = config.fleet_id.clone() else {
+        let mut r = r.fail(&Error::NoFleetId);
+        r.interruption = Some(ir);
+        return r;
+    };
+    let mut out = run(api, config, need, &fleet_id, None, now, dry_run).await;
+    out.api_calls += calls;
+    ir.raised = out.need.as_ref().is_some_and(|n| n.group_set);
+    if ir.drained && out.result == Outcome::NoAction {
+        out.result = Outcome::Applied;
+    }
+    out.interruption = Some(ir);
+    match drain_error {
+        Some(e) if !out.is_error() => out.fail(&e),
+        _ => out,
+    }
 }
