@@ -347,8 +347,8 @@ pub fn decide(policy: &Settings, view: &Observation, state: &State, now: EpochSe
     decision(action, reason, next)
 }
 
-/// The tag of the on-demand group that keeps [`State`].
-
+/// The group's state tag ([`crate::contract::tags::STATE_TAG`]): what keeps [`State`]
+/// between runs.
 impl State {
     /// The tag value: `v1` then `key=value` fields separated by spaces; times are epoch
     /// seconds (`-`: none), held values `value@below-since`. Well under the 256
