@@ -7,13 +7,13 @@
 //!   rebalancing, an operator): an `autoscaling:EC2_INSTANCE_TERMINATING`
 //!   lifecycle hook holds the instance in `Terminating:Wait`. The reconciler
 //!   sets its container instance DRAINING, records the hook's deadline in the
-//!   [`HOOK_DEADLINE_ATTRIBUTE`], and completes the lifecycle action
+//!   [`crate::contract::attributes::HOOK_DEADLINE`], and completes the lifecycle action
 //!   (`CONTINUE`) when the instance runs no task any more, or shortly before the
 //!   hook would time out, whichever comes first ([`hook_step`]).
 //! - **The fleet** (its target lowered by Application Auto Scaling): the fleet's
 //!   `ExcessCapacityTerminationPolicy` is `NoTermination`, so its surplus stays
 //!   running; the reconciler drains surplus spot instances, marks them with the
-//!   [`SURPLUS_ATTRIBUTE`], and terminates a marked instance only once it is
+//!   [`crate::contract::attributes::SURPLUS`], and terminates a marked instance only once it is
 //!   DRAINING with no task ([`plan_surplus`]). When the surplus disappears
 //!   before that (the target rose), marked instances go back to ACTIVE.
 //!
@@ -24,16 +24,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::{
-    ContainerInstance, CoverMark, EpochSeconds, InstanceStatus, round_down, seconds_after,
-    seconds_before,
-};
-
-pub use crate::events::attributes::{
-    CAPACITY as CAPACITY_ATTRIBUTE, CAPACITY_ON_DEMAND, CAPACITY_SPOT,
-    HOOK_DEADLINE as HOOK_DEADLINE_ATTRIBUTE, INSTANCE_TYPE as INSTANCE_TYPE_ATTRIBUTE,
-    SURPLUS as SURPLUS_ATTRIBUTE,
-};
+use crate::ecs::{ContainerInstance, CoverMark, InstanceStatus};
+use crate::{EpochSeconds, round_down, seconds_after, seconds_before};
 
 /// Default heartbeat timeout of the lifecycle hook, seconds (Auto Scaling's
 /// own default is 3600; the template's is 900).
@@ -209,7 +201,7 @@ impl SurplusPlan {
 /// trusted (the shortfall decision found no doubt), else `None`. `weights` are
 /// the fleet's weights by instance type.
 ///
-/// - A spot instance is a member with [`CAPACITY_ATTRIBUTE`] `spot`, status
+/// - A spot instance is a member with [`crate::contract::attributes::CAPACITY`] `spot`, status
 ///   ACTIVE or DRAINING and a type with a weight; nothing else is ever touched
 ///   (the on-demand group's instances, instances drained for an interruption
 ///   notice, unknown types).
@@ -220,7 +212,7 @@ impl SurplusPlan {
 ///   makes it conservative while the metric still counts instances already
 ///   terminated (FulfilledCapacity lags) and ignores instances not yet
 ///   registered with ECS.
-/// - Marked instances (with [`SURPLUS_ATTRIBUTE`]), fewest tasks first, are
+/// - Marked instances (with [`crate::contract::attributes::SURPLUS`]), fewest tasks first, are
 ///   kept while their units fit in the surplus; the rest go back to ACTIVE.
 ///   A kept one that is DRAINING with no task is terminated; a kept one that is
 ///   ACTIVE is drained again.

@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use crate::EpochSeconds;
-use crate::events::attributes;
+use crate::contract::attributes;
 
 /// ECS status of a container instance (`DescribeContainerInstances` `status`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]

@@ -1,24 +1,20 @@
 //! The interruption decision: [`decide_interruption`] for a spot interruption warning or
-//! a rebalance recommendation.
+//! a rebalance recommendation, shared by the fleet engine's policies.
+//!
+//! A spot interruption warning (or a rebalance recommendation, when
+//! [`InterruptionPolicy::drain_on_rebalance`] is set) for an instance of the
+//! stack's cluster: drain its container instance and add
+//! `ceil(instance weight / W)` on-demand instances at once (clamped to the
+//! group's max), then mark it covered so a repeated notice does nothing. An
+//! instance type missing from the fleet's weights counts as the largest fleet
+//! weight. See [`decide_interruption`] for the rules.
 
 use serde::Serialize;
 
-use crate::{Action, Bound, ContainerInstance, GroupState, InstanceStatus, Policy};
-
-/// Name of the ECS custom attribute the reconciler puts on a container
-/// instance once it has covered it; its presence makes a repeated (or
-/// retried) notice for the same instance a no-op.
-pub const COVERED_ATTRIBUTE: &str = crate::events::attributes::COVERED;
-
-/// The EventBridge notice being handled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Notice {
-    /// `EC2 Spot Instance Interruption Warning`: the instance goes in two minutes.
-    InterruptionWarning,
-    /// `EC2 Instance Rebalance Recommendation`: the instance is at elevated risk.
-    RebalanceRecommendation,
-}
+use crate::contract::events::Notice;
+use crate::ecs::{ContainerInstance, InstanceStatus};
+use crate::policy::rule_2017::Settings as Rule2017Settings;
+use crate::{Action, Bound, GroupState};
 
 /// What is configured for interruption handling.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -85,7 +81,7 @@ pub struct InterruptionDecision {
     pub drain: bool,
     /// What to do to the on-demand group (never with the cooldown honoured).
     pub action: Action,
-    /// Put the [`COVERED_ATTRIBUTE`] on the container instance (after the
+    /// Put the [`COVERED`](crate::contract::attributes::COVERED) attribute on the container instance (after the
     /// group call succeeded).
     pub mark_covered: bool,
     /// The interrupted instance's weight in fleet units, when covering.
@@ -124,7 +120,7 @@ impl InterruptionDecision {
 
 /// The weight of an instance type, with its fallback (see [`WeightSource`]).
 pub fn instance_weight(
-    policy: &Policy,
+    policy: &Rule2017Settings,
     ip: &InterruptionPolicy,
     instance_type: Option<&str>,
 ) -> (u32, WeightSource) {
@@ -164,7 +160,7 @@ pub fn instance_weight(
 ///    [`InterruptionReason::CoverDraining`] (already DRAINING, e.g. by the ECS
 ///    agent's own spot draining, which usually wins the race).
 pub fn decide_interruption(
-    policy: &Policy,
+    policy: &Rule2017Settings,
     ip: &InterruptionPolicy,
     notice: Notice,
     instance: Option<&ContainerInstance>,
@@ -246,14 +242,14 @@ pub fn raise_only(action: Action, current: u32) -> Action {
 /// group below `group.desired`. Every handler of the claim sets the same absolute
 /// capacity, so finishing it twice, or racing a late delivery, covers once.
 pub fn finish_claimed_cover(
-    policy: &Policy,
+    policy: &Rule2017Settings,
     ip: &InterruptionPolicy,
     instance: &ContainerInstance,
     base: u32,
     group: &GroupState,
 ) -> InterruptionDecision {
     let unclaimed = ContainerInstance {
-        cover: crate::CoverMark::None,
+        cover: crate::ecs::CoverMark::None,
         ..instance.clone()
     };
     let mut d = decide_interruption(

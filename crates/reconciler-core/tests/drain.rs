@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use spotcover_reconciler_core::InstanceStatus::{self, Active, Draining, Other};
+use spotcover_reconciler_core::contract::attributes;
 use spotcover_reconciler_core::drain::*;
-use spotcover_reconciler_core::{
+use spotcover_reconciler_core::ecs::InstanceStatus::{self, Active, Draining, Other};
+use spotcover_reconciler_core::ecs::{
     CapacityKind, ContainerInstance as Member, CoverMark, SurplusMark,
 };
 
@@ -150,7 +151,7 @@ fn hook_deadline_is_recorded_once_and_never_extended() {
 #[test]
 fn unreadable_hook_deadline_counts_as_passed() {
     let mut m = member("a", Draining, 1, 0);
-    m.set_attribute(HOOK_DEADLINE_ATTRIBUTE, Some("soon"));
+    m.set_attribute(attributes::HOOK_DEADLINE, Some("soon"));
     let d = m.hook_deadline.unwrap();
     assert_eq!(hook_step(&m, d, 60, NOW), complete(CompleteReason::Timeout));
 }

@@ -1,6 +1,10 @@
 //! Table test of [`decide_interruption`].
 
-use spotcover_reconciler_core::*;
+use spotcover_reconciler_core::contract::events::Notice;
+use spotcover_reconciler_core::ecs::{ContainerInstance, CoverMark, InstanceStatus};
+use spotcover_reconciler_core::interruption::*;
+use spotcover_reconciler_core::policy::rule_2017;
+use spotcover_reconciler_core::{Action, Bound, GroupState};
 
 fn ip(rebalance: bool) -> InterruptionPolicy {
     InterruptionPolicy {
@@ -44,7 +48,7 @@ use Notice::{InterruptionWarning as Warn, RebalanceRecommendation as Rebal};
 /// reason, drain, action, mark, (weight, source, cover), bound.
 type Case = (
     &'static str,
-    Policy,
+    rule_2017::Settings,
     InterruptionPolicy,
     Notice,
     Option<ContainerInstance>,
@@ -59,9 +63,9 @@ type Case = (
 
 #[test]
 fn every_branch() {
-    let w2 = Policy::new(2).unwrap();
-    let w4 = Policy::new(4).unwrap();
-    let w3 = Policy::new(3).unwrap();
+    let w2 = rule_2017::Settings::new(2).unwrap();
+    let w4 = rule_2017::Settings::new(4).unwrap();
+    let w3 = rule_2017::Settings::new(3).unwrap();
     let none = Action::None;
     #[rustfmt::skip]
     let cases: Vec<Case> = vec![
@@ -162,7 +166,7 @@ fn every_branch() {
 #[test]
 fn applying_then_deciding_again_changes_nothing() {
     // After a drain + cover + mark, the same notice finds the instance covered.
-    let p = Policy::new(2).unwrap();
+    let p = rule_2017::Settings::new(2).unwrap();
     let ip = ip(true);
     let mut inst = ContainerInstance {
         status: Active,
@@ -193,7 +197,7 @@ fn applying_then_deciding_again_changes_nothing() {
 #[test]
 fn serializes_snake_case() {
     let d = decide_interruption(
-        &Policy::new(2).unwrap(),
+        &rule_2017::Settings::new(2).unwrap(),
         &ip(false),
         Warn,
         ci(Draining, Some("m5.large"), false).as_ref(),
@@ -216,7 +220,7 @@ fn serializes_snake_case() {
 
 #[test]
 fn a_claimed_cover_is_finished_from_its_base_and_never_twice() {
-    let p = Policy::new(2).unwrap();
+    let p = rule_2017::Settings::new(2).unwrap();
     let inst = ContainerInstance {
         status: Draining,
         instance_type: Some("m6i.xlarge".into()),

@@ -1,12 +1,11 @@
 //! Configuration from the environment: the [`Settings`] contract of the core, read
 //! into what the handler needs.
 
+use spotcover_reconciler_core::contract::settings::{Settings, SettingsError, env};
 use spotcover_reconciler_core::drain::DEFAULT_HOOK_TIMEOUT_SECS;
-use spotcover_reconciler_core::need::NeedPolicy;
-use spotcover_reconciler_core::settings::{Settings, SettingsError, env};
-use spotcover_reconciler_core::{InterruptionPolicy, Policy};
-
-pub use spotcover_reconciler_core::settings::valid_fleet_id;
+use spotcover_reconciler_core::interruption::InterruptionPolicy;
+use spotcover_reconciler_core::policy::demand;
+use spotcover_reconciler_core::policy::rule_2017;
 
 /// Fallback fleet id; a fleet id in the event wins.
 pub const ENV_FLEET_ID: &str = env::FLEET_ID;
@@ -57,7 +56,7 @@ pub type ConfigError = SettingsError;
 pub struct Config {
     pub fleet_id: Option<String>,
     pub group_name: String,
-    pub policy: Policy,
+    pub policy: rule_2017::Settings,
     /// The stack's ECS cluster; interruption events fail without it.
     pub cluster: Option<String>,
     /// Spot weights and the rebalance switch.
@@ -66,7 +65,7 @@ pub struct Config {
     pub drain: DrainSettings,
     /// The demand policy, when the template chose it (it then sizes the fleet and the
     /// cover); `None`: the 2017 rule ([`Config::policy`]).
-    pub need: Option<NeedPolicy>,
+    pub need: Option<demand::Settings>,
 }
 
 impl TryFrom<Settings> for Config {
@@ -123,7 +122,7 @@ mod tests {
         let c = cfg(&[(ENV_GROUP_NAME, "g"), (ENV_ON_DEMAND_WEIGHT, "4")]).unwrap();
         assert_eq!(c.fleet_id, None);
         assert_eq!(c.group_name, "g");
-        assert_eq!(c.policy, Policy::with(4, 600, 900).unwrap());
+        assert_eq!(c.policy, rule_2017::Settings::with(4, 600, 900).unwrap());
     }
 
     #[test]
@@ -137,7 +136,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.fleet_id.as_deref(), Some("sfr-abc-123"));
-        assert_eq!(c.policy, Policy::with(2, 60, 300).unwrap());
+        assert_eq!(c.policy, rule_2017::Settings::with(2, 60, 300).unwrap());
     }
 
     const BASE: [(&str, &str); 2] = [(ENV_GROUP_NAME, "g"), (ENV_ON_DEMAND_WEIGHT, "2")];

@@ -1,7 +1,7 @@
 //! Why a call or an invocation failed: [`ApiError`] (one AWS call) and [`Error`] (the
 //! invocation). Neither ever leads to an action.
 
-use spotcover_reconciler_core::events::EventError;
+use spotcover_reconciler_core::contract::events::EventError;
 
 use crate::config::{self, ConfigError};
 

@@ -31,7 +31,7 @@ use spotcover_reconciler::config::{
     Config, ENV_FLEET_ID, ENV_GROUP_NAME, ENV_ON_DEMAND_WEIGHT, ENV_QUIET_PERIOD, ENV_STALE_AFTER,
 };
 use spotcover_reconciler::{handle_event, now};
-use spotcover_reconciler_core::settings::{FUNCTION_TIMEOUT_SECS, call_budget_ms};
+use spotcover_reconciler_core::contract::settings::{FUNCTION_TIMEOUT_SECS, call_budget_ms};
 
 const USAGE: &str =
     "usage: bootstrap --once [--dry-run] [--fleet sfr-...] [--group NAME] [--weight N] \

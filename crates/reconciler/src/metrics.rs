@@ -1,12 +1,12 @@
 //! The run's metrics in its log line: the [`Report`]'s figures, given to the core's
-//! [`spotcover_reconciler_core::metrics::emf`], merged into the line as CloudWatch
+//! [`spotcover_reconciler_core::contract::metrics::emf`], merged into the line as CloudWatch
 //! embedded metric format.
 
 use serde_json::Value;
-use spotcover_reconciler_core::metrics::{Figures, emf, need_reason_name, reason_name};
-use spotcover_reconciler_core::settings::env;
+use spotcover_reconciler_core::contract::metrics::{Figures, emf, reason_name};
+use spotcover_reconciler_core::contract::settings::env;
 
-use crate::Report;
+use crate::report::Report;
 
 /// What the report observed, as the metrics contract's figures. Under the demand
 /// policy the run observes demand, spot and the on-demand instances registered in
@@ -20,7 +20,7 @@ pub fn figures(r: &Report) -> Figures {
             spot_registered: view.map(|v| f64::from(v.spot_active + v.spot_draining)),
             spot_fulfilled: n.fleet.map(|f| f.fulfilled),
             on_demand_units: view.map(|_| f64::from(n.on_demand_units)),
-            decision: n.decision.map(|d| need_reason_name(d.reason)),
+            decision: n.decision.map(|d| reason_name(d.reason)),
             aws_calls: r.api_calls,
         };
     }

@@ -9,9 +9,9 @@ use spotcover_reconciler::ApiError;
 use spotcover_reconciler::adapters::{AutoScaling, Ecs, FleetMetrics, SetOutcome};
 use spotcover_reconciler::config::{Config, ConfigError};
 use spotcover_reconciler::{Outcome, handle_event, reconcile};
-use spotcover_reconciler_core::{
-    Action, GroupState, InterruptionPolicy, InterruptionReason, Policy, Reason,
-};
+use spotcover_reconciler_core::interruption::{InterruptionPolicy, InterruptionReason};
+use spotcover_reconciler_core::policy::rule_2017::{self, Reason};
+use spotcover_reconciler_core::{Action, GroupState};
 
 #[tokio::test]
 async fn describe_and_set_desired_both_modes() {
@@ -91,7 +91,7 @@ async fn reconcile_scales_out_then_in_against_moto() {
     let g = create_group(0, 0, 200).await;
     let fleet = unique_fleet();
     put_steady_fleet(&fleet, 20.0, 11.0).await;
-    let p = Policy::new(4).unwrap();
+    let p = rule_2017::Settings::new(4).unwrap();
     let r = reconcile(&api, &fleet, &g, &p, now(), false).await;
     assert_eq!(r.result, Outcome::Applied, "{}", r.to_line());
     assert_eq!(r.api_calls, 3);
@@ -195,7 +195,7 @@ async fn server_errors_and_throttling_are_typed() {
 async fn failing_cloudwatch_never_scales_in() {
     // The group holds 5 on-demand instances; CloudWatch fails.
     let g = create_group(5, 0, 200).await;
-    let p = Policy::new(1).unwrap();
+    let p = rule_2017::Settings::new(1).unwrap();
     for (status, code, kind) in [
         (500, "InternalFailure", "server_error"),
         (400, "Throttling", "throttled"),
@@ -253,7 +253,15 @@ async fn cooldown_refusal_is_not_an_error() {
     // Fleet fully fulfilled, 3 on-demand instances: release them, inside the cooldown.
     let fleet = unique_fleet();
     put_steady_fleet(&fleet, 20.0, 20.0).await;
-    let r = reconcile(&api, &fleet, "g", &Policy::new(4).unwrap(), now(), false).await;
+    let r = reconcile(
+        &api,
+        &fleet,
+        "g",
+        &rule_2017::Settings::new(4).unwrap(),
+        now(),
+        false,
+    )
+    .await;
     assert_eq!(r.result, Outcome::InCooldown, "{}", r.to_line());
     assert!(r.error.is_none());
     assert_eq!(r.decision.as_ref().unwrap().reason, Reason::ReleaseCover);
@@ -267,7 +275,15 @@ async fn failing_set_desired_is_an_error_result() {
     let fleet = unique_fleet();
     put_steady_fleet(&fleet, 10.0, 0.0).await;
     let api = api(&scripted_autoscaling(0), &shim()).await;
-    let r = reconcile(&api, &fleet, "g", &Policy::new(4).unwrap(), now(), false).await;
+    let r = reconcile(
+        &api,
+        &fleet,
+        "g",
+        &rule_2017::Settings::new(4).unwrap(),
+        now(),
+        false,
+    )
+    .await;
     assert_eq!(r.result, Outcome::Error, "{}", r.to_line());
     assert_eq!(r.error.unwrap().kind, "throttled");
     assert_eq!(r.api_calls, 3);
@@ -289,10 +305,10 @@ fn notice_config(
     Ok(Config {
         fleet_id: None,
         group_name: group.to_owned(),
-        policy: Policy::new(weight).unwrap(),
+        policy: rule_2017::Settings::new(weight).unwrap(),
         cluster: Some(cluster.to_owned()),
         interruption: InterruptionPolicy {
-            spot_weights: spotcover_reconciler_core::settings::parse_weights(
+            spot_weights: spotcover_reconciler_core::contract::settings::parse_weights(
                 "m6i.large=2,m5.large=2,m6i.xlarge=4",
             )
             .unwrap()
@@ -328,10 +344,13 @@ async fn ecs_adapter_against_moto() {
     assert_eq!(all[0].ec2_instance_id.as_deref(), Some(i1.as_str()));
     assert_eq!(
         all[0].status,
-        spotcover_reconciler_core::InstanceStatus::Active
+        spotcover_reconciler_core::ecs::InstanceStatus::Active
     );
     assert_eq!(all[0].instance_type.as_deref(), Some("m6i.xlarge"));
-    assert_eq!(all[0].cover, spotcover_reconciler_core::CoverMark::None);
+    assert_eq!(
+        all[0].cover,
+        spotcover_reconciler_core::ecs::CoverMark::None
+    );
     assert_eq!(all[1].instance_type.as_deref(), Some("m5.large"));
     api.set_status(&cluster, &a1, true).await.unwrap();
     api.put_attribute(&cluster, &a1, "spotcover.covered", "1800000000")

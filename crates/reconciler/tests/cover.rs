@@ -8,11 +8,12 @@ use common::fake::{Call, FakeApi};
 use serde_json::json;
 use spotcover_reconciler::config::Config;
 use spotcover_reconciler::{Outcome, handle_event};
-use spotcover_reconciler_core::settings::parse_weights;
-use spotcover_reconciler_core::{
-    COVERED_ATTRIBUTE, ContainerInstance, CoverMark, GroupState, InstanceStatus,
-    InterruptionPolicy, Observation, Policy,
-};
+use spotcover_reconciler_core::GroupState;
+use spotcover_reconciler_core::contract::attributes::COVERED as COVERED_ATTRIBUTE;
+use spotcover_reconciler_core::contract::settings::parse_weights;
+use spotcover_reconciler_core::ecs::{ContainerInstance, CoverMark, InstanceStatus};
+use spotcover_reconciler_core::interruption::InterruptionPolicy;
+use spotcover_reconciler_core::policy::rule_2017::{self, Observation};
 
 const NOW: i64 = 1_800_000_000;
 const ARN: &str = "arn:aws:ecs:us-east-1:123456789012:container-instance/c/abc";
@@ -42,7 +43,7 @@ fn config() -> Config {
     Config {
         fleet_id: None,
         group_name: "od".into(),
-        policy: Policy::new(2).unwrap(),
+        policy: rule_2017::Settings::new(2).unwrap(),
         cluster: Some("c".into()),
         interruption: InterruptionPolicy {
             spot_weights: parse_weights("m6i.xlarge=4").unwrap().into_iter().collect(),

@@ -8,13 +8,14 @@ use serde_json::{Value, json};
 use spotcover_reconciler::adapters::ServiceView;
 use spotcover_reconciler::config::{Config, DrainSettings};
 use spotcover_reconciler::{Outcome, Report, handle_event};
-use spotcover_reconciler_core::demand::ServiceNeed;
-use spotcover_reconciler_core::need::{FleetState, NeedPolicy, STATE_TAG};
-use spotcover_reconciler_core::settings::parse_weights;
-use spotcover_reconciler_core::{
-    CapacityKind, ContainerInstance, GroupState, InstanceStatus, InterruptionPolicy, Observation,
-    Policy, Resources,
-};
+use spotcover_reconciler_core::GroupState;
+use spotcover_reconciler_core::contract::settings::parse_weights;
+use spotcover_reconciler_core::contract::tags::STATE_TAG;
+use spotcover_reconciler_core::ecs::{CapacityKind, ContainerInstance, InstanceStatus, Resources};
+use spotcover_reconciler_core::interruption::InterruptionPolicy;
+use spotcover_reconciler_core::policy::demand::units::ServiceNeed;
+use spotcover_reconciler_core::policy::demand::{self, FleetState};
+use spotcover_reconciler_core::policy::rule_2017::{self, Observation};
 
 const NOW: i64 = 1_800_000_000;
 const TASK: Resources = Resources {
@@ -26,14 +27,14 @@ fn config() -> Config {
     Config {
         fleet_id: Some("sfr-1".into()),
         group_name: "od".into(),
-        policy: Policy::new(2).unwrap(),
+        policy: rule_2017::Settings::new(2).unwrap(),
         cluster: Some("c".into()),
         interruption: InterruptionPolicy {
             spot_weights: parse_weights("m6i.large=2").unwrap().into_iter().collect(),
             drain_on_rebalance: false,
         },
         drain: DrainSettings::default(),
-        need: Some(NeedPolicy {
+        need: Some(demand::Settings {
             on_demand_weight: 2,
             target_percent: 75,
             fleet_min: 2,

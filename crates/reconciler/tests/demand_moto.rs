@@ -8,9 +8,11 @@ use common::*;
 use serde_json::json;
 use spotcover_reconciler::config::{Config, DrainSettings};
 use spotcover_reconciler::handle_event;
-use spotcover_reconciler_core::need::{NeedPolicy, NeedState, STATE_TAG};
-use spotcover_reconciler_core::settings::parse_weights;
-use spotcover_reconciler_core::{InterruptionPolicy, Policy};
+use spotcover_reconciler_core::contract::settings::parse_weights;
+use spotcover_reconciler_core::contract::tags::STATE_TAG;
+use spotcover_reconciler_core::interruption::InterruptionPolicy;
+use spotcover_reconciler_core::policy::demand;
+use spotcover_reconciler_core::policy::rule_2017;
 
 /// A `maintain` Spot Fleet of m6i.large at weight 2 with `target` units; its id.
 fn request_spot_fleet(target: u32) -> String {
@@ -36,14 +38,14 @@ fn config(fleet: &str, group: &str, cluster: &str) -> Config {
     Config {
         fleet_id: Some(fleet.to_owned()),
         group_name: group.to_owned(),
-        policy: Policy::new(2).unwrap(),
+        policy: rule_2017::Settings::new(2).unwrap(),
         cluster: Some(cluster.to_owned()),
         interruption: InterruptionPolicy {
             spot_weights: parse_weights("m6i.large=2").unwrap().into_iter().collect(),
             drain_on_rebalance: false,
         },
         drain: DrainSettings::default(),
-        need: Some(NeedPolicy {
+        need: Some(demand::Settings {
             on_demand_weight: 2,
             target_percent: 75,
             fleet_min: 2,
@@ -177,7 +179,7 @@ async fn a_fleet_event_and_a_warning_lead_to_cover_and_recovery_to_a_release() {
     assert_eq!(desired_of(&group).await, covered + 1, "{}", r.to_line());
     // ...until the need has been lower for the hold: the state says since when (as a
     // run 10 minutes later would find it), and the release follows.
-    let mut st = NeedState::from_tag(state_tag(&group).await.as_deref());
+    let mut st = demand::State::from_tag(state_tag(&group).await.as_deref());
     st.cover.below_since = Some(now + 120 - 600);
     asg_client(&moto())
         .await

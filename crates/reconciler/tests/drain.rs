@@ -29,12 +29,13 @@ use spotcover_reconciler::adapters::{AutoScaling, Completion, Ec2, Ecs};
 use spotcover_reconciler::config::{Config, ConfigError, DrainSettings};
 use spotcover_reconciler::report::{Step, Why};
 use spotcover_reconciler::{Outcome, Report, handle_event};
-use spotcover_reconciler_core::drain::{
-    CAPACITY_ATTRIBUTE, CAPACITY_ON_DEMAND, CAPACITY_SPOT, HOOK_DEADLINE_ATTRIBUTE,
-    SURPLUS_ATTRIBUTE,
+use spotcover_reconciler_core::contract::attributes::{
+    CAPACITY as CAPACITY_ATTRIBUTE, CAPACITY_ON_DEMAND, CAPACITY_SPOT,
+    HOOK_DEADLINE as HOOK_DEADLINE_ATTRIBUTE, SURPLUS as SURPLUS_ATTRIBUTE,
 };
-use spotcover_reconciler_core::settings::parse_weights;
-use spotcover_reconciler_core::{InterruptionPolicy, Policy};
+use spotcover_reconciler_core::contract::settings::parse_weights;
+use spotcover_reconciler_core::interruption::InterruptionPolicy;
+use spotcover_reconciler_core::policy::rule_2017;
 
 const HOOK: &str = "spotcover-drain";
 const TIMEOUT: u64 = 900;
@@ -43,7 +44,7 @@ fn drain_config(group: &str, cluster: &str, fleet: &str) -> Result<Config, Confi
     Ok(Config {
         fleet_id: Some(fleet.to_owned()),
         group_name: group.to_owned(),
-        policy: Policy::new(2).unwrap(),
+        policy: rule_2017::Settings::new(2).unwrap(),
         cluster: Some(cluster.to_owned()),
         interruption: InterruptionPolicy {
             spot_weights: parse_weights("m6i.large=2,m6i.xlarge=4")
@@ -709,7 +710,7 @@ async fn ecs_drain_calls_against_moto() {
     let after = api.set_status(&cluster, &arn, true).await.unwrap();
     assert_eq!(
         after.map(|m| (m.status, m.running_tasks)),
-        Some((spotcover_reconciler_core::InstanceStatus::Draining, 1))
+        Some((spotcover_reconciler_core::ecs::InstanceStatus::Draining, 1))
     );
     api.put_attribute(&cluster, &arn, SURPLUS_ATTRIBUTE, "1800000000")
         .await
@@ -720,7 +721,7 @@ async fn ecs_drain_calls_against_moto() {
         .unwrap();
     assert_eq!(
         ms[0].surplus_mark,
-        Some(spotcover_reconciler_core::SurplusMark {
+        Some(spotcover_reconciler_core::ecs::SurplusMark {
             at: 1_800_000_000,
             adopted: false
         })
@@ -736,7 +737,7 @@ async fn ecs_drain_calls_against_moto() {
     assert_eq!(ms[0].surplus_mark, None);
     assert_eq!(
         ms[0].status,
-        spotcover_reconciler_core::InstanceStatus::Active
+        spotcover_reconciler_core::ecs::InstanceStatus::Active
     );
 }
 

@@ -8,11 +8,10 @@ use spotcover_reconciler::ApiError;
 use spotcover_reconciler::config::{Config, DrainSettings};
 use spotcover_reconciler::report::Step;
 use spotcover_reconciler::{Outcome, handle_event};
-use spotcover_reconciler_core::settings::parse_weights;
-use spotcover_reconciler_core::{
-    CapacityKind, ContainerInstance as Member, Datapoint, GroupState, InstanceStatus, Observation,
-    Policy,
-};
+use spotcover_reconciler_core::GroupState;
+use spotcover_reconciler_core::contract::settings::parse_weights;
+use spotcover_reconciler_core::ecs::{CapacityKind, ContainerInstance as Member, InstanceStatus};
+use spotcover_reconciler_core::policy::rule_2017::{self, Datapoint, Observation};
 
 const CAPACITY_SPOT: CapacityKind = CapacityKind::Spot;
 const CAPACITY_ON_DEMAND: CapacityKind = CapacityKind::OnDemand;
@@ -31,9 +30,9 @@ fn config() -> Config {
     Config {
         fleet_id: Some("sfr-1".into()),
         group_name: "od".into(),
-        policy: Policy::new(2).unwrap(),
+        policy: rule_2017::Settings::new(2).unwrap(),
         cluster: Some("c".into()),
-        interruption: spotcover_reconciler_core::InterruptionPolicy {
+        interruption: spotcover_reconciler_core::interruption::InterruptionPolicy {
             spot_weights: parse_weights("m6i.large=2").unwrap().into_iter().collect(),
             drain_on_rebalance: false,
         },

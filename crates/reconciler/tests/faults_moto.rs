@@ -16,9 +16,13 @@ use spotcover_reconciler::adapters::sdk::SdkApi;
 use spotcover_reconciler::config::{Config, DrainSettings};
 use spotcover_reconciler::report::Step;
 use spotcover_reconciler::{Report, handle_event};
-use spotcover_reconciler_core::drain::{CAPACITY_SPOT, SURPLUS_ATTRIBUTE};
-use spotcover_reconciler_core::settings::parse_weights;
-use spotcover_reconciler_core::{COVERED_ATTRIBUTE, InterruptionPolicy, Policy};
+use spotcover_reconciler_core::contract::attributes::COVERED as COVERED_ATTRIBUTE;
+use spotcover_reconciler_core::contract::attributes::{
+    CAPACITY_SPOT, SURPLUS as SURPLUS_ATTRIBUTE,
+};
+use spotcover_reconciler_core::contract::settings::parse_weights;
+use spotcover_reconciler_core::interruption::InterruptionPolicy;
+use spotcover_reconciler_core::policy::rule_2017;
 
 /// The run's budget in these tests (the Lambda's is the function's timeout minus 2 s).
 const BUDGET: Duration = Duration::from_secs(8);
@@ -27,7 +31,7 @@ fn config(group: &str, cluster: &str, fleet: &str) -> Config {
     Config {
         fleet_id: Some(fleet.to_owned()),
         group_name: group.to_owned(),
-        policy: Policy::new(2).unwrap(),
+        policy: rule_2017::Settings::new(2).unwrap(),
         cluster: Some(cluster.to_owned()),
         interruption: InterruptionPolicy {
             spot_weights: parse_weights("m6i.large=2,m6i.xlarge=4")

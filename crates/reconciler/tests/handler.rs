@@ -7,7 +7,8 @@ use serde_json::json;
 use spotcover_reconciler::ApiError;
 use spotcover_reconciler::config::{Config, ConfigError};
 use spotcover_reconciler::{Outcome, handle_event};
-use spotcover_reconciler_core::{Datapoint, GroupState, Observation, Policy, Reason};
+use spotcover_reconciler_core::GroupState;
+use spotcover_reconciler_core::policy::rule_2017::{self, Datapoint, Observation, Reason};
 
 const NOW: i64 = 1_800_000_000;
 
@@ -23,7 +24,7 @@ fn config(fleet: Option<&str>) -> Result<Config, ConfigError> {
     Ok(Config {
         fleet_id: fleet.map(str::to_owned),
         group_name: "od".into(),
-        policy: Policy::new(4).unwrap(),
+        policy: rule_2017::Settings::new(4).unwrap(),
         cluster: None,
         interruption: Default::default(),
         drain: Default::default(),

@@ -19,11 +19,14 @@ use spotcover_reconciler::adapters::budget::Budgeted;
 use spotcover_reconciler::config::{Config, DrainSettings};
 use spotcover_reconciler::report::{Step, Why};
 use spotcover_reconciler::{Outcome, Report, handle_event};
-use spotcover_reconciler_core::settings::parse_weights;
-use spotcover_reconciler_core::{
-    COVERED_ATTRIBUTE, CapacityKind, ContainerInstance, CoverMark, Datapoint, GroupState,
-    InstanceStatus, InterruptionPolicy, Observation, Policy, SurplusMark,
+use spotcover_reconciler_core::GroupState;
+use spotcover_reconciler_core::contract::attributes::COVERED as COVERED_ATTRIBUTE;
+use spotcover_reconciler_core::contract::settings::parse_weights;
+use spotcover_reconciler_core::ecs::{
+    CapacityKind, ContainerInstance, CoverMark, InstanceStatus, SurplusMark,
 };
+use spotcover_reconciler_core::interruption::InterruptionPolicy;
+use spotcover_reconciler_core::policy::rule_2017::{self, Datapoint, Observation};
 
 const NOW: i64 = 1_800_000_000;
 const HOOK: &str = "drain";
@@ -33,7 +36,7 @@ fn config() -> Config {
     Config {
         fleet_id: Some("sfr-1".into()),
         group_name: "od".into(),
-        policy: Policy::new(2).unwrap(),
+        policy: rule_2017::Settings::new(2).unwrap(),
         cluster: Some("c".into()),
         interruption: InterruptionPolicy {
             spot_weights: parse_weights("m6i.large=2,m6i.xlarge=4")

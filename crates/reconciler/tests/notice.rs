@@ -8,11 +8,12 @@ use serde_json::{Value, json};
 use spotcover_reconciler::ApiError;
 use spotcover_reconciler::config::{Config, ConfigError};
 use spotcover_reconciler::{Outcome, Report, handle_event};
-use spotcover_reconciler_core::settings::parse_weights;
-use spotcover_reconciler_core::{
-    COVERED_ATTRIBUTE, ContainerInstance, GroupState, InstanceStatus, InterruptionPolicy,
-    InterruptionReason, Observation, Policy,
-};
+use spotcover_reconciler_core::GroupState;
+use spotcover_reconciler_core::contract::attributes::COVERED as COVERED_ATTRIBUTE;
+use spotcover_reconciler_core::contract::settings::parse_weights;
+use spotcover_reconciler_core::ecs::{ContainerInstance, InstanceStatus};
+use spotcover_reconciler_core::interruption::{InterruptionPolicy, InterruptionReason};
+use spotcover_reconciler_core::policy::rule_2017::{self, Observation};
 
 const NOW: i64 = 1_800_000_000;
 const CLUSTER: &str = "spotcover-test";
@@ -22,7 +23,7 @@ fn config(cluster: Option<&str>, rebalance: bool) -> Result<Config, ConfigError>
     Ok(Config {
         fleet_id: Some("sfr-env".into()),
         group_name: "od".into(),
-        policy: Policy::new(2).unwrap(),
+        policy: rule_2017::Settings::new(2).unwrap(),
         cluster: cluster.map(str::to_owned),
         interruption: InterruptionPolicy {
             spot_weights: parse_weights("m6i.large=2,m5.large=2,m6i.xlarge=4")

@@ -11,7 +11,7 @@ use spotcover_reconciler::adapters::sdk::{
     ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, OPERATION_TIMEOUT, READ_TIMEOUT, timeout_config,
 };
 use spotcover_reconciler::adapters::{AutoScaling, Ec2, Ecs};
-use spotcover_reconciler_core::settings::{
+use spotcover_reconciler_core::contract::settings::{
     ANSWER_RESERVE_MS, FUNCTION_TIMEOUT_SECS, call_budget_ms,
 };
 

@@ -71,7 +71,7 @@
 //!   false` window) warns every instance of it, running or launching, at minute
 //!   `t - warning_minutes` (scenario, default 2; minute 0 for earlier losses; 0: none).
 //!   `default`, when the config's `interruptions.enabled`, hands each warning, after
-//!   that minute's `decide`, to the real [`spotcover_reconciler_core::decide_interruption`]
+//!   that minute's `decide`, to the real [`spotcover_reconciler_core::interruption::decide_interruption`]
 //!   (the config's spot weights, the group as it stands, the instance `Active` with its
 //!   type and a per-instance `spotcover.covered` mark; an instance not yet registered
 //!   is not in ECS: `not_this_cluster`) and applies its `SetDesiredCapacity` like any
@@ -90,7 +90,7 @@
 //! # The policies
 //!
 //! - `spot-only`: no on-demand group at all.
-//! - `2017`: the real [`spotcover_reconciler_core::decide`], run at the start of every
+//! - `2017`: the real [`spotcover_reconciler_core::policy::rule_2017::decide`], run at the start of every
 //!   minute t on the datapoints readable then, with quiet period 600 s, the default
 //!   staleness bound, and a 2700 s group cooldown. It ignores interruption warnings.
 //! - `default`: the same with the config's `reconciler.quiet_period_seconds` and

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use plotters::prelude::*;
 use serde::Serialize;
-use spotcover_reconciler_core::metrics;
+use spotcover_reconciler_core::contract::metrics;
 
 /// A line of the chart: label, colour, value of a minute.
 type Series = (&'static str, RGBColor, fn(&MinuteRecord) -> f64);
@@ -57,7 +57,7 @@ impl PolicyName {
 
 /// One simulated minute of one policy. Units are fleet capacity units; on-demand
 /// figures are instances (one counts for `on_demand.weight` units). A field that is a
-/// reconciler metric has the metric's name (`spotcover_reconciler_core::metrics`).
+/// reconciler metric has the metric's name (`spotcover_reconciler_core::contract::metrics`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MinuteRecord {
     pub minute: u32,

@@ -8,16 +8,21 @@
 //! - `caps`: the fleet's maximum prices (`max_price`, per unit hour);
 //! - `tracking`: target tracking of the fleet on the reservation;
 //! - `group`: the on-demand Auto Scaling group and its cooldown;
+//! - `batches`: the world's instances as batches, and interruption warnings;
+//! - `clock`: minute 0 as an epoch second;
 //! - `metrics`: the fleet's metrics as CloudWatch gives them to the reconciler;
-//! - `policies`: who drives the group, and one policy's run.
+//! - `policies`: the minute loop of one policy's world, and one driver per policy
+//!   (`spot_only`, `rule_2017`, `demand`, `reactive_floor`, `oracle`).
 
-use spotcover_reconciler_core::{DEFAULT_STALE_AFTER_SECS, EpochSeconds, Policy};
+use spotcover_reconciler_core::policy::rule_2017::{self, DEFAULT_STALE_AFTER_SECS};
 use spotcover_stack::{ConfigError, StackConfig};
 
 use crate::report::{PolicyName, Report};
 use crate::scenario::Scenario;
 
+mod batches;
 mod caps;
+mod clock;
 mod fleet;
 mod group;
 mod metrics;
@@ -27,12 +32,15 @@ mod tests;
 mod tracking;
 mod world;
 
-use policies::{Driver, run};
+pub use clock::START_EPOCH;
+use policies::demand::Demand;
+use policies::oracle::Oracle;
+use policies::reactive_floor::ReactiveFloor;
+use policies::rule_2017::Rule2017;
+use policies::run;
+use policies::spot_only::SpotOnly;
 pub use tracking::{SCALE_IN_DATAPOINTS, SCALE_IN_FRACTION, SCALE_OUT_DATAPOINTS};
 use world::Env;
-
-/// Epoch second of minute 0 (2026-01-01T00:00:00Z); only differences matter.
-pub const START_EPOCH: EpochSeconds = 1_767_225_600;
 
 /// Quiet period of the 2017 design, seconds.
 pub const QUIET_2017_SECS: u64 = 600;
@@ -53,18 +61,19 @@ pub fn simulate(config: &StackConfig, scenario: &Scenario) -> Result<Report, Con
     spot_only.on_demand.min_size = 0;
     spot_only.on_demand.max_size = 0;
     let env0 = Env::new(&spot_only, scenario);
-    policies.push(run(&env0, PolicyName::SpotOnly, Driver::None));
+    policies.push(run(&env0, PolicyName::SpotOnly, &mut SpotOnly));
 
     // (b) the 2017 design: 10-minute quiet period, 45-minute cooldown, no warnings.
-    let p2017 =
-        Policy::with(weight, QUIET_2017_SECS, DEFAULT_STALE_AFTER_SECS).expect("weight >= 1");
+    let p2017 = rule_2017::Settings::with(weight, QUIET_2017_SECS, DEFAULT_STALE_AFTER_SECS)
+        .expect("weight >= 1");
     policies.push(run(
         &env,
         PolicyName::Design2017,
-        Driver::Reconciler {
-            policy: p2017,
+        &mut Rule2017 {
+            settings: p2017,
             cooldown_secs: COOLDOWN_2017_SECS,
             interruptions: None,
+            covered: Default::default(),
         },
     ));
 
@@ -84,19 +93,31 @@ pub fn simulate(config: &StackConfig, scenario: &Scenario) -> Result<Report, Con
         .interruptions
         .enabled
         .then(|| settings.interruption_policy());
-    let driver = match settings.need_policy() {
-        Some(policy) => Driver::Need { policy },
-        None => Driver::Reconciler {
-            policy: pdefault,
-            cooldown_secs: config.on_demand.cooldown_seconds,
-            interruptions: interruptions.as_ref(),
-        },
+    let default = match settings.need_policy() {
+        Some(settings) => run(
+            &env,
+            PolicyName::Default,
+            &mut Demand {
+                settings,
+                state: Default::default(),
+            },
+        ),
+        None => run(
+            &env,
+            PolicyName::Default,
+            &mut Rule2017 {
+                settings: pdefault,
+                cooldown_secs: config.on_demand.cooldown_seconds,
+                interruptions: interruptions.as_ref(),
+                covered: Default::default(),
+            },
+        ),
     };
-    policies.push(run(&env, PolicyName::Default, driver));
+    policies.push(default);
 
     // (d) the reachable floor and (e) the oracle.
-    policies.push(run(&env, PolicyName::ReactiveFloor, Driver::Floor));
-    policies.push(run(&env, PolicyName::Oracle, Driver::Oracle));
+    policies.push(run(&env, PolicyName::ReactiveFloor, &mut ReactiveFloor));
+    policies.push(run(&env, PolicyName::Oracle, &mut Oracle));
 
     Ok(Report {
         stack: config.stack.clone(),

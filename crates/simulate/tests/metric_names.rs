@@ -1,8 +1,8 @@
 //! The simulator's JSON and chart speak the names of the reconciler's metrics
-//! (`spotcover_reconciler_core::metrics`), so a simulated run and the live dashboard
+//! (`spotcover_reconciler_core::contract::metrics`), so a simulated run and the live dashboard
 //! read alike.
 
-use spotcover_reconciler_core::metrics::{self, ALL, DECISIONS};
+use spotcover_reconciler_core::contract::metrics::{self, ALL, DECISIONS};
 use spotcover_simulate::{MinuteRecord, PolicyName, Scenario, simulate};
 
 const CONFIG: &str = "\

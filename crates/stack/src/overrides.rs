@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use serde_json::Value;
+use spotcover_reconciler_core::contract::tags;
 
 use crate::config::{Override, StackConfig};
 use crate::error::ConfigError;
@@ -532,7 +533,7 @@ fn own_tags(o: &Override, kind: &str, path: &[Segment], doc: &Value) -> Result<(
     let own = |n: usize| {
         doc["Resources"][o.resource.as_str()]["Properties"]["Tags"][n]["Key"]
             .as_str()
-            .is_some_and(|k| k.starts_with("spotcover:"))
+            .is_some_and(|k| k.starts_with(tags::PREFIX))
     };
     match path.get(1) {
         None => Err(format!(

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use handlebars::Handlebars;
 use serde_json::json;
 use spotcover_cfn::{Expr, Sub};
-use spotcover_reconciler_core::events::attributes;
+use spotcover_reconciler_core::contract::attributes;
 
 const TEMPLATE: &str = include_str!("../../../templates/user-data.sh.hbs");
 

@@ -2,8 +2,10 @@
 //! comes from. cfn-lint and checkov check shapes; these check what AWS documents.
 
 use serde_json::{Value, json};
-use spotcover_reconciler_core::fallback;
-use spotcover_stack::compose::{LAUNCH_UNSUCCESSFUL, asg_ids, teardown_properties};
+use spotcover_reconciler_core::contract::events::DETAIL_LAUNCH_UNSUCCESSFUL;
+use spotcover_reconciler_core::contract::teardown;
+use spotcover_reconciler_core::policy::fallback;
+use spotcover_stack::compose::asg_ids;
 use spotcover_stack::{Asset, load};
 
 const SHA: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -226,7 +228,7 @@ fn this_groups_failed_launches_reach_the_reconciler() {
         p["EventPattern"],
         json!({
             "source": ["aws.autoscaling"],
-            "detail-type": [LAUNCH_UNSUCCESSFUL],
+            "detail-type": [DETAIL_LAUNCH_UNSUCCESSFUL],
             "detail": { "AutoScalingGroupName": [r(asg_ids::GROUP)] }
         })
     );
@@ -309,8 +311,8 @@ fn stack_deletion_empties_the_group_through_the_reconciler() {
         p["ServiceToken"],
         json!({ "Fn::GetAtt": ["ReconcilerFunction", "Arn"] })
     );
-    assert_eq!(p[teardown_properties::GROUP_NAME], r(asg_ids::GROUP));
-    assert_eq!(p[teardown_properties::CLUSTER], r("EcsCluster"));
+    assert_eq!(p[teardown::GROUP_NAME], r(asg_ids::GROUP));
+    assert_eq!(p[teardown::CLUSTER], r("EcsCluster"));
 }
 
 /// ECS agent configuration: `ECS_ENABLE_SPOT_INSTANCE_DRAINING` drains a spot instance

@@ -1,11 +1,14 @@
-//! The template's triggers against the Lambda's own event parser: every EventBridge rule
+//! The template against the Lambda's own parsers, for both engines: every EventBridge rule
 //! pattern, every rule input and the alarm the synthesized examples compose is turned
-//! into the event AWS would deliver, and `spotcover_reconciler_core::events::parse` must
-//! read it as the invocation the trigger is for. A rule whose event the Lambda would take
-//! for a plain schedule (or refuse) fails here, not in an account.
+//! into the event AWS would deliver, and `spotcover_reconciler_core::contract::events::parse`
+//! must read it as the invocation the trigger is for; every reconciler environment must
+//! read back with the settings contract's `from_lookup`. A rule whose event the Lambda
+//! would take for a plain schedule (or refuse) fails here, not in an account.
 
 use serde_json::{Map, Value, json};
-use spotcover_reconciler_core::events::{self, Invocation};
+use spotcover_reconciler_core::contract::events::{self, Invocation};
+use spotcover_reconciler_core::contract::settings::{self, Settings};
+use spotcover_reconciler_core::policy::fallback;
 use spotcover_stack::{Asset, load_with};
 
 const SHA: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -46,6 +49,11 @@ fn examples() -> Vec<(&'static str, Value)> {
         (
             "seed-2017",
             include_str!("../../../examples/seed-2017.yaml"),
+        ),
+        ("asg", include_str!("../../../examples/asg.yaml")),
+        (
+            "multi-region",
+            include_str!("../../../examples/multi-region.yaml"),
         ),
     ] {
         out.extend(synth(yaml).into_iter().map(|t| (name, t)));
@@ -94,6 +102,15 @@ fn example_detail(detail_type: &str) -> Value {
             "LifecycleHookName": "my-lifecycle-hook",
             "EC2InstanceId": "i-1234567890abcdef0",
             "LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING"
+        }),
+        // Amazon EC2 Auto Scaling event reference, "Unsuccessful scaling events".
+        events::DETAIL_LAUNCH_UNSUCCESSFUL => json!({
+            "StatusCode": "Failed",
+            "AutoScalingGroupName": "my-auto-scaling-group",
+            "ActivityId": "87654321-4321-4321-4321-210987654321",
+            "StatusMessage": "message-text",
+            "EC2InstanceId": "i-1234567890abcdef0",
+            "Cause": "description-text"
         }),
         // EC2 user guide, "Spot Fleet event types".
         dt if events::SPOT_FLEET_DETAIL_TYPES.contains(&dt) => json!({"sub-type": "submitted"}),
@@ -163,6 +180,9 @@ fn every_rule_pattern_reaches_the_lambda_as_the_event_it_is_for() {
                     }
                     Invocation::Instance(_) => {}
                     Invocation::Fleet(f) => assert_eq!(f.fleet_id.as_deref(), Some(FLEET)),
+                    Invocation::LaunchFailure(l) => {
+                        assert_eq!(l.group, NAME, "{example} {id}: the rule's group filter");
+                    }
                 }
             }
         }
@@ -233,4 +253,53 @@ fn the_alarm_through_sns_reaches_the_lambda_as_a_run_for_the_stacks_fleet() {
         }
     }
     assert!(seen >= 1);
+}
+
+/// The reconciler function's `Environment.Variables`, each value as it is at run time
+/// (the fleet's `Ref` is its request id).
+fn environments(t: &Value) -> Vec<(&String, Map<String, Value>)> {
+    of_type(t, "AWS::Lambda::Function")
+        .into_iter()
+        .filter_map(|(id, f)| {
+            let mut vars = resolve(&f["Properties"]["Environment"]["Variables"])
+                .as_object()?
+                .clone();
+            if vars.contains_key(settings::env::FLEET_ID) {
+                vars.insert(settings::env::FLEET_ID.into(), json!(FLEET));
+            }
+            Some((id, vars))
+        })
+        .collect()
+}
+
+#[test]
+fn every_reconciler_environment_reads_back_with_the_lambdas_own_settings_parser() {
+    let (mut fleet_engine, mut asg_engine) = (0, 0);
+    for (example, t) in examples() {
+        for (id, vars) in environments(&t) {
+            let get = |k: &str| vars.get(k).and_then(Value::as_str).map(str::to_owned);
+            if vars.contains_key(settings::env::GROUP_NAME) {
+                fleet_engine += 1;
+                let s = Settings::from_lookup(get).unwrap_or_else(|e| {
+                    panic!("{example} {id}: the Lambda refuses its environment: {e}")
+                });
+                assert_eq!(s.group_name, NAME, "{example} {id}");
+            }
+            if vars.contains_key(settings::fallback::env::GROUP_NAME) {
+                asg_engine += 1;
+                let s = fallback::Settings::from_lookup(get).unwrap_or_else(|e| {
+                    panic!("{example} {id}: the Lambda refuses its environment: {e}")
+                });
+                assert_eq!(s.group_name, NAME, "{example} {id}");
+            }
+        }
+    }
+    assert!(
+        fleet_engine >= 3,
+        "the fleet examples' reconcilers: {fleet_engine}"
+    );
+    assert!(
+        asg_engine >= 1,
+        "the asg example's reconciler: {asg_engine}"
+    );
 }

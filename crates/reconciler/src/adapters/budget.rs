@@ -1,12 +1,14 @@
 //! A run's time budget over every AWS call: [`Budgeted`] wraps the adapters so that no
 //! call outlives the budget, whatever the SDK's own timeouts and retries do, and the run
-//! keeps time to log and answer ([`spotcover_reconciler_core::settings::call_budget_ms`]).
+//! keeps time to log and answer ([`spotcover_reconciler_core::contract::settings::call_budget_ms`]).
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use spotcover_reconciler_core::need::FleetState;
-use spotcover_reconciler_core::{ContainerInstance, EpochSeconds, Observation};
+use spotcover_reconciler_core::EpochSeconds;
+use spotcover_reconciler_core::ecs::ContainerInstance;
+use spotcover_reconciler_core::policy::demand::FleetState;
+use spotcover_reconciler_core::policy::rule_2017::Observation;
 
 use super::{AutoScaling, Completion, Ec2, Ecs, FleetMetrics, GroupView, ServiceView, SetOutcome};
 use crate::error::ApiError;

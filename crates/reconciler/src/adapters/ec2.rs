@@ -22,7 +22,7 @@ use aws_smithy_runtime_api::http::Request;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::byte_stream::ByteStream;
 
-use spotcover_reconciler_core::need::FleetState;
+use spotcover_reconciler_core::policy::demand::FleetState;
 
 use crate::error::ApiError;
 
@@ -57,8 +57,8 @@ fn connector() -> std::sync::Arc<aws_smithy_http_client::Connector> {
     // The SDK clients' connect and read timeouts; the whole call is bounded by the
     // operation timeout in `terminate_instance`.
     let settings = HttpConnectorSettings::builder()
-        .connect_timeout(super::sdk::CONNECT_TIMEOUT)
-        .read_timeout(super::sdk::READ_TIMEOUT)
+        .connect_timeout(super::timeouts::CONNECT_TIMEOUT)
+        .read_timeout(super::timeouts::READ_TIMEOUT)
         .build();
     aws_smithy_http_client::Connector::builder()
         .connector_settings(settings)
@@ -168,14 +168,16 @@ impl Ec2Query {
         op: &'static str,
         params: &[(&str, String)],
     ) -> Result<(u16, String), ApiError> {
-        match tokio::time::timeout(super::sdk::ATTEMPT_TIMEOUT, self.call_once(op, params)).await {
+        match tokio::time::timeout(super::timeouts::ATTEMPT_TIMEOUT, self.call_once(op, params))
+            .await
+        {
             Ok(r) => r,
             Err(_) => Err(ApiError::Transport {
                 service: SERVICE,
                 op,
                 message: format!(
                     "no answer within {} s",
-                    super::sdk::ATTEMPT_TIMEOUT.as_secs()
+                    super::timeouts::ATTEMPT_TIMEOUT.as_secs()
                 ),
             }),
         }

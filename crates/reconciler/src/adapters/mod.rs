@@ -11,11 +11,14 @@
 pub mod budget;
 pub mod ec2;
 pub mod sdk;
+pub mod timeouts;
 
 use serde::Serialize;
-use spotcover_reconciler_core::demand::ServiceNeed;
-use spotcover_reconciler_core::need::FleetState;
-use spotcover_reconciler_core::{ContainerInstance, EpochSeconds, GroupState, Observation};
+use spotcover_reconciler_core::ecs::ContainerInstance;
+use spotcover_reconciler_core::policy::demand::FleetState;
+use spotcover_reconciler_core::policy::demand::units::ServiceNeed;
+use spotcover_reconciler_core::policy::rule_2017::Observation;
+use spotcover_reconciler_core::{EpochSeconds, GroupState};
 
 use crate::error::ApiError;
 
@@ -47,7 +50,7 @@ pub struct GroupView {
     /// EC2 ids of its instances in `Terminating:Wait` (held by a terminating lifecycle
     /// hook), in the answer's order.
     pub terminating_wait: Vec<String>,
-    /// The value of the group's [`spotcover_reconciler_core::need::STATE_TAG`] tag: the
+    /// The value of the group's [`spotcover_reconciler_core::contract::tags::STATE_TAG`] tag: the
     /// demand policy's state between runs.
     pub state_tag: Option<String>,
 }

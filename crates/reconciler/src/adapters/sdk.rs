@@ -1,8 +1,6 @@
 //! The adapters' traits over the real AWS SDK clients (CloudWatch, Auto Scaling, ECS) and
 //! [`super::ec2`] (EC2's three calls).
 
-use std::time::Duration;
-
 use aws_sdk_autoscaling as asg;
 use aws_sdk_cloudwatch as cw;
 use aws_sdk_cloudwatch::config::http::HttpResponse;
@@ -10,13 +8,14 @@ use aws_sdk_cloudwatch::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
 use aws_sdk_ecs as ecs;
-use spotcover_reconciler_core::{
-    ContainerInstance, Datapoint, EpochSeconds, GroupState, InstanceStatus, Observation, Resources,
-};
+use spotcover_reconciler_core::ecs::{ContainerInstance, InstanceStatus, Resources};
+use spotcover_reconciler_core::policy::rule_2017::{Datapoint, Observation};
+use spotcover_reconciler_core::{EpochSeconds, GroupState};
 
-use spotcover_reconciler_core::demand::ServiceNeed;
-use spotcover_reconciler_core::need::FleetState;
+use spotcover_reconciler_core::policy::demand::FleetState;
+use spotcover_reconciler_core::policy::demand::units::ServiceNeed;
 
+pub use super::timeouts::{ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, OPERATION_TIMEOUT, READ_TIMEOUT};
 use super::{AutoScaling, Completion, Ec2, Ecs, FleetMetrics, GroupView, ServiceView, SetOutcome};
 use crate::error::ApiError;
 
@@ -35,18 +34,8 @@ pub struct SdkApi {
     pub ec2: super::ec2::Ec2Query,
 }
 
-/// Connecting to an AWS endpoint: in-region TLS handshakes take milliseconds.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-/// Waiting for the first byte of an answer (and between bytes).
-pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
-/// One attempt of an operation, answer read in full.
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
-/// An operation, all its retries included: under half the function's timeout, so a
-/// hung call leaves time for the others (and the run's budget cuts off the rest).
-pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(12);
-
 /// The SDK clients' timeouts: [`CONNECT_TIMEOUT`], [`READ_TIMEOUT`], [`ATTEMPT_TIMEOUT`],
-/// [`OPERATION_TIMEOUT`].
+/// [`OPERATION_TIMEOUT`] (from [`super::timeouts`]).
 pub fn timeout_config() -> aws_config::timeout::TimeoutConfig {
     aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(CONNECT_TIMEOUT)
@@ -322,7 +311,7 @@ impl AutoScaling for SdkApi {
         let state_tag = g
             .tags()
             .iter()
-            .find(|t| t.key() == Some(spotcover_reconciler_core::need::STATE_TAG))
+            .find(|t| t.key() == Some(spotcover_reconciler_core::contract::tags::STATE_TAG))
             .and_then(|t| t.value().map(str::to_owned));
         Ok(GroupView {
             state,

@@ -2,7 +2,7 @@
 //! notice overlap (EventBridge delivers at least once, and without reserved
 //! concurrency two invocations can run at once).
 //!
-//! [`spotcover_reconciler_core::decide_interruption`] adds the instance's
+//! [`spotcover_reconciler_core::interruption::decide_interruption`] adds the instance's
 //! weight to the desired capacity it is given: additive. A handler that read
 //! the group *after* another handler raised it, but read the container instance
 //! *before* that handler marked it covered, would add the weight twice. So the
@@ -23,10 +23,10 @@
 //!
 //! The values are [`CoverMark`]'s; a claim is not a final mark. The pure parts (the
 //! group seen from a claim's base, never lowering the group) are the core's
-//! [`claim_base_group`](spotcover_reconciler_core::claim_base_group) and
-//! [`raise_only`](spotcover_reconciler_core::raise_only).
+//! [`claim_base_group`](spotcover_reconciler_core::interruption::claim_base_group) and
+//! [`raise_only`](spotcover_reconciler_core::interruption::raise_only).
 
-use spotcover_reconciler_core::CoverMark;
+use spotcover_reconciler_core::ecs::CoverMark;
 
 use crate::adapters::Ecs;
 use crate::error::ApiError;

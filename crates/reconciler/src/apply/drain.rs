@@ -2,14 +2,18 @@
 //! [`SurplusPlan`], in an order that is safe to repeat and to race, each recorded in the
 //! [`DrainReport`].
 
+use spotcover_reconciler_core::contract::attributes::COVERED as COVERED_ATTRIBUTE;
+use spotcover_reconciler_core::contract::attributes::{
+    HOOK_DEADLINE as HOOK_DEADLINE_ATTRIBUTE, SURPLUS as SURPLUS_ATTRIBUTE,
+};
 use spotcover_reconciler_core::drain::{
-    CompleteReason, HOOK_DEADLINE_ATTRIBUTE, HookStep, Pick, SURPLUS_ATTRIBUTE, SurplusBasis,
-    SurplusPlan, hook_deadline, hook_step,
+    CompleteReason, HookStep, Pick, SurplusBasis, SurplusPlan, hook_deadline, hook_step,
 };
-use spotcover_reconciler_core::{
-    Action, COVERED_ATTRIBUTE, CapacityKind, ContainerInstance, CoverMark, EpochSeconds,
-    InstanceStatus, InterruptionDecision, SurplusMark,
+use spotcover_reconciler_core::ecs::{
+    CapacityKind, ContainerInstance, CoverMark, InstanceStatus, SurplusMark,
 };
+use spotcover_reconciler_core::interruption::InterruptionDecision;
+use spotcover_reconciler_core::{Action, EpochSeconds};
 
 use crate::adapters::{Aws, Completion};
 use crate::error::{ApiError, Error};
@@ -351,6 +355,15 @@ impl<A: Aws> Run<'_, A> {
             "fleet surplus {} of {} units",
             plan.surplus_units, plan.registered_units
         );
+        self.terminate_drained(plan, &units).await;
+        self.drain_surplus(plan, &units).await;
+        self.wait_for_tasks(plan, &units);
+        self.adopt_unmarked(plan, &units).await;
+        self.give_back(plan, &units).await;
+    }
+
+    /// Terminates the marked, DRAINING, empty spot instances.
+    async fn terminate_drained(&mut self, plan: &SurplusPlan, units: &str) {
         for p in &plan.terminate {
             let m = pick_member(p, InstanceStatus::Draining);
             let e = entry(
@@ -372,10 +385,14 @@ impl<A: Aws> Run<'_, A> {
             };
             self.push(e, r);
         }
+    }
+
+    /// Marks (when new) and drains the picked instances; drains again the marked ones found ACTIVE.
+    async fn drain_surplus(&mut self, plan: &SurplusPlan, units: &str) {
         for p in plan.redrain.iter().chain(&plan.drain) {
             let fresh = plan.drain.contains(p);
             let m = pick_member(p, InstanceStatus::Active);
-            let e = entry(&m, Step::Drain, Why::FleetSurplus, units.clone());
+            let e = entry(&m, Step::Drain, Why::FleetSurplus, units.to_owned());
             if self.dry_run {
                 self.push(e, Ok(()));
                 continue;
@@ -406,6 +423,10 @@ impl<A: Aws> Run<'_, A> {
                 .map_err(|err| self.fail(err));
             self.push(e, r);
         }
+    }
+
+    /// Reports the marked instances still running tasks.
+    fn wait_for_tasks(&mut self, plan: &SurplusPlan, units: &str) {
         for p in &plan.keep {
             if plan.terminate.contains(p) || plan.redrain.contains(p) {
                 continue;
@@ -414,6 +435,10 @@ impl<A: Aws> Run<'_, A> {
             let msg = format!("draining, {} tasks still running ({units})", p.tasks);
             self.push(entry(&m, Step::Wait, Why::FleetSurplus, msg), Ok(()));
         }
+    }
+
+    /// Marks a spot instance DRAINING without any mark as surplus.
+    async fn adopt_unmarked(&mut self, plan: &SurplusPlan, units: &str) {
         for p in &plan.adopt {
             let m = pick_member(p, InstanceStatus::Draining);
             let e = entry(
@@ -439,6 +464,10 @@ impl<A: Aws> Run<'_, A> {
                 .map_err(|err| self.fail(err));
             self.push(e, r);
         }
+    }
+
+    /// Gives back the marked instances the surplus no longer covers: ACTIVE, then the mark removed.
+    async fn give_back(&mut self, plan: &SurplusPlan, units: &str) {
         for p in &plan.reactivate {
             let m = pick_member(p, InstanceStatus::Draining);
             let msg = match plan.basis {

@@ -1,19 +1,20 @@
 //! A Spot Fleet event (`aws.ec2spotfleet`: state, instance and request changes,
-//! information, errors), for this stack's fleet only. Under the demand policy an event
-//! that says the fleet cannot launch ([`fleet_cannot_launch`]) ends the launch grace at
-//! once (it is kept in the group's state tag), then the demand policy's run; any other
-//! event just runs it. Under the 2017 rule it runs the scheduled path.
+//! information, errors), for this stack's fleet only: the configured policy's run
+//! ([`crate::policies::reconcile`]), told when the event says the fleet cannot launch
+//! ([`fleet_cannot_launch`]; the demand policy then ends the launch grace at once and
+//! keeps that in the group's state tag).
 
 use spotcover_reconciler_core::EpochSeconds;
-use spotcover_reconciler_core::events::{FleetEvent, fleet_cannot_launch};
+use spotcover_reconciler_core::contract::events::{FleetEvent, fleet_cannot_launch};
 
 use super::schedule;
 use crate::adapters::Aws;
 use crate::config::Config;
+use crate::policies;
 use crate::report::Report;
 
-/// Runs the scheduled path for the event's fleet, when it is the configured one (or no
-/// fleet is configured); another fleet's event changes nothing.
+/// Runs the configured policy for the event's fleet, when it is the configured one (or
+/// no fleet is configured); another fleet's event changes nothing.
 pub async fn handle<A: Aws>(
     api: &A,
     config: &Config,
@@ -31,14 +32,10 @@ pub async fn handle<A: Aws>(
         r.fleet_id = ev.fleet_id.clone();
         return r;
     }
-    if let Some(policy) = &config.need {
-        let fleet_id = ev.fleet_id.clone().or(config.fleet_id.clone());
-        let Some(fleet_id) = fleet_id else {
-            return schedule::handle(api, config, None, now, dry_run).await;
-        };
-        let failing = fleet_cannot_launch(&ev.detail_type, ev.sub_type.as_deref().unwrap_or(""));
-        let at = failing.then_some(now);
-        return super::demand::run(api, config, policy, &fleet_id, at, now, dry_run).await;
-    }
-    schedule::handle(api, config, ev.fleet_id.clone(), now, dry_run).await
+    let Some(fleet_id) = ev.fleet_id.clone().or(config.fleet_id.clone()) else {
+        return schedule::handle(api, config, None, now, dry_run).await;
+    };
+    let failing = fleet_cannot_launch(&ev.detail_type, ev.sub_type.as_deref().unwrap_or(""));
+    let at = failing.then_some(now);
+    policies::reconcile(api, config, &fleet_id, at, now, dry_run).await
 }

@@ -9,8 +9,8 @@
 //! run (a delivery retried minutes later keeps its time).
 
 use spotcover_reconciler_core::EpochSeconds;
+use spotcover_reconciler_core::contract::events::{LifecycleEvent, TERMINATING_TRANSITION};
 use spotcover_reconciler_core::drain::{hook_deadline, hook_margin_secs};
-use spotcover_reconciler_core::events::{LifecycleEvent, TERMINATING_TRANSITION};
 
 use crate::adapters::{Aws, find_instance};
 use crate::apply::drain::Run;

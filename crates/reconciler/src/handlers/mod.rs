@@ -4,15 +4,15 @@
 //! - [`schedule`]: the schedule, a direct invocation, the PendingCapacity alarm;
 //! - [`notice`]: a spot interruption warning or rebalance recommendation;
 //! - [`lifecycle`]: the on-demand group's lifecycle hook;
-//! - [`fleet_event`]: a Spot Fleet event (`aws.ec2spotfleet`);
-//! - [`demand`]: the demand policy's run, which every trigger takes under
-//!   `SPOTCOVER_POLICY=demand`.
+//! - [`fleet_event`]: a Spot Fleet event (`aws.ec2spotfleet`).
+//!
+//! A handler hands what it read to the configured policy through
+//! [`crate::policies`], the one place the Lambda branches on the policy.
 //!
 //! [`handle_event`] classifies the event with the core's parser
-//! ([`spotcover_reconciler_core::events::parse`], the contract the template's rules
+//! ([`spotcover_reconciler_core::contract::events::parse`], the contract the template's rules
 //! are composed from) and dispatches.
 
-pub mod demand;
 pub mod fleet_event;
 pub mod lifecycle;
 pub mod notice;
@@ -20,7 +20,7 @@ pub mod schedule;
 
 use serde_json::Value;
 use spotcover_reconciler_core::EpochSeconds;
-use spotcover_reconciler_core::events::{self, Invocation};
+use spotcover_reconciler_core::contract::events::{self, Invocation};
 
 use crate::adapters::Aws;
 use crate::config::{Config, ConfigError};
@@ -48,6 +48,13 @@ pub async fn handle_event<A: Aws>(
         }
         Ok(Invocation::Lifecycle(ev)) => lifecycle::handle(api, &config, &ev, now, dry_run).await,
         Ok(Invocation::Fleet(ev)) => fleet_event::handle(api, &config, &ev, now, dry_run).await,
+        // `engine: asg`'s fallback run is handed its launch failures here, through
+        // `crate::policies`; until it is, the event only reports its group.
+        Ok(Invocation::LaunchFailure(ev)) => {
+            let mut r = r;
+            r.group = Some(ev.group);
+            r
+        }
         Err(e) => {
             let mut r = r.fail(&e.into());
             r.group = Some(config.group_name);

@@ -1,8 +1,8 @@
 //! The drain part of the invocation's log line: per instance, what was done and why.
 
 use serde::Serialize;
-use spotcover_reconciler_core::CapacityKind;
 use spotcover_reconciler_core::drain::SurplusBasis;
+use spotcover_reconciler_core::ecs::CapacityKind;
 
 /// What was done (or, in a dry run, would be done) to one instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -6,11 +6,13 @@ mod drain;
 pub use self::drain::*;
 
 use serde::Serialize;
-use spotcover_reconciler_core::demand::UnitSize;
-use spotcover_reconciler_core::need::{ClusterView, FleetState, NeedDecision};
-use spotcover_reconciler_core::{
-    ContainerInstance, Datapoint, Decision, EpochSeconds, GroupState, InterruptionDecision, Notice,
-};
+use spotcover_reconciler_core::contract::events::Notice;
+use spotcover_reconciler_core::ecs::ContainerInstance;
+use spotcover_reconciler_core::interruption::InterruptionDecision;
+use spotcover_reconciler_core::policy::demand::units::UnitSize;
+use spotcover_reconciler_core::policy::demand::{self, FleetState};
+use spotcover_reconciler_core::policy::rule_2017::{Datapoint, Decision};
+use spotcover_reconciler_core::{EpochSeconds, GroupState};
 
 use crate::error::Error;
 
@@ -86,8 +88,8 @@ pub struct NeedReport {
     pub on_demand_units: u32,
     /// The fleet unit's size used (CPU units, memory MiB).
     pub unit: Option<UnitSize>,
-    pub view: Option<ClusterView>,
-    pub decision: Option<NeedDecision>,
+    pub view: Option<demand::Observation>,
+    pub decision: Option<demand::Decision>,
     /// `ModifySpotFleetRequest` succeeded.
     pub fleet_modified: bool,
     /// `SetDesiredCapacity` succeeded.
@@ -174,5 +176,21 @@ impl Report {
     /// The report as one JSON line.
     pub fn to_line(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"log\":\"spotcover.reconcile\",\"result\":\"error\",\"error\":{{\"kind\":\"serialize\",\"message\":\"{e}\"}}}}"))
+    }
+}
+
+/// The report of a notice's handling: its outcome from what was done, and the error.
+pub(crate) fn of_notice(mut r: Report, ir: InterruptionReport, err: Option<Error>) -> Report {
+    let dry_run = r.dry_run;
+    r.result = match (&err, &ir.decision) {
+        (Some(_), _) => Outcome::Error,
+        (None, Some(d)) if d.acts() && dry_run => Outcome::DryRun,
+        (None, _) if ir.drained || ir.raised || ir.marked => Outcome::Applied,
+        _ => Outcome::NoAction,
+    };
+    r.interruption = Some(ir);
+    match err {
+        Some(e) => r.fail(&e),
+        None => r,
     }
 }

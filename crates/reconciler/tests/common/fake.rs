@@ -8,10 +8,10 @@ use spotcover_reconciler::ApiError;
 use spotcover_reconciler::adapters::{
     AutoScaling, Completion, Ec2, Ecs, FleetMetrics, GroupView, ServiceView, SetOutcome,
 };
-use spotcover_reconciler_core::need::FleetState;
-use spotcover_reconciler_core::{
-    ContainerInstance, EpochSeconds, GroupState, InstanceStatus, Observation,
-};
+use spotcover_reconciler_core::ecs::{ContainerInstance, InstanceStatus};
+use spotcover_reconciler_core::policy::demand::FleetState;
+use spotcover_reconciler_core::policy::rule_2017::Observation;
+use spotcover_reconciler_core::{EpochSeconds, GroupState};
 
 /// One call recorded by [`FakeApi`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -397,7 +397,7 @@ impl AutoScaling for FakeApi {
                     .group_tags
                     .lock()
                     .unwrap()
-                    .get(spotcover_reconciler_core::need::STATE_TAG)
+                    .get(spotcover_reconciler_core::contract::tags::STATE_TAG)
                     .cloned(),
             })
             .ok_or_else(|| ApiError::GroupNotFound(name.to_owned()));

@@ -420,7 +420,7 @@ pub async fn join(cluster: &str, instance: &str, capacity: &str) -> String {
         .cluster(cluster)
         .attributes(
             ecs::types::Attribute::builder()
-                .name(spotcover_reconciler_core::drain::CAPACITY_ATTRIBUTE)
+                .name(spotcover_reconciler_core::contract::attributes::CAPACITY)
                 .value(capacity)
                 .target_id(&arn)
                 .build()

@@ -36,7 +36,7 @@
 //! # The policies
 //!
 //! - `capacity-providers`: what AWS gives, no fallback: the base stays at the floor.
-//! - `fallback`: every minute, `spotcover_reconciler_core::fallback::decide` on what the
+//! - `fallback`: every minute, `spotcover_reconciler_core::policy::fallback::decide` on what the
 //!   Lambda sees (the group's base, desired and instances, the latest failed spot
 //!   launch, PROVISIONING tasks), its state kept as the group's tag text; applied as
 //!   the Lambda does (reactivate, base, terminate keeping desired, drain).
@@ -48,7 +48,7 @@ mod world;
 
 use std::collections::BTreeMap;
 
-use spotcover_reconciler_core::fallback::{self, OnDemandInstance};
+use spotcover_reconciler_core::policy::fallback::{self, OnDemandInstance};
 use spotcover_stack::{ConfigError, StackConfig};
 
 use crate::report::{MinuteRecord, PolicyName, PolicyReport, Report};

@@ -3,29 +3,8 @@
 //! warnings it issues. The fleet sees the on-demand group only through the reservation
 //! target tracking reads, so every world has its own fleet.
 
+use super::batches::{SpotBatch, Warning};
 use super::world::{Env, World};
-
-/// Spot instances of one pool launched in the same minute that register in the same
-/// minute. Instance `k` of the batch has id `first_id + k`.
-#[derive(Debug, Clone)]
-pub(super) struct SpotBatch {
-    pub(super) first_id: u32,
-    pub(super) pool: usize,
-    pub(super) count: u32,
-    /// First minute the instances are registered in ECS (tasks can be placed).
-    pub(super) serve_at: u32,
-}
-
-/// A spot interruption warning for the instances of a batch.
-#[derive(Debug, Clone)]
-pub(super) struct Warning {
-    pub(super) first_id: u32,
-    pub(super) count: u32,
-    pub(super) instance_type: String,
-    /// Registered in the ECS cluster. An instance still launching has no container
-    /// instance yet: the reconciler does not find it.
-    pub(super) registered: bool,
-}
 
 impl World {
     /// The fleet's `maintain` behaviour at minute `t`: launch up to the target, then

@@ -2,16 +2,8 @@
 //! (InService after the latency and jitter, registered later) and terminations, and its
 //! cooldown counted from the end of the scaling activity.
 
+use super::batches::OdBatch;
 use super::world::{Env, World};
-
-/// On-demand instances launched in the same minute that run and register together.
-#[derive(Debug, Clone)]
-pub(super) struct OdBatch {
-    pub(super) count: u32,
-    /// First minute the instances are InService (the scaling activity is complete).
-    pub(super) running_at: u32,
-    pub(super) serve_at: u32,
-}
 
 impl World {
     pub(super) fn od_alive(&self) -> u32 {

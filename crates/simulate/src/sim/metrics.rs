@@ -2,10 +2,10 @@
 //! FulfilledCapacity per metric period, published late, over the Lambda's own look-back
 //! ([`metrics_lookback_secs`]).
 
-use spotcover_reconciler_core::settings::metrics_lookback_secs;
-use spotcover_reconciler_core::{Datapoint, Observation, Policy};
+use spotcover_reconciler_core::contract::settings::metrics_lookback_secs;
+use spotcover_reconciler_core::policy::rule_2017::{self, Datapoint, Observation};
 
-use super::START_EPOCH;
+use super::clock::START_EPOCH;
 
 /// TargetCapacity and FulfilledCapacity of every minute so far, for CloudWatch.
 pub(super) struct History {
@@ -17,7 +17,7 @@ pub(super) struct History {
 
 /// How many minutes of CloudWatch history the reconciler reads: the Lambda's own
 /// look-back ([`metrics_lookback_secs`], `max(Q, S)` plus one 5-minute period).
-pub(super) fn window_minutes(policy: &Policy) -> i64 {
+pub(super) fn window_minutes(policy: &rule_2017::Settings) -> i64 {
     i64::try_from(metrics_lookback_secs(policy).div_ceil(60)).unwrap_or(i64::MAX)
 }
 

@@ -1,41 +1,63 @@
-//! Who drives the on-demand group ([`Driver`]: none, the real reconciler core on the
-//! CloudWatch metrics, the reactive floor, the oracle) and the minute-by-minute run of
-//! one policy's world into its [`PolicyReport`].
+//! Who drives the on-demand group: one [`Driver`] per policy, each in its own module
+//! (none: [`spot_only`]; the real reconciler core: [`rule_2017`] on the CloudWatch
+//! metrics, [`demand`] on the ECS API's view; the references: [`reactive_floor`],
+//! [`oracle`]), and [`run`], the minute loop of one policy's world into its
+//! [`PolicyReport`].
+
+pub(super) mod demand;
+pub(super) mod oracle;
+pub(super) mod reactive_floor;
+pub(super) mod rule_2017;
+pub(super) mod spot_only;
 
 use std::collections::BTreeMap;
 
-use spotcover_reconciler_core::need::{
-    ClusterView, FleetState, NeedPolicy, NeedReason, NeedState, decide_need, note_fleet_error,
-};
-use spotcover_reconciler_core::{
-    Action, ContainerInstance, CoverMark, GroupState, InstanceStatus, InterruptionPolicy, Notice,
-    Policy, decide, decide_interruption,
-};
-
-use super::START_EPOCH;
-use super::metrics::{History, observe, window_minutes};
+use super::batches::Warning;
+use super::clock::START_EPOCH;
+use super::metrics::History;
 use super::world::{Env, World, ceil_div, to_u32};
 use crate::report::{MinuteRecord, PolicyName, PolicyReport};
 
-/// Who drives the on-demand group.
-pub(super) enum Driver<'a> {
-    /// No group at all.
-    None,
-    /// The real reconciler core on the CloudWatch metrics.
-    Reconciler {
-        policy: Policy,
-        cooldown_secs: u32,
-        interruptions: Option<&'a InterruptionPolicy>,
-    },
-    /// The real reconciler core's `demand` policy on the ECS API's view: it sets the
-    /// fleet's target itself (no target tracking) and hears the fleet's error events.
-    Need { policy: NeedPolicy },
-    /// Knows the present exactly and at once: each minute, desired = what covers the
-    /// demand the registered spot instances leave, no quiet period; scale-ins honour
-    /// the config's group cooldown, as the reconciler's do.
-    Floor,
-    /// Clairvoyant (see the crate docs).
-    Oracle,
+/// A policy's part of a minute: what it sees and decides, applied to its world.
+pub(super) trait Driver {
+    /// Whether the fleet's target tracks the cluster's reservation (false: the policy
+    /// sets the target itself).
+    fn tracked(&self) -> bool {
+        true
+    }
+
+    /// The policy's minute `m.t`, after the fleet's step.
+    fn step(&mut self, m: &mut Minute<'_, '_>);
+}
+
+/// One minute of one world, as a driver sees and changes it.
+pub(super) struct Minute<'a, 'e> {
+    pub(super) env: &'a Env<'e>,
+    pub(super) world: &'a mut World,
+    pub(super) t: u32,
+    /// The fleet's metrics so far (what CloudWatch can give).
+    pub(super) hist: &'a History,
+    /// Interruption warnings issued during the minute.
+    pub(super) warnings: &'a [Warning],
+    pub(super) tally: &'a mut Tally,
+}
+
+impl Minute<'_, '_> {
+    /// Epoch seconds of this minute.
+    pub(super) fn now(&self) -> spotcover_reconciler_core::EpochSeconds {
+        START_EPOCH + i64::from(self.t) * 60
+    }
+}
+
+/// What the drivers count over a run.
+#[derive(Debug, Default)]
+pub(super) struct Tally {
+    /// Scale-ins refused inside the group's cooldown.
+    pub(super) refused: u32,
+    /// Decisions by reason name.
+    pub(super) reasons: BTreeMap<String, u32>,
+    /// Interruption decisions by reason name.
+    pub(super) warning_reasons: BTreeMap<String, u32>,
 }
 
 /// Instances that cover `demand` beyond `spot` registered units.
@@ -45,197 +67,42 @@ pub(super) fn cover(env: &Env, demand: u32, spot: u32) -> u32 {
     to_u32(ceil_div(short, u64::from(env.od_weight))).clamp(min, max)
 }
 
-pub(super) fn run(env: &Env, name: PolicyName, driver: Driver) -> PolicyReport {
+/// Spot units registered in ECS at minute `t` (tasks can be placed on them).
+pub(super) fn spot_serving(env: &Env, world: &World, t: u32) -> u64 {
+    world
+        .spot
+        .iter()
+        .filter(|b| b.serve_at <= t)
+        .map(|b| u64::from(b.count) * u64::from(env.pools[b.pool].weight))
+        .sum()
+}
+
+/// The minute loop: the fleet's step, the policy's, then the minute's figures.
+pub(super) fn run(env: &Env, name: PolicyName, driver: &mut dyn Driver) -> PolicyReport {
     let sc = env.scenario;
     let n = sc.duration_minutes;
     let mut world = World::new(env);
-    world.tracked = !matches!(driver, Driver::Need { .. });
-    // What the demand policy keeps in the group's tag between runs.
-    let mut need_state = NeedState::default();
+    world.tracked = driver.tracked();
     let mut hist = History {
         target: Vec::with_capacity(n as usize),
         fulfilled: Vec::with_capacity(n as usize),
         initial: (world.target, to_u32(world.units_in_flight(env))),
     };
     let mut minutes = Vec::with_capacity(n as usize);
-    let mut refused = 0u32;
     let mut target_changes = 0u32;
-    let mut reasons: BTreeMap<String, u32> = BTreeMap::new();
-    let mut warning_reasons: BTreeMap<String, u32> = BTreeMap::new();
-    // The `spotcover.covered` ECS attribute: instances of a batch covered so far
-    // (by first id; instances are covered in id order).
-    let mut covered: BTreeMap<u32, u32> = BTreeMap::new();
-    let (min, max) = env.bounds();
-    let od_latency = sc
-        .on_demand
-        .launch_latency_minutes
-        .saturating_add(sc.ecs_registration_minutes);
+    let mut tally = Tally::default();
 
     for t in 0..n {
         let (changed, warnings) = world.fleet_step(env, t);
         target_changes += u32::from(changed);
-        match &driver {
-            Driver::None => {}
-            Driver::Reconciler {
-                policy,
-                cooldown_secs,
-                interruptions,
-            } => {
-                let now = START_EPOCH + i64::from(t) * 60;
-                let obs = observe(
-                    &hist,
-                    t,
-                    window_minutes(policy),
-                    sc.metric_period_minutes,
-                    sc.metric_delay_minutes,
-                );
-                let group = GroupState {
-                    desired: world.od_alive(),
-                    min,
-                    max,
-                };
-                let d = decide(policy, &obs, Some(&group), now);
-                *reasons.entry(reason_name(&d.reason)).or_default() += 1;
-                if let Action::SetDesired {
-                    desired,
-                    honor_cooldown,
-                } = d.action
-                    && !world.set_desired(env, t, desired, honor_cooldown, *cooldown_secs, true)
-                {
-                    refused += 1;
-                }
-                // Interruption warnings arriving during the minute, handled by the core.
-                let ip = interruptions.filter(|_| !warnings.is_empty());
-                for (w, ip) in warnings.iter().filter_map(|w| ip.map(|ip| (w, ip))) {
-                    for k in 0..w.count {
-                        let done = covered.get(&w.first_id).copied().unwrap_or(0);
-                        let instance = w.registered.then(|| ContainerInstance {
-                            status: InstanceStatus::Active,
-                            instance_type: Some(w.instance_type.clone()),
-                            cover: if k < done {
-                                CoverMark::Covered
-                            } else {
-                                CoverMark::None
-                            },
-                            ..ContainerInstance::default()
-                        });
-                        let group = GroupState {
-                            desired: world.od_alive(),
-                            min,
-                            max,
-                        };
-                        let d = decide_interruption(
-                            policy,
-                            ip,
-                            Notice::InterruptionWarning,
-                            instance.as_ref(),
-                            Some(&group),
-                        );
-                        *warning_reasons
-                            .entry(interruption_reason_name(d.reason))
-                            .or_default() += 1;
-                        if let Action::SetDesired {
-                            desired,
-                            honor_cooldown,
-                        } = d.action
-                            && !world.set_desired(
-                                env,
-                                t,
-                                desired,
-                                honor_cooldown,
-                                *cooldown_secs,
-                                true,
-                            )
-                        {
-                            refused += 1;
-                        }
-                        if d.mark_covered {
-                            covered.insert(w.first_id, done.max(k + 1));
-                        }
-                    }
-                }
-            }
-            Driver::Need { policy } => {
-                let now = START_EPOCH + i64::from(t) * 60;
-                // The fleet's error event, when it is delivered: some time after the
-                // first launch that no pool could take.
-                if sc.fleet_events
-                    && let Some(f) = world.launch_failed_since
-                    && t == f.saturating_add(sc.fleet_event_delay_minutes)
-                {
-                    note_fleet_error(&mut need_state, now);
-                }
-                let (active, draining) = world.spot_registered_split(env, t);
-                let view = ClusterView {
-                    demand: sc.demand_at(t),
-                    spot_active: to_u32(active),
-                    spot_draining: to_u32(draining),
-                    fleet: Some(FleetState {
-                        target: world.pending_target.map_or(world.target, |(_, v)| v),
-                        fulfilled: world.units_in_flight(env) as f64,
-                    }),
-                    group: Some(GroupState {
-                        desired: world.od_alive(),
-                        min,
-                        max,
-                    }),
-                };
-                let d = decide_need(policy, &view, &need_state, now);
-                need_state = d.state;
-                *reasons.entry(need_reason_name(d.reason)).or_default() += 1;
-                if let Some(target) = d.fleet_target {
-                    let at = t.saturating_add(sc.fleet_modify_latency_minutes.max(1));
-                    world.pending_target = Some((at, target));
-                }
-                if let Action::SetDesired {
-                    desired,
-                    honor_cooldown,
-                } = d.action
-                    && !world.set_desired(env, t, desired, honor_cooldown, 0, true)
-                {
-                    refused += 1;
-                }
-            }
-            Driver::Floor => {
-                let spot: u64 = world
-                    .spot
-                    .iter()
-                    .filter(|b| b.serve_at <= t)
-                    .map(|b| u64::from(b.count) * u64::from(env.pools[b.pool].weight))
-                    .sum();
-                let wanted = cover(env, sc.demand_at(t), to_u32(spot));
-                let alive = world.od_alive();
-                let cooldown = env.config.on_demand.cooldown_seconds;
-                if wanted != alive
-                    && !world.set_desired(env, t, wanted, wanted < alive, cooldown, true)
-                {
-                    refused += 1;
-                }
-            }
-            Driver::Oracle => {
-                // What it needs now and at every minute up to t + latency, from a
-                // look-ahead on a copy of this world with the group held as it is; an
-                // instance launched for minute v lives from v - latency.
-                let now_spot = world
-                    .spot
-                    .iter()
-                    .filter(|b| b.serve_at <= t)
-                    .map(|b| u64::from(b.count) * u64::from(env.pools[b.pool].weight))
-                    .sum::<u64>();
-                let mut wanted = cover(env, sc.demand_at(t), to_u32(now_spot));
-                let u = t.saturating_add(od_latency).min(n - 1);
-                if u > t {
-                    let mut ahead = world.clone();
-                    ahead.measure(env, t);
-                    for s in t + 1..=u {
-                        ahead.fleet_step(env, s);
-                        let m = ahead.measure(env, s);
-                        wanted = wanted.max(cover(env, m.demand, m.spot_registered));
-                    }
-                }
-                world.set_desired(env, t, wanted, false, 0, false);
-            }
-        }
+        driver.step(&mut Minute {
+            env,
+            world: &mut world,
+            t,
+            hist: &hist,
+            warnings: &warnings,
+            tally: &mut tally,
+        });
         let m = world.measure(env, t);
         hist.target.push(m.target);
         hist.fulfilled.push(m.fulfilled);
@@ -252,6 +119,19 @@ pub(super) fn run(env: &Env, name: PolicyName, driver: Driver) -> PolicyReport {
             uncovered: m.uncovered,
         });
     }
+    report(env, name, &world, minutes, target_changes, tally)
+}
+
+/// The run's report from its minutes and counts.
+fn report(
+    env: &Env,
+    name: PolicyName,
+    world: &World,
+    minutes: Vec<MinuteRecord>,
+    target_changes: u32,
+    tally: Tally,
+) -> PolicyReport {
+    let sc = env.scenario;
     let hours = world.od_instance_minutes as f64 / 60.0;
     let od_cost = hours * sc.on_demand.price_per_hour;
     PolicyReport {
@@ -267,55 +147,11 @@ pub(super) fn run(env: &Env, name: PolicyName, driver: Driver) -> PolicyReport {
             .max()
             .unwrap_or(0),
         fleet_target_changes: target_changes,
-        scale_ins_refused: refused,
-        decisions: reasons,
-        interruption_decisions: warning_reasons,
+        scale_ins_refused: tally.refused,
+        decisions: tally.reasons,
+        interruption_decisions: tally.warning_reasons,
         minutes,
     }
-}
-
-pub(super) fn interruption_reason_name(r: spotcover_reconciler_core::InterruptionReason) -> String {
-    use spotcover_reconciler_core::InterruptionReason::*;
-    match r {
-        RebalanceIgnored => "rebalance_ignored",
-        NotThisCluster => "not_this_cluster",
-        AlreadyCovered => "already_covered",
-        NotActive => "not_active",
-        GroupUnknown => "group_unknown",
-        GroupBoundsInvalid => "group_bounds_invalid",
-        DrainAndCover => "drain_and_cover",
-        CoverDraining => "cover_draining",
-    }
-    .to_owned()
-}
-
-pub(super) fn need_reason_name(r: NeedReason) -> String {
-    match r {
-        NeedReason::GroupUnknown => "group_unknown",
-        NeedReason::GroupBoundsInvalid => "group_bounds_invalid",
-        NeedReason::FleetUnknown => "fleet_unknown",
-        NeedReason::Steady => "steady",
-        NeedReason::CoverShortfall => "cover_shortfall",
-        NeedReason::ReleaseCover => "release_cover",
-    }
-    .to_owned()
-}
-
-pub(super) fn reason_name(r: &spotcover_reconciler_core::Reason) -> String {
-    use spotcover_reconciler_core::Reason::*;
-    match r {
-        GroupUnknown => "group_unknown",
-        GroupBoundsInvalid => "group_bounds_invalid",
-        FleetMetricsMissing => "fleet_metrics_missing",
-        FleetMetricsPartial => "fleet_metrics_partial",
-        FleetMetricsInvalid => "fleet_metrics_invalid",
-        FleetMetricsStale => "fleet_metrics_stale",
-        FleetStillScaling => "fleet_still_scaling",
-        Steady => "steady",
-        CoverShortfall => "cover_shortfall",
-        ReleaseCover => "release_cover",
-    }
-    .to_owned()
 }
 
 pub(super) fn round4(x: f64) -> f64 {

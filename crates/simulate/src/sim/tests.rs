@@ -1,10 +1,10 @@
 //! Unit tests of the signals: one per signal a real reconciler gets.
 
-use spotcover_reconciler_core::Observation;
+use spotcover_reconciler_core::policy::rule_2017::Observation;
 use spotcover_stack::StackConfig;
 
-use super::START_EPOCH;
-use super::group::OdBatch;
+use super::batches::OdBatch;
+use super::clock::START_EPOCH;
 use super::metrics::{History, observe};
 use super::world::{Env, World};
 use crate::scenario::Scenario;

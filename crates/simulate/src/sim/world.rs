@@ -8,8 +8,7 @@
 use spotcover_stack::StackConfig;
 use spotcover_stack::config::AllocationStrategy;
 
-use super::fleet::SpotBatch;
-use super::group::OdBatch;
+use super::batches::{OdBatch, SpotBatch};
 use crate::scenario::{PoolSpec, Scenario};
 
 /// splitmix64: small, seedable, and the same on every platform.

@@ -12,7 +12,7 @@
 //!   group's `EC2 Instance Launch Unsuccessful` events, and the teardown custom resource,
 //!   which lets stack deletion finish although instances are protected from scale-in.
 //!
-//! The rules the reconciler applies are `spotcover_reconciler_core::fallback`'s; this
+//! The rules the reconciler applies are `spotcover_reconciler_core::policy::fallback`'s; this
 //! module writes its settings ([`settings`]).
 
 use std::collections::BTreeMap;
@@ -25,7 +25,11 @@ use spotcover_cfn::aws::events::{self, EventPattern, RuleAttr};
 use spotcover_cfn::aws::iam::Statement;
 use spotcover_cfn::aws::lambda::{self, FunctionAttr};
 use spotcover_cfn::{Expr, Handle, Pseudo, Template, TemplateError};
-use spotcover_reconciler_core::fallback;
+use spotcover_reconciler_core::contract::events::{
+    DETAIL_GROUP_NAME, DETAIL_LAUNCH_UNSUCCESSFUL, SOURCE_AUTOSCALING,
+};
+use spotcover_reconciler_core::contract::teardown;
+use spotcover_reconciler_core::policy::fallback;
 
 use super::cluster::{self, instance_tags, partition};
 use super::reconciler::{self, Feature, event_rule, group_arn, permit};
@@ -42,16 +46,6 @@ pub mod asg_ids {
     pub const ASSOCIATIONS: &str = "ClusterCapacityProviders";
     pub const TEARDOWN: &str = "GroupTeardown";
     pub const LAUNCH_FAILURE_RULE: &str = "LaunchFailureRule";
-}
-
-/// The detail-type of Auto Scaling's event for a failed launch (EventBridge events
-/// reference, "Amazon EC2 Auto Scaling events").
-pub const LAUNCH_UNSUCCESSFUL: &str = "EC2 Instance Launch Unsuccessful";
-
-/// The custom resource's properties the reconciler reads on Delete.
-pub mod teardown_properties {
-    pub const GROUP_NAME: &str = "GroupName";
-    pub const CLUSTER: &str = "Cluster";
 }
 
 /// The fallback's settings, from the config and the handles of the group, the cluster
@@ -135,11 +129,8 @@ pub(crate) fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, Templa
         CustomResource {
             service_token: function.get_att(FunctionAttr::Arn),
             properties: BTreeMap::from([
-                (teardown_properties::GROUP_NAME.to_owned(), group.r#ref()),
-                (
-                    teardown_properties::CLUSTER.to_owned(),
-                    cluster.cluster.r#ref(),
-                ),
+                (teardown::GROUP_NAME.to_owned(), group.r#ref()),
+                (teardown::CLUSTER.to_owned(), cluster.cluster.r#ref()),
             ]),
         },
     )?;
@@ -301,8 +292,8 @@ impl Feature for Triggers<'_> {
             self.config,
             asg_ids::LAUNCH_FAILURE_RULE,
             "Tells the reconciler the capacity provider's group could not launch",
-            EventPattern::new("aws.autoscaling", LAUNCH_UNSUCCESSFUL)
-                .with_detail("AutoScalingGroupName", self.group.clone()),
+            EventPattern::new(SOURCE_AUTOSCALING, DETAIL_LAUNCH_UNSUCCESSFUL)
+                .with_detail(DETAIL_GROUP_NAME, self.group.clone()),
             function,
         )
     }

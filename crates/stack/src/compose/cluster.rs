@@ -9,6 +9,7 @@ use spotcover_cfn::aws::ec2;
 use spotcover_cfn::aws::ecs;
 use spotcover_cfn::aws::iam::{self, InstanceProfileAttr, PolicyDocument};
 use spotcover_cfn::{Expr, Handle, ParamHandle, Parameter, Pseudo, Sub, Template, TemplateError};
+use spotcover_reconciler_core::contract::tags::{CAPACITY_TAG, STACK_TAG};
 
 use super::network::Network;
 use super::{ids, tags};
@@ -120,14 +121,14 @@ pub(crate) fn instance_tags(capacity: Capacity) -> Vec<Tag> {
                 .lit(format!("-{}", capacity.as_str()))
                 .build(),
         ),
-        Tag::new("spotcover:capacity", capacity.as_str()),
+        Tag::new(CAPACITY_TAG, capacity.as_str()),
     ]
 }
 
 /// The tag the reconciler's right to terminate is scoped by, with
 /// [`instance_tags`]' `spotcover:capacity`: `spotcover:stack` = the stack's name.
 pub(crate) fn stack_tag() -> Tag {
-    Tag::new("spotcover:stack", Expr::pseudo(Pseudo::StackName))
+    Tag::new(STACK_TAG, Expr::pseudo(Pseudo::StackName))
 }
 
 /// AWS recommends detailed monitoring for accurate Spot Fleet metrics (EC2 user guide,
@@ -175,7 +176,7 @@ pub(crate) fn add(t: &mut Template, c: &StackConfig) -> Result<Cluster, Template
             }]),
             tags: Some(tags::with_own(
                 c,
-                vec![Tag::new("spotcover:stack", c.stack.as_str())],
+                vec![Tag::new(STACK_TAG, c.stack.as_str())],
             )),
         },
     )?;

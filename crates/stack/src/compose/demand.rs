@@ -12,7 +12,7 @@ use spotcover_cfn::aws::events::EventPattern;
 use spotcover_cfn::aws::iam::Statement;
 use spotcover_cfn::aws::lambda;
 use spotcover_cfn::{Expr, Handle, Pseudo, Template, TemplateError};
-use spotcover_reconciler_core::events;
+use spotcover_reconciler_core::contract::events;
 
 use super::cluster::partition;
 use super::reconciler::{Feature, event_rule, group_arn};

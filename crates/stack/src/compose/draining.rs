@@ -10,10 +10,11 @@ use spotcover_cfn::aws::events::EventPattern;
 use spotcover_cfn::aws::iam::Statement;
 use spotcover_cfn::aws::lambda;
 use spotcover_cfn::{Expr, Handle, Pseudo, Template, TemplateError};
-use spotcover_reconciler_core::events::{
+use spotcover_reconciler_core::contract::events::{
     DETAIL_GROUP_NAME, DETAIL_TERMINATE_LIFECYCLE_ACTION, SOURCE_AUTOSCALING,
 };
-use spotcover_reconciler_core::settings::Settings;
+use spotcover_reconciler_core::contract::settings::Settings;
+use spotcover_reconciler_core::contract::tags::{CAPACITY_TAG, STACK_TAG};
 
 use super::cluster::partition;
 use super::on_demand::DRAIN_HOOK;
@@ -100,11 +101,11 @@ impl Feature for Draining<'_> {
             )
             .when_equal(&[
                 (
-                    "aws:ResourceTag/spotcover:capacity",
+                    &format!("aws:ResourceTag/{CAPACITY_TAG}"),
                     Capacity::Spot.as_str().into(),
                 ),
                 (
-                    "aws:ResourceTag/spotcover:stack",
+                    &format!("aws:ResourceTag/{STACK_TAG}"),
                     Expr::pseudo(Pseudo::StackName),
                 ),
             ]),

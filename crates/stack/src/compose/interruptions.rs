@@ -7,10 +7,10 @@
 use spotcover_cfn::aws::events::EventPattern;
 use spotcover_cfn::aws::lambda;
 use spotcover_cfn::{Handle, Template, TemplateError};
-use spotcover_reconciler_core::events::{
+use spotcover_reconciler_core::contract::events::{
     DETAIL_INTERRUPTION_WARNING, DETAIL_REBALANCE_RECOMMENDATION, SOURCE_EC2,
 };
-use spotcover_reconciler_core::settings::Settings;
+use spotcover_reconciler_core::contract::settings::Settings;
 
 use super::reconciler::{Feature, event_rule};
 use crate::config::StackConfig;

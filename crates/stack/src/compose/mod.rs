@@ -34,12 +34,12 @@ use spotcover_cfn::{Export, Expr, Output, Pseudo, Sub, Template, TemplateError};
 use crate::config::{Engine, StackConfig};
 use reconciler::Feature;
 
+pub use asg::asg_ids;
 pub use asg::settings as fallback_settings;
-pub use asg::{LAUNCH_UNSUCCESSFUL, asg_ids, teardown_properties};
 pub use reconciler::settings as reconciler_settings;
 /// The reconciler's environment variable names: the contract between this template and
 /// the Lambda, defined once in `spotcover-reconciler-core`.
-pub use spotcover_reconciler_core::settings::env;
+pub use spotcover_reconciler_core::contract::settings::env;
 
 /// The staged reconciler zip, as the template refers to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -220,7 +220,7 @@ pub fn parameter_overrides(
 #[cfg(test)]
 mod tests {
     use serde_json::Value;
-    use spotcover_reconciler_core::settings::Settings;
+    use spotcover_reconciler_core::contract::settings::Settings;
 
     use super::*;
 

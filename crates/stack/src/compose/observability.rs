@@ -2,7 +2,7 @@
 //! the alarms the config asks for, and the SNS topic they notify.
 //!
 //! The spotcover metrics on the dashboard and in the alarms are the reconciler's
-//! (`spotcover_reconciler_core::metrics`: names, namespace, dimensions), which each run
+//! (`spotcover_reconciler_core::contract::metrics`: names, namespace, dimensions), which each run
 //! writes as embedded metric format into its log line. The dashboard body is typed
 //! (`Body`) and becomes an `Fn::Sub` naming the region, the stack and its resources.
 
@@ -14,7 +14,7 @@ use spotcover_cfn::aws::ec2;
 use spotcover_cfn::aws::lambda;
 use spotcover_cfn::aws::sns;
 use spotcover_cfn::{Expr, Handle, Metadata, Options, Pseudo, Sub, Template, TemplateError};
-use spotcover_reconciler_core::metrics::{self, Metric, NAMESPACE, dimension};
+use spotcover_reconciler_core::contract::metrics::{self, Metric, NAMESPACE, dimension};
 
 use super::tags;
 use crate::config::StackConfig;

@@ -8,6 +8,8 @@ use spotcover_cfn::{
     CfnLintConfig, CfnLintIgnore, Expr, Handle, Metadata, Options, Template, TemplateError, Why,
 };
 
+use spotcover_reconciler_core::contract::events::TERMINATING_TRANSITION;
+
 use super::cluster::{Cluster, block_devices, instance_tags};
 use super::network::Network;
 use super::{ids, tags};
@@ -50,7 +52,7 @@ pub(crate) fn add(
                 default_result: "CONTINUE",
                 heartbeat_timeout: od.drain_timeout_seconds,
                 lifecycle_hook_name: DRAIN_HOOK.into(),
-                lifecycle_transition: "autoscaling:EC2_INSTANCE_TERMINATING",
+                lifecycle_transition: TERMINATING_TRANSITION,
             }],
             max_size: od.max_size.to_string(),
             metrics_collection: super::observability::group_metrics(c),

@@ -11,7 +11,9 @@ use spotcover_cfn::aws::logs::{self, LogGroupAttr};
 use spotcover_cfn::{
     Expr, Handle, Metadata, Options, ParamHandle, Parameter, Pseudo, Template, TemplateError,
 };
-use spotcover_reconciler_core::settings::{DemandSettings, FUNCTION_TIMEOUT_SECS, Settings};
+use spotcover_reconciler_core::contract::settings::{
+    DemandSettings, FUNCTION_TIMEOUT_SECS, Settings,
+};
 
 use super::cluster::{partition, service_role};
 use super::{Asset, draining, ids, interruptions, tags};

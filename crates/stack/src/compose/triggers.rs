@@ -7,7 +7,7 @@ use spotcover_cfn::aws::events::{self, RuleAttr};
 use spotcover_cfn::aws::lambda::{self, FunctionAttr};
 use spotcover_cfn::aws::sns;
 use spotcover_cfn::{Handle, Metadata, Options, Sub, Template, TemplateError};
-use spotcover_reconciler_core::events::{
+use spotcover_reconciler_core::contract::events::{
     FLEET_DIMENSION, SCHEDULE_INPUT_PREFIX, SCHEDULE_INPUT_SUFFIX,
 };
 

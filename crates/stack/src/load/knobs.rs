@@ -1,6 +1,8 @@
 //! Checks of the instance settings, tags, spot prices and overrides (issue 14), kept
 //! apart from `validate.rs` and reported with its problems.
 
+use spotcover_reconciler_core::contract::tags;
+
 use super::parse::join_path;
 use crate::config::StackConfig;
 use crate::error::ConfigError;
@@ -78,7 +80,7 @@ fn tags(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
                 &path,
                 "the `aws:` prefix is reserved for AWS's own tags".into(),
             );
-        } else if key.starts_with("spotcover:") {
+        } else if key.starts_with(tags::PREFIX) {
             err(
                 &path,
                 "spotcover sets the `spotcover:` tags itself: the reconciler's right to terminate instances is scoped by them".into(),

@@ -5,6 +5,8 @@
 
 use serde_json::Value;
 
+use spotcover_reconciler_core::contract::ids::{IdForm, is_aws_id};
+
 use super::parse::join_path;
 use crate::config::{ParameterValue, StackConfig};
 use crate::error::ConfigError;
@@ -88,7 +90,7 @@ fn check_value(kind: &str, value: &ParameterValue, path: &str, errors: &mut Vec<
 /// One value of a parameter of type `kind`.
 fn check_item(kind: &str, v: &str) -> Result<(), String> {
     let id = |prefix: &str, what: &str| {
-        if is_aws_id(v, prefix) {
+        if is_aws_id(v, (prefix, IdForm::Hex)) {
             Ok(())
         } else {
             Err(format!(
@@ -113,13 +115,4 @@ fn check_item(kind: &str, v: &str) -> Result<(), String> {
         _ if v.is_empty() => Err("expected a value, found an empty string".into()),
         _ => Ok(()),
     }
-}
-
-fn is_aws_id(s: &str, prefix: &str) -> bool {
-    s.strip_prefix(prefix).is_some_and(|hex| {
-        (hex.len() == 8 || hex.len() == 17)
-            && hex
-                .chars()
-                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
-    })
 }

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeSet;
 
+use spotcover_reconciler_core::contract::ids::{self, is_aws_id};
+
 use super::parse::join_path;
 use crate::arch::Arch;
 use crate::config::{CoverPolicy, Engine, OnDemandLaunch, ParameterValue, StackConfig};
@@ -310,7 +312,7 @@ fn reconciler(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
 /// Subnet and security group ids, when given.
 fn network(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
     for (i, s) in c.network.subnets.iter().flatten().enumerate() {
-        if !is_aws_id(s, "subnet-") {
+        if !is_aws_id(s, ids::SUBNET) {
             err(
                 &format!("network.subnets[{i}]"),
                 format!("{s:?} is not a subnet id: expected `subnet-` and 8 or 17 hex digits"),
@@ -333,7 +335,7 @@ fn network(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
     }
     subnet_count(c, err);
     for (i, s) in c.network.security_groups.iter().flatten().enumerate() {
-        if !is_aws_id(s, "sg-") {
+        if !is_aws_id(s, ids::SECURITY_GROUP) {
             err(
                 &format!("network.security_groups[{i}]"),
                 format!("{s:?} is not a security group id: expected `sg-` and 8 or 17 hex digits"),
@@ -418,15 +420,6 @@ fn is_stack_name(s: &str) -> bool {
     s.len() <= 128
         && s.starts_with(|c: char| c.is_ascii_alphabetic())
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-}
-
-fn is_aws_id(s: &str, prefix: &str) -> bool {
-    s.strip_prefix(prefix).is_some_and(|hex| {
-        (hex.len() == 8 || hex.len() == 17)
-            && hex
-                .chars()
-                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
-    })
 }
 
 /// `m6i.large`, `c7gn.16xlarge`, `m7i-flex.xlarge`, `x2iedn.metal`: a family with a

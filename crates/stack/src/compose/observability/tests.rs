@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::{Value as Json, json};
-use spotcover_reconciler_core::metrics as contract;
+use spotcover_reconciler_core::contract::metrics as contract;
 
 use super::ids;
 use crate::compose::{Asset, compose};

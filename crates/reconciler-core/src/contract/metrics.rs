@@ -14,8 +14,9 @@
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use crate::Reason;
-use crate::need::NeedReason;
+use super::names::variant_name;
+
+use crate::policy::rule_2017::Reason;
 
 /// The CloudWatch namespace of every spotcover metric.
 pub const NAMESPACE: &str = "spotcover";
@@ -119,34 +120,11 @@ pub const REASONS: [Reason; 10] = [
     Reason::ReleaseCover,
 ];
 
-/// The value of the [`dimension::REASON`] dimension: the reason as the log line spells
-/// it (snake_case). The match is exhaustive, so a new reason does not compile until it
-/// has a name here (and then belongs in [`REASONS`]).
-pub fn reason_name(r: Reason) -> &'static str {
-    match r {
-        Reason::GroupUnknown => "group_unknown",
-        Reason::GroupBoundsInvalid => "group_bounds_invalid",
-        Reason::FleetMetricsMissing => "fleet_metrics_missing",
-        Reason::FleetMetricsPartial => "fleet_metrics_partial",
-        Reason::FleetMetricsInvalid => "fleet_metrics_invalid",
-        Reason::FleetMetricsStale => "fleet_metrics_stale",
-        Reason::FleetStillScaling => "fleet_still_scaling",
-        Reason::Steady => "steady",
-        Reason::CoverShortfall => "cover_shortfall",
-        Reason::ReleaseCover => "release_cover",
-    }
-}
-
-/// The demand policy's reasons' names (the log line's spelling).
-pub fn need_reason_name(r: NeedReason) -> &'static str {
-    match r {
-        NeedReason::GroupUnknown => "group_unknown",
-        NeedReason::GroupBoundsInvalid => "group_bounds_invalid",
-        NeedReason::FleetUnknown => "fleet_unknown",
-        NeedReason::Steady => "steady",
-        NeedReason::CoverShortfall => "cover_shortfall",
-        NeedReason::ReleaseCover => "release_cover",
-    }
+/// The value of the [`dimension::REASON`] dimension: a decision's reason (any policy's,
+/// or an interruption decision's) as the log line spells it, from the enum's own serde
+/// derive (snake_case; [`super::names`]).
+pub fn reason_name<R: Serialize>(r: R) -> &'static str {
+    variant_name(&r)
 }
 
 /// Every reason either policy gives, by name, once each: the 2017 rule's
@@ -173,7 +151,7 @@ pub struct Figures {
     /// The fleet's FulfilledCapacity (spot launching is this minus `spot_registered`).
     pub spot_fulfilled: Option<f64>,
     pub on_demand_units: Option<f64>,
-    /// The decision's reason ([`reason_name`] or [`need_reason_name`]), when the run
+    /// The decision's reason ([`reason_name`]), when the run
     /// made one.
     pub decision: Option<&'static str>,
     pub aws_calls: u32,
@@ -453,6 +431,7 @@ mod tests {
 #[cfg(test)]
 mod names {
     use super::*;
+    use crate::policy::demand::Reason as NeedReason;
 
     #[test]
     fn every_reason_of_either_policy_has_one_name() {
@@ -467,9 +446,9 @@ mod names {
         ] {
             assert_eq!(
                 serde_json::to_value(r).unwrap(),
-                serde_json::json!(need_reason_name(r))
+                serde_json::json!(reason_name(r))
             );
-            all.push(need_reason_name(r));
+            all.push(reason_name(r));
         }
         all.sort();
         all.dedup();

@@ -235,3 +235,23 @@ fn fleet_instance_changes_are_not_failures() {
         "termination_notified"
     ));
 }
+
+/// Amazon EC2 Auto Scaling event reference, "Unsuccessful scaling events": an
+/// `EC2 Instance Launch Unsuccessful` event names its group in `detail`.
+#[test]
+fn a_failed_launch_of_the_asg_engines_group_is_a_launch_failure() {
+    let ev = json!({
+        "source": SOURCE_AUTOSCALING,
+        "detail-type": DETAIL_LAUNCH_UNSUCCESSFUL,
+        "detail": {"StatusCode": "Failed", "AutoScalingGroupName": "spot-group",
+            "EC2InstanceId": "", "StatusMessage": "We currently do not have sufficient capacity"},
+    });
+    assert_eq!(
+        parse(&ev).unwrap(),
+        Invocation::LaunchFailure(LaunchFailure {
+            group: "spot-group".into()
+        })
+    );
+    let without = json!({"source": SOURCE_AUTOSCALING, "detail-type": DETAIL_LAUNCH_UNSUCCESSFUL, "detail": {}});
+    assert!(parse(&without).is_err());
+}

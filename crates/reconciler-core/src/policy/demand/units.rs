@@ -1,5 +1,5 @@
 //! What the cluster needs, in fleet units, from what the ECS API shows: the
-//! [`ClusterView`](crate::need::ClusterView) the demand policy decides on.
+//! [`Observation`](crate::policy::demand::Observation) the demand policy decides on.
 //!
 //! This is how capacity providers size a cluster (`CapacityProviderReservation`, ECS
 //! developer guide, "Amazon ECS capacity providers for EC2 workloads" / "managed

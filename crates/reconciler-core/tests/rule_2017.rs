@@ -1,5 +1,6 @@
 use proptest::prelude::*;
-use spotcover_reconciler_core::*;
+use spotcover_reconciler_core::policy::rule_2017::*;
+use spotcover_reconciler_core::{Action, EpochSeconds, GroupState};
 
 const NOW: EpochSeconds = 1_800_000_000;
 
@@ -55,7 +56,7 @@ type Case = (
 
 #[test]
 fn every_branch() {
-    let p = Policy::new(4).unwrap();
+    let p = Settings::new(4).unwrap();
     use Reason::*;
     #[rustfmt::skip]
     let cases: Vec<Case> = vec![
@@ -97,7 +98,7 @@ fn every_branch() {
 
 #[test]
 fn weight_one_and_custom_windows() {
-    let p = Policy::with(1, 60, 120).unwrap();
+    let p = Settings::with(1, 60, 120).unwrap();
     // A change 5 minutes ago is outside a 60 s quiet period...
     let o = obs(&[(30, 7.0), (90, 7.0), (300, 3.0)], &[(30, 2.0)]);
     let d = decide(&p, &o, g(0, 0, 200).as_ref(), NOW);
@@ -108,12 +109,12 @@ fn weight_one_and_custom_windows() {
         decide(&p, &o, g(0, 0, 200).as_ref(), NOW).reason,
         Reason::FleetMetricsStale
     );
-    assert!(Policy::new(0).is_err());
+    assert!(Settings::new(0).is_err());
 }
 
 #[test]
 fn decision_serializes_snake_case() {
-    let p = Policy::new(4).unwrap();
+    let p = Settings::new(4).unwrap();
     let d = decide(&p, &steady(20.0, 11.0), g(0, 0, 200).as_ref(), NOW);
     let v = serde_json::to_value(&d).unwrap();
     assert_eq!(
@@ -161,8 +162,8 @@ fn arb_group() -> impl Strategy<Value = GroupState> {
     })
 }
 
-fn arb_policy() -> impl Strategy<Value = Policy> {
-    (1u32..6, 0u64..1200, 0u64..1200).prop_map(|(w, q, s)| Policy::with(w, q, s).unwrap())
+fn arb_policy() -> impl Strategy<Value = Settings> {
+    (1u32..6, 0u64..1200, 0u64..1200).prop_map(|(w, q, s)| Settings::with(w, q, s).unwrap())
 }
 
 proptest! {

@@ -9,14 +9,16 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use super::ids::{FLEET, is_aws_id};
 use crate::drain::{DEFAULT_HOOK_TIMEOUT_SECS, HOOK_TIMEOUT_RANGE};
-use crate::need::{
-    DEFAULT_HOLD_SECS, DEFAULT_LAUNCH_GRACE_SECS, DEFAULT_MAX_HOLD_SECS, NeedPolicy,
+use crate::interruption::InterruptionPolicy;
+use crate::policy::demand::{
+    self, DEFAULT_HOLD_SECS, DEFAULT_LAUNCH_GRACE_SECS, DEFAULT_MAX_HOLD_SECS,
 };
-use crate::{
-    DEFAULT_QUIET_PERIOD_SECS, DEFAULT_STALE_AFTER_SECS, EpochSeconds, InterruptionPolicy,
-    InvalidPolicy, Policy, seconds_before,
+use crate::policy::rule_2017::{
+    self, DEFAULT_QUIET_PERIOD_SECS, DEFAULT_STALE_AFTER_SECS, InvalidSettings,
 };
+use crate::{EpochSeconds, seconds_before};
 
 /// The environment variable names.
 pub mod env {
@@ -57,11 +59,11 @@ pub mod env {
     pub const HOLD_SECONDS: &str = "SPOTCOVER_HOLD_SECONDS";
     pub const MAX_HOLD_SECONDS: &str = "SPOTCOVER_MAX_HOLD_SECONDS";
     /// The CloudFormation stack's name: the `stack` dimension of the run's metrics
-    /// ([`crate::metrics`]); unset, the log line carries no metrics.
+    /// ([`crate::contract::metrics`]); unset, the log line carries no metrics.
     pub const STACK: &str = "SPOTCOVER_STACK";
 }
 
-/// The `demand` policy's values, as the template writes them (see [`NeedPolicy`]).
+/// The `demand` policy's values, as the template writes them (see [`demand::Settings`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DemandSettings {
     pub target_percent: u32,
@@ -107,12 +109,15 @@ pub const METRICS_WINDOW_MARGIN_SECS: u64 = 300;
 
 /// How far back the metrics window reaches: `max(Q, S)` plus
 /// [`METRICS_WINDOW_MARGIN_SECS`].
-pub fn metrics_lookback_secs(policy: &Policy) -> u64 {
+pub fn metrics_lookback_secs(policy: &rule_2017::Settings) -> u64 {
     policy.quiet_period_secs.max(policy.stale_after_secs) + METRICS_WINDOW_MARGIN_SECS
 }
 
 /// The metrics window asked of CloudWatch: `[now - max(Q, S) - 300, now + 60)`.
-pub fn metrics_window(policy: &Policy, now: EpochSeconds) -> (EpochSeconds, EpochSeconds) {
+pub fn metrics_window(
+    policy: &rule_2017::Settings,
+    now: EpochSeconds,
+) -> (EpochSeconds, EpochSeconds) {
     let back = metrics_lookback_secs(policy);
     (seconds_before(now, back), now + 60)
 }
@@ -131,9 +136,9 @@ pub struct Settings<V = String> {
     pub group_name: V,
     /// Fleet capacity units per on-demand instance.
     pub on_demand_weight: u32,
-    /// [`Policy::quiet_period_secs`]; `None`: [`DEFAULT_QUIET_PERIOD_SECS`].
+    /// [`rule_2017::Settings::quiet_period_secs`]; `None`: [`DEFAULT_QUIET_PERIOD_SECS`].
     pub quiet_period_secs: Option<u64>,
-    /// [`Policy::stale_after_secs`]; `None`: [`DEFAULT_STALE_AFTER_SECS`].
+    /// [`rule_2017::Settings::stale_after_secs`]; `None`: [`DEFAULT_STALE_AFTER_SECS`].
     pub stale_after_secs: Option<u64>,
     /// The stack's ECS cluster, where the reconciler drains (interruption notices,
     /// the group's lifecycle hook, the fleet's surplus).
@@ -180,8 +185,8 @@ impl std::error::Error for SettingsError {}
 
 impl<V> Settings<V> {
     /// The shortfall decision's policy.
-    pub fn policy(&self) -> Result<Policy, InvalidPolicy> {
-        Policy::with(
+    pub fn policy(&self) -> Result<rule_2017::Settings, InvalidSettings> {
+        rule_2017::Settings::with(
             self.on_demand_weight,
             self.quiet_period_secs.unwrap_or(DEFAULT_QUIET_PERIOD_SECS),
             self.stale_after_secs.unwrap_or(DEFAULT_STALE_AFTER_SECS),
@@ -197,8 +202,8 @@ impl<V> Settings<V> {
     }
 
     /// The `demand` policy, when the template chose it.
-    pub fn need_policy(&self) -> Option<NeedPolicy> {
-        self.demand.map(|d| NeedPolicy {
+    pub fn need_policy(&self) -> Option<demand::Settings> {
+        self.demand.map(|d| demand::Settings {
             on_demand_weight: self.on_demand_weight.max(1),
             target_percent: d.target_percent,
             fleet_min: d.fleet_min,
@@ -281,7 +286,7 @@ impl Settings<String> {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
         let fleet_id = non_empty(get(env::FLEET_ID));
         if let Some(id) = &fleet_id
-            && !valid_fleet_id(id)
+            && !is_aws_id(id, FLEET)
         {
             return Err(SettingsError::Invalid {
                 name: env::FLEET_ID,
@@ -456,13 +461,6 @@ pub fn parse_weights(s: &str) -> Result<Vec<(String, u32)>, SettingsError> {
     Ok(out)
 }
 
-/// A fleet id as EC2 writes it: `sfr-` then letters, digits and dashes.
-pub fn valid_fleet_id(id: &str) -> bool {
-    id.strip_prefix("sfr-").is_some_and(|rest| {
-        !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    })
-}
-
 fn non_empty(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
@@ -492,6 +490,8 @@ fn number<T: std::str::FromStr>(
         })
         .transpose()
 }
+
+pub mod fallback;
 
 #[cfg(test)]
 mod tests;

@@ -120,7 +120,7 @@ fn unset_variables_take_the_policy_defaults() {
             .map(|(_, v)| v.to_owned())
     })
     .unwrap();
-    assert_eq!(s.policy(), Policy::new(2));
+    assert_eq!(s.policy(), rule_2017::Settings::new(2));
     assert_eq!(s.interruption_policy(), InterruptionPolicy::default());
     assert_eq!(s.lifecycle_hook, None);
     assert_eq!(s.hook_timeout(), DEFAULT_HOOK_TIMEOUT_SECS);
@@ -174,7 +174,7 @@ fn weights_keep_their_order() {
 
 #[test]
 fn the_window_reaches_back_one_period_beyond_the_longer_bound() {
-    let p = Policy::with(1, 600, 900).unwrap();
+    let p = rule_2017::Settings::with(1, 600, 900).unwrap();
     assert_eq!(metrics_lookback_secs(&p), 1200);
     assert_eq!(metrics_window(&p, 10_000), (8_800, 10_060));
 }

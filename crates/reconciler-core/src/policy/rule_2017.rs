@@ -1,9 +1,138 @@
-//! The shortfall decision: [`decide`] over the fleet's metrics and the group (see the
-//! crate docs for its semantics).
+//! The `2017` rule: the on-demand cover follows the Spot Fleet's pending capacity
+//! (`TargetCapacity - FulfilledCapacity` in CloudWatch's `AWS/EC2Spot` metrics), the rule
+//! spotcover started with, selectable with `policy: 2017` and kept for comparison.
+//!
+//! [`decide`] is a pure function of ([`Settings`], [`Observation`], the group, now) ->
+//! [`Decision`] with a [`Reason`]. **State:** none; the rule keeps nothing between runs
+//! (the group's cooldown holds a release), so it has no `State` type and no tag.
+//!
+//! ```
+//! use spotcover_reconciler_core::policy::rule_2017::{decide, Datapoint, Observation, Reason, Settings};
+//! use spotcover_reconciler_core::{Action, GroupState};
+//! let settings = Settings::new(4).unwrap(); // one on-demand instance = 4 fleet units
+//! let now = 10_000;
+//! let obs = Observation {
+//!     target: vec![Datapoint::new(now - 60, 20.0)],
+//!     fulfilled: vec![Datapoint::new(now - 60, 11.0)],
+//! };
+//! let group = GroupState { desired: 0, min: 0, max: 200 };
+//! let d = decide(&settings, &obs, Some(&group), now);
+//! // 9 units missing -> ceil(9 / 4) = 3 instances, scaling out ignores the cooldown.
+//! assert_eq!(d.action, Action::SetDesired { desired: 3, honor_cooldown: false });
+//! assert_eq!(d.reason, Reason::CoverShortfall);
+//! ```
+//!
+//! # Semantics of [`decide`]
+//!
+//! Times are whole seconds since the Unix epoch. Write `Q` for
+//! [`Settings::quiet_period_secs`], `S` for [`Settings::stale_after_secs`] and `W`
+//! for [`Settings::on_demand_weight`]. The *latest* datapoint of a series is the
+//! one with the greatest timestamp; the *age* of a datapoint is
+//! `max(0, now - timestamp)` (a timestamp in the future, from clock skew, has
+//! age 0). The checks run in this order and the first that applies wins:
+//!
+//! 1. **Group unknown** (`group` is `None`): no action, [`Reason::GroupUnknown`].
+//! 2. **Group bounds invalid** (`min > max`): no action, [`Reason::GroupBoundsInvalid`].
+//! 3. **Fleet data in doubt** — the decision then *keeps capacity* (see below):
+//!    - both series empty: [`Reason::FleetMetricsMissing`];
+//!    - exactly one series empty: [`Reason::FleetMetricsPartial`];
+//!    - any datapoint not finite or negative: [`Reason::FleetMetricsInvalid`];
+//!    - the latest TargetCapacity or the latest FulfilledCapacity datapoint is
+//!      older than `S`: [`Reason::FleetMetricsStale`] (Spot Fleet metrics may
+//!      arrive at 5-minute granularity, hence the default of 900 s);
+//!    - the fleet target changed recently: [`Reason::FleetStillScaling`].
+//!      The target is *quiet* iff every TargetCapacity datapoint whose
+//!      timestamp is `>= now - Q`, **and** the most recent datapoint before
+//!      `now - Q` (if any: it bounds when a change seen at the start of the
+//!      window could have happened), equals the latest TargetCapacity value.
+//!      While the fleet is still scaling its pending capacity is expected and
+//!      says nothing about the Spot market.
+//! 4. **Normal case**: `pending = max(0, target - fulfilled)` in fleet units
+//!    (latest datapoints), `wanted = ceil(pending / W)` clamped to
+//!    `[min, max]` (a relative tolerance of 1e-9 absorbs float noise, so
+//!    8.000000001 units at weight 4 is 2 instances, not 3). Then:
+//!    - `wanted == desired`: no action, [`Reason::Steady`];
+//!    - `wanted > desired`: `SetDesired { wanted, honor_cooldown: false }`,
+//!      [`Reason::CoverShortfall`] — cover the shortfall now;
+//!    - `wanted < desired`: `SetDesired { wanted, honor_cooldown: true }`,
+//!      [`Reason::ReleaseCover`] — the group's (long) cooldown lets paid-for
+//!      instances live on; Auto Scaling refuses the call inside the cooldown
+//!      and the next run retries.
+//!
+//! ## Keeping capacity when in doubt, and the group bounds
+//!
+//! Data in doubt (case 3) never lowers capacity *because of the metrics*:
+//! the current desired capacity is kept. The group's own bounds are still
+//! enforced, because the core must not rely on Auto Scaling (or an emulator)
+//! to do it: a desired capacity below `min` is raised to `min`
+//! (`honor_cooldown: false`), and one above `max` is lowered to `max`
+//! (`honor_cooldown: true`). The latter is not a metric-driven scale-in: real
+//! Auto Scaling never holds `desired > max`, the operator's bound forbids that
+//! capacity whatever the fleet does. In the normal case the clamp of `wanted`
+//! to `[min, max]` does the same. Thus, in every case where the group is known
+//! and its bounds are valid, the resulting desired capacity lies in
+//! `[min, max]`, and deciding again after applying a decision gives no action.
+//!
 
 use serde::Serialize;
 
-use crate::{Action, Bound, EpochSeconds, GroupState, Policy, round_up, seconds_before};
+use crate::{Action, Bound, EpochSeconds, GroupState, round_up, seconds_before};
+
+/// Default quiet period: a fleet target change within the last 10 minutes
+/// blocks any action.
+pub const DEFAULT_QUIET_PERIOD_SECS: u64 = 600;
+/// Default staleness bound: metrics older than 15 minutes are in doubt.
+pub const DEFAULT_STALE_AFTER_SECS: u64 = 900;
+
+/// Tunables of the 2017 rule (from the template's settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Settings {
+    /// Fleet capacity units one on-demand instance stands for (>= 1).
+    pub on_demand_weight: u32,
+    /// A TargetCapacity change within this many seconds blocks any action.
+    pub quiet_period_secs: u64,
+    /// A latest datapoint older than this many seconds is stale.
+    pub stale_after_secs: u64,
+}
+
+/// Settings that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidSettings(pub &'static str);
+
+impl std::fmt::Display for InvalidSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for InvalidSettings {}
+
+impl Settings {
+    /// Settings with the default quiet period and staleness bound.
+    pub fn new(on_demand_weight: u32) -> Result<Self, InvalidSettings> {
+        Self::with(
+            on_demand_weight,
+            DEFAULT_QUIET_PERIOD_SECS,
+            DEFAULT_STALE_AFTER_SECS,
+        )
+    }
+
+    /// Settings with every field given; the weight must be at least 1.
+    pub fn with(
+        on_demand_weight: u32,
+        quiet_period_secs: u64,
+        stale_after_secs: u64,
+    ) -> Result<Self, InvalidSettings> {
+        if on_demand_weight == 0 {
+            return Err(InvalidSettings("on-demand weight must be at least 1"));
+        }
+        Ok(Self {
+            on_demand_weight,
+            quiet_period_secs,
+            stale_after_secs,
+        })
+    }
+}
 
 /// One CloudWatch datapoint.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -134,7 +263,7 @@ fn still_scaling(target: &[Datapoint], latest: Datapoint, quiet: u64, now: Epoch
 /// The latest (target, fulfilled) datapoints when the metrics can be trusted,
 /// else the reason they cannot.
 fn classify(
-    policy: &Policy,
+    policy: &Settings,
     obs: &Observation,
     t: Option<Datapoint>,
     f: Option<Datapoint>,
@@ -160,7 +289,7 @@ fn classify(
 /// Decides what to do to the on-demand group. Pure; see the crate docs for
 /// the complete semantics.
 pub fn decide(
-    policy: &Policy,
+    policy: &Settings,
     obs: &Observation,
     group: Option<&GroupState>,
     now: EpochSeconds,

@@ -1,8 +1,8 @@
 //! The cluster's demand in fleet units from the ECS API's view (`demand` module docs),
 //! one rule each.
 
-use spotcover_reconciler_core::demand::*;
-use spotcover_reconciler_core::{CapacityKind, ContainerInstance, InstanceStatus, Resources};
+use spotcover_reconciler_core::ecs::{CapacityKind, ContainerInstance, InstanceStatus, Resources};
+use spotcover_reconciler_core::policy::demand::units::*;
 
 fn res(cpu_units: u32, memory_mib: u32) -> Resources {
     Resources {

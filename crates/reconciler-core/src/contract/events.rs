@@ -2,9 +2,8 @@
 //!
 //! The stack composes its EventBridge rules (source, detail-type, detail filters) and the
 //! schedule's constant input from these names; the Lambda classifies what it receives
-//! with [`parse`]. The ECS attributes the reconciler reads and writes on container
-//! instances are named in [`attributes`] (the instances' user data sets
-//! [`attributes::CAPACITY`]).
+//! with [`parse`]. The ECS attributes on container instances are in
+//! [`super::attributes`], the tags in [`super::tags`].
 //!
 //! Accepted invocations:
 //! - the schedule's constant input, or a direct invocation: `{"fleetID": "sfr-..."}` or
@@ -16,7 +15,9 @@
 //!   [`DETAIL_REBALANCE_RECOMMENDATION`] (`detail: {"instance-id"}`);
 //! - the on-demand group's lifecycle hook ([`SOURCE_AUTOSCALING`],
 //!   [`DETAIL_TERMINATE_LIFECYCLE_ACTION`]);
-//! - Spot Fleet events ([`SOURCE_SPOT_FLEET`], any of [`SPOT_FLEET_DETAIL_TYPES`]).
+//! - Spot Fleet events ([`SOURCE_SPOT_FLEET`], any of [`SPOT_FLEET_DETAIL_TYPES`]);
+//! - `engine: asg`'s failed launches ([`SOURCE_AUTOSCALING`],
+//!   [`DETAIL_LAUNCH_UNSUCCESSFUL`]).
 //!
 //! Any other `detail-type` is read as a schedule (its `fleetID` key, if any). Anything
 //! malformed is an [`EventError`], which never leads to an action.
@@ -24,8 +25,18 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::settings::valid_fleet_id;
-use crate::{EpochSeconds, Notice};
+use super::ids::{FLEET, INSTANCE, is_aws_id};
+use crate::EpochSeconds;
+
+/// The EventBridge notice being handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Notice {
+    /// `EC2 Spot Instance Interruption Warning`: the instance goes in two minutes.
+    InterruptionWarning,
+    /// `EC2 Instance Rebalance Recommendation`: the instance is at elevated risk.
+    RebalanceRecommendation,
+}
 
 /// `source` of EC2's instance notices.
 pub const SOURCE_EC2: &str = "aws.ec2";
@@ -42,8 +53,13 @@ pub const DETAIL_REBALANCE_RECOMMENDATION: &str = "EC2 Instance Rebalance Recomm
 pub const DETAIL_TERMINATE_LIFECYCLE_ACTION: &str = "EC2 Instance-terminate Lifecycle Action";
 /// The lifecycle event's `detail` field naming the group (the rule filters on it).
 pub const DETAIL_GROUP_NAME: &str = "AutoScalingGroupName";
-/// `detail.LifecycleTransition` of a terminating instance.
+/// `detail.LifecycleTransition` of a terminating instance, and the on-demand group's
+/// lifecycle hook's `LifecycleTransition` in the template.
 pub const TERMINATING_TRANSITION: &str = "autoscaling:EC2_INSTANCE_TERMINATING";
+/// `detail-type` of Auto Scaling's event for a failed launch (EventBridge events
+/// reference, "Amazon EC2 Auto Scaling events"), from [`SOURCE_AUTOSCALING`]: the
+/// trigger of `engine: asg`'s fallback.
+pub const DETAIL_LAUNCH_UNSUCCESSFUL: &str = "EC2 Instance Launch Unsuccessful";
 
 /// The fleet cannot launch (`iamFleetRoleInvalid`, `allLaunchSpecsTemporarilyBlacklisted`:
 /// "none of the configurations are valid, and several attempts to launch instances
@@ -93,27 +109,6 @@ pub const SCHEDULE_INPUT_SUFFIX: &str = "\"}";
 /// The alarm dimension naming the fleet.
 pub const FLEET_DIMENSION: &str = "FleetRequestId";
 
-/// ECS attribute names and values on the cluster's container instances.
-pub mod attributes {
-    /// Which capacity an instance is (set by the user data through
-    /// `ECS_INSTANCE_ATTRIBUTES`): [`CAPACITY_SPOT`] or [`CAPACITY_ON_DEMAND`].
-    pub const CAPACITY: &str = "spotcover.capacity";
-    /// [`CAPACITY`] of the fleet's instances.
-    pub const CAPACITY_SPOT: &str = "spot";
-    /// [`CAPACITY`] of the on-demand group's instances.
-    pub const CAPACITY_ON_DEMAND: &str = "on-demand";
-    /// ECS's own attribute with the EC2 instance type.
-    pub const INSTANCE_TYPE: &str = "ecs.instance-type";
-    /// Put on an interrupted instance: `claim-<base>` before its cover is raised, the
-    /// epoch second once covered; makes a repeated notice a no-op.
-    pub const COVERED: &str = "spotcover.covered";
-    /// On an on-demand instance the lifecycle hook holds: the epoch second by which the
-    /// reconciler completes the lifecycle action at the latest.
-    pub const HOOK_DEADLINE: &str = "spotcover.hook-deadline";
-    /// On a spot instance drained as fleet surplus: the epoch second it was marked.
-    pub const SURPLUS: &str = "spotcover.surplus";
-}
-
 /// An EC2 notice about one instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstanceNotice {
@@ -147,6 +142,14 @@ pub struct FleetEvent {
     pub sub_type: Option<String>,
 }
 
+/// Auto Scaling's event for a failed launch of `engine: asg`'s group
+/// ([`DETAIL_LAUNCH_UNSUCCESSFUL`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaunchFailure {
+    /// `detail.AutoScalingGroupName`.
+    pub group: String,
+}
+
 /// What an invocation asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Invocation {
@@ -158,6 +161,8 @@ pub enum Invocation {
     Lifecycle(LifecycleEvent),
     /// A Spot Fleet event.
     Fleet(FleetEvent),
+    /// A failed launch of `engine: asg`'s group.
+    LaunchFailure(LaunchFailure),
 }
 
 /// Why an event was rejected.
@@ -180,12 +185,6 @@ fn malformed(s: impl Into<String>) -> EventError {
     EventError::Malformed(s.into())
 }
 
-/// An EC2 instance id: `i-` then letters and digits.
-pub fn valid_instance_id(id: &str) -> bool {
-    id.strip_prefix("i-")
-        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
-}
-
 /// Classifies an event.
 pub fn parse(event: &Value) -> Result<Invocation, EventError> {
     let detail_type = event.get("detail-type").and_then(Value::as_str);
@@ -195,6 +194,9 @@ pub fn parse(event: &Value) -> Result<Invocation, EventError> {
         Some(DETAIL_REBALANCE_RECOMMENDATION) => Notice::RebalanceRecommendation,
         Some(DETAIL_TERMINATE_LIFECYCLE_ACTION) => {
             return parse_lifecycle(event).map(Invocation::Lifecycle);
+        }
+        Some(DETAIL_LAUNCH_UNSUCCESSFUL) if source == Some(SOURCE_AUTOSCALING) => {
+            return parse_launch_failure(event).map(Invocation::LaunchFailure);
         }
         Some(dt) if source == Some(SOURCE_SPOT_FLEET) && SPOT_FLEET_DETAIL_TYPES.contains(&dt) => {
             return parse_fleet_event(event, dt).map(Invocation::Fleet);
@@ -208,7 +210,7 @@ pub fn parse(event: &Value) -> Result<Invocation, EventError> {
         .and_then(Value::as_object)
         .ok_or_else(|| malformed("EC2 notice without a detail object"))?;
     let instance_id = match detail.get("instance-id") {
-        Some(Value::String(id)) if valid_instance_id(id) => id.clone(),
+        Some(Value::String(id)) if is_aws_id(id, INSTANCE) => id.clone(),
         Some(other) => {
             return Err(malformed(format!(
                 "detail.instance-id {other} is not an EC2 instance id"
@@ -225,6 +227,21 @@ pub fn parse(event: &Value) -> Result<Invocation, EventError> {
         instance_id,
         instance_action,
     }))
+}
+
+/// Parses a failed launch's event: `detail.AutoScalingGroupName`, a non-empty string.
+fn parse_launch_failure(event: &Value) -> Result<LaunchFailure, EventError> {
+    match event.get("detail").and_then(|d| d.get(DETAIL_GROUP_NAME)) {
+        Some(Value::String(group)) if !group.is_empty() => Ok(LaunchFailure {
+            group: group.clone(),
+        }),
+        Some(other) => Err(malformed(format!(
+            "detail.{DETAIL_GROUP_NAME} must be a group name, got {other}"
+        ))),
+        None => Err(malformed(format!(
+            "launch failure event without detail.{DETAIL_GROUP_NAME}"
+        ))),
+    }
 }
 
 /// Parses the lifecycle hook's event: `detail` with `AutoScalingGroupName`,
@@ -245,7 +262,7 @@ pub fn parse_lifecycle(event: &Value) -> Result<LifecycleEvent, EventError> {
         ))),
     };
     let instance_id = field("EC2InstanceId")?;
-    if !valid_instance_id(&instance_id) {
+    if !is_aws_id(&instance_id, INSTANCE) {
         return Err(malformed(format!(
             "detail.EC2InstanceId {instance_id:?} is not an EC2 instance id"
         )));
@@ -273,7 +290,7 @@ fn parse_fleet_event(event: &Value, detail_type: &str) -> Result<FleetEvent, Eve
         .filter_map(Value::as_str)
         .find_map(|arn| arn.rsplit_once(":spot-fleet-request/").map(|(_, id)| id))
         .map(|id| {
-            if valid_fleet_id(id) {
+            if is_aws_id(id, FLEET) {
                 Ok(id.to_owned())
             } else {
                 Err(malformed(format!("{id:?} is not a Spot Fleet request id")))
@@ -347,7 +364,7 @@ struct Dimension {
 }
 
 fn checked(id: &str) -> Result<String, EventError> {
-    if valid_fleet_id(id) {
+    if is_aws_id(id, FLEET) {
         Ok(id.to_owned())
     } else {
         Err(malformed(format!("{id:?} is not a Spot Fleet request id")))

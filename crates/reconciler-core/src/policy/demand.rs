@@ -1,30 +1,30 @@
 //! The demand policy: the fleet's target and the on-demand cover from what the cluster
 //! needs now, as the ECS API shows it, with no reservation feedback loop.
 //!
-//! [`decide_need`] is a pure function of ([`NeedPolicy`], [`ClusterView`], [`NeedState`],
+//! [`decide`] is a pure function of ([`Settings`], [`Observation`], [`State`],
 //! now). The state is what must survive between runs; the Lambda keeps it in AWS (a tag
-//! of the on-demand group, [`NeedState::to_tag`] / [`NeedState::from_tag`]), not in
+//! of the on-demand group, [`State::to_tag`] / [`State::from_tag`]), not in
 //! memory, so any run, on any trigger, continues where the last one stopped.
 //!
 //! # Rules, in order
 //!
-//! Units are the fleet's capacity units; `W` is [`NeedPolicy::on_demand_weight`].
+//! Units are the fleet's capacity units; `W` is [`Settings::on_demand_weight`].
 //!
 //! 1. **Fleet target follows demand.** `target = ceil(held demand * 100 / target_percent)`
 //!    within `[fleet_min, fleet_max]`, where the held demand is the largest demand, kept
-//!    until demand has been lower for [`NeedPolicy::fleet_hold_secs`] (a rise applies at
+//!    until demand has been lower for [`Settings::fleet_hold_secs`] (a rise applies at
 //!    once, a fall after the hold). Demand counts what services want, placed or not, so on-demand cover
 //!    arriving does not lower it and tasks that cannot be placed raise it only by
 //!    their own size: the fleet can neither fall because cover arrived nor climb to
 //!    its maximum because tasks wait.
 //! 2. **Spot the fleet is still launching needs no cover.** Spot is *short* while the
 //!    spot units registered in ECS (active or draining) are below demand;
-//!    [`NeedState::short_since`] records when that began. While short for less than
-//!    [`NeedPolicy::launch_grace_secs`], with no fleet error seen within
+//!    [`State::short_since`] records when that began. While short for less than
+//!    [`Settings::launch_grace_secs`], with no fleet error seen within
 //!    [`FLEET_ERROR_MEMORY_SECS`], the fleet is *delivering*: it is expected to reach
 //!    its target, less what is draining (a warned instance is going away).
 //! 3. **What spot cannot deliver is covered at once.** Otherwise only active spot
-//!    units count. A fleet error event ([`NeedState::fleet_error_at`]), a shortfall
+//!    units count. A fleet error event ([`State::fleet_error_at`]), a shortfall
 //!    older than the grace, or an interruption warning (the instance is draining)
 //!    each end the expectation at once. `need = ceil((demand - expected spot) / W)`.
 //!    The cover is an absolute number of instances, never an increment: a repeated
@@ -42,7 +42,7 @@
 
 use serde::Serialize;
 
-use crate::demand::UnitSize;
+use self::units::UnitSize;
 use crate::ecs::Resources;
 use crate::{Action, EpochSeconds, GroupState};
 
@@ -57,7 +57,7 @@ pub const DEFAULT_MAX_HOLD_SECS: u64 = 3600;
 
 /// Tunables of the demand policy (from the template's settings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct NeedPolicy {
+pub struct Settings {
     /// Fleet units one on-demand instance covers (>= 1).
     pub on_demand_weight: u32,
     /// The fleet runs demand at this percent of its target (1 to 100): headroom.
@@ -85,7 +85,7 @@ pub struct FleetState {
 /// What the reconciler sees at `now`, from the ECS API and the fleet and group
 /// describes (all immediate: no metric period, no delay).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct ClusterView {
+pub struct Observation {
     /// Units the cluster's services want now, placed or waiting.
     pub demand: u32,
     /// Units of spot container instances ACTIVE in the cluster.
@@ -133,7 +133,7 @@ impl Held {
 
 /// What survives between runs (kept in a tag of the on-demand group).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct NeedState {
+pub struct State {
     /// When spot last became short of demand; `None`: not short.
     pub short_since: Option<EpochSeconds>,
     /// When a fleet error event was last seen.
@@ -150,10 +150,10 @@ pub struct NeedState {
     pub unit: Option<UnitSize>,
 }
 
-/// Why: the machine-readable reason of a [`NeedDecision`].
+/// Why: the machine-readable reason of a [`Decision`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum NeedReason {
+pub enum Reason {
     /// No group state: nothing to act on.
     GroupUnknown,
     /// The group's `min > max`.
@@ -170,7 +170,7 @@ pub enum NeedReason {
 
 /// Figures behind a decision, for the log line and the metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct NeedFigures {
+pub struct Figures {
     pub demand: u32,
     /// Spot units counted on: registered, or launching within the grace.
     pub spot_expected: u32,
@@ -185,24 +185,24 @@ pub struct NeedFigures {
     pub cap: u32,
 }
 
-/// The outcome of [`decide_need`].
+/// The outcome of [`decide`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct NeedDecision {
+pub struct Decision {
     /// `ModifySpotFleetRequest` to this target, when it differs.
     pub fleet_target: Option<u32>,
     /// What to do to the on-demand group.
     pub action: Action,
-    pub reason: NeedReason,
+    pub reason: Reason,
     /// The state to keep (write it when it differs from what was read).
-    pub state: NeedState,
-    pub figures: NeedFigures,
+    pub state: State,
+    pub figures: Figures,
 }
 
 fn elapsed(now: EpochSeconds, since: EpochSeconds) -> u64 {
     u64::try_from(now.saturating_sub(since)).unwrap_or(0)
 }
 
-impl NeedPolicy {
+impl Settings {
     /// The hold after `losses` repeated losses.
     pub fn hold_for(&self, losses: u32) -> u64 {
         let factor = 1u64.checked_shl(losses.min(32)).unwrap_or(u64::MAX);
@@ -228,17 +228,12 @@ impl NeedPolicy {
 }
 
 /// Records a fleet error event seen at `at` (the event's time) into `state`.
-pub fn note_fleet_error(state: &mut NeedState, at: EpochSeconds) {
+pub fn note_fleet_error(state: &mut State, at: EpochSeconds) {
     state.fleet_error_at = Some(state.fleet_error_at.map_or(at, |e| e.max(at)));
 }
 
 /// The demand policy's decision (see the module docs for the rules).
-pub fn decide_need(
-    policy: &NeedPolicy,
-    view: &ClusterView,
-    state: &NeedState,
-    now: EpochSeconds,
-) -> NeedDecision {
+pub fn decide(policy: &Settings, view: &Observation, state: &State, now: EpochSeconds) -> Decision {
     let mut next = *state;
     let w = policy.on_demand_weight.max(1);
     let demand = view.demand;
@@ -297,7 +292,7 @@ pub fn decide_need(
 
     // 5. The cap and the group's bounds.
     let cap = policy.cover_cap(demand);
-    let figures = NeedFigures {
+    let figures = Figures {
         demand,
         spot_expected,
         spot_launching,
@@ -306,7 +301,7 @@ pub fn decide_need(
         hold_secs: hold,
         cap,
     };
-    let decision = |action, reason, state| NeedDecision {
+    let decision = |action, reason, state| Decision {
         fleet_target,
         action,
         reason,
@@ -314,10 +309,10 @@ pub fn decide_need(
         figures,
     };
     let Some(group) = view.group else {
-        return decision(Action::None, NeedReason::GroupUnknown, next);
+        return decision(Action::None, Reason::GroupUnknown, next);
     };
     if group.min > group.max {
-        return decision(Action::None, NeedReason::GroupBoundsInvalid, next);
+        return decision(Action::None, Reason::GroupBoundsInvalid, next);
     }
     if view.fleet.is_none() {
         // Keep capacity, within the bounds; the state is not advanced.
@@ -330,16 +325,16 @@ pub fn decide_need(
                 honor_cooldown: false,
             }
         };
-        return decision(action, NeedReason::FleetUnknown, *state);
+        return decision(action, Reason::FleetUnknown, *state);
     }
     let (wanted, _) = group.clamp(f64::from(held.min(cap)));
     let (action, reason) = if wanted == group.desired {
-        (Action::None, NeedReason::Steady)
+        (Action::None, Reason::Steady)
     } else {
         let reason = if wanted > group.desired {
-            NeedReason::CoverShortfall
+            Reason::CoverShortfall
         } else {
-            NeedReason::ReleaseCover
+            Reason::ReleaseCover
         };
         (
             Action::SetDesired {
@@ -352,10 +347,9 @@ pub fn decide_need(
     decision(action, reason, next)
 }
 
-/// The tag of the on-demand group that keeps [`NeedState`].
-pub const STATE_TAG: &str = "spotcover:state";
-
-impl NeedState {
+/// The group's state tag ([`crate::contract::tags::STATE_TAG`]): what keeps [`State`]
+/// between runs.
+impl State {
     /// The tag value: `v1` then `key=value` fields separated by spaces; times are epoch
     /// seconds (`-`: none), held values `value@below-since`. Well under the 256
     /// characters of a tag value.
@@ -377,9 +371,9 @@ impl NeedState {
         )
     }
 
-    /// Reads [`NeedState::to_tag`]'s form. A missing, foreign or damaged tag reads as
+    /// Reads [`State::to_tag`]'s form. A missing, foreign or damaged tag reads as
     /// the empty state.
-    pub fn from_tag(tag: Option<&str>) -> NeedState {
+    pub fn from_tag(tag: Option<&str>) -> State {
         tag.and_then(parse_tag).unwrap_or_default()
     }
 
@@ -387,21 +381,21 @@ impl NeedState {
     /// (never written, or a write that was lost), a state that holds the cover the group
     /// has now (`desired`), so that forgetting can only keep capacity a hold longer,
     /// never release it early.
-    pub fn recall(tag: Option<&str>, desired: u32) -> NeedState {
+    pub fn recall(tag: Option<&str>, desired: u32) -> State {
         match tag.and_then(parse_tag) {
             Some(st) => st,
-            None => NeedState {
+            None => State {
                 cover: Held {
                     value: desired,
                     below_since: None,
                 },
-                ..NeedState::default()
+                ..State::default()
             },
         }
     }
 }
 
-fn parse_tag(s: &str) -> Option<NeedState> {
+fn parse_tag(s: &str) -> Option<State> {
     let mut fields = s.split_whitespace();
     if fields.next()? != "v1" {
         return None;
@@ -420,7 +414,7 @@ fn parse_tag(s: &str) -> Option<NeedState> {
             below_since: opt(since)?,
         })
     };
-    let mut st = NeedState::default();
+    let mut st = State::default();
     for f in fields {
         let (k, v) = f.split_once('=')?;
         match k {
@@ -443,3 +437,5 @@ fn parse_tag(s: &str) -> Option<NeedState> {
     }
     Some(st)
 }
+
+pub mod units;

@@ -1,0 +1,3 @@
+pub mod demand;
+pub mod fallback;
+pub mod rule_2017;
