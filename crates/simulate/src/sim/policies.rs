@@ -157,6 +157,10 @@ pub(super) fn run(env: &Env, name: PolicyName, driver: Driver) -> PolicyReport {
             }
             Driver::Need { policy } => {
                 let now = START_EPOCH + i64::from(t) * 60;
+                if sc.state_writes_lost {
+                    // The group's tag was never written: each run recalls it missing.
+                    need_state = NeedState::recall(None, world.od_alive());
+                }
                 // The fleet's error event, when it is delivered: some time after the
                 // first launch that no pool could take.
                 if sc.fleet_events
