@@ -102,10 +102,16 @@ fn waiting_tasks_raise_the_fleet_target_by_their_size_not_to_its_maximum() {
 #[test]
 fn spot_launching_within_the_grace_needs_no_cover() {
     let p = policy();
-    let mut v = steady(20);
-    v.spot_active = 10; // the fleet launched 17 more units that are not registered yet
-    let first = decide(&p, &v, &State::default(), NOW);
+    // Demand rises from 10 to 20: this run raises the target (14 to 27) and the fleet
+    // launches 17 more units that are not registered yet.
+    let mut v = steady(10);
+    v.demand = 20;
+    v.spot_active = 10;
+    let was = decide(&p, &steady(10), &State::default(), NOW - 60).state;
+    let first = decide(&p, &v, &was, NOW);
+    assert_eq!(first.fleet_target, Some(27));
     assert_eq!(first.action, Action::None);
+    v.fleet.as_mut().unwrap().target = 27;
     let later = decide(&p, &v, &first.state, NOW + 299);
     assert_eq!(later.action, Action::None);
     assert!(later.figures.delivering);
@@ -139,7 +145,12 @@ fn an_old_fleet_error_no_longer_counts() {
     let p = policy();
     let mut v = steady(20);
     v.spot_active = 10;
-    let mut st = State::default();
+    // A shortfall recorded as begun now (the run that raised the target wrote it).
+    let mut st = State {
+        short_since: Some(NOW),
+        ..State::default()
+    };
+    st.demand.value = 20;
     note_fleet_error(&mut st, NOW - FLEET_ERROR_MEMORY_SECS as i64);
     let d = decide(&p, &v, &st, NOW);
     assert_eq!(d.action, Action::None);

@@ -81,6 +81,14 @@ pub struct Scenario {
     /// duration.
     #[serde(default = "default_fleet_modify_latency_minutes")]
     pub fleet_modify_latency_minutes: u32,
+    /// Whether every write of the demand policy's state is lost (`demand` policy).
+    /// Default false. The Lambda keeps that state in a tag of the on-demand group, and
+    /// `CreateOrUpdateTags` can be throttled, refused (a missing right, the tag limit)
+    /// or lost; true models every write failing: each run reads the group's tag as it
+    /// was before the run began, never written, and a fleet error event counts only in
+    /// the run it reaches.
+    #[serde(default)]
+    pub state_writes_lost: bool,
     /// Capacity units required by ECS (the reservation), as steps: each holds from its
     /// `from_minute` until the next step. The first step starts at minute 0.
     pub demand: Vec<DemandStep>,

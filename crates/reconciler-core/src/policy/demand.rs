@@ -232,6 +232,32 @@ pub fn note_fleet_error(state: &mut State, at: EpochSeconds) {
     state.fleet_error_at = Some(state.fleet_error_at.map_or(at, |e| e.max(at)));
 }
 
+/// When a shortfall the state does not record began. It begins now only when this run
+/// starts it, by raising the fleet's target for a demand spot has not met yet, from a
+/// state that knows every earlier raise (the fleet's target is no higher than the held
+/// demand asks for). Otherwise its start is unknown: a run that raised the target or
+/// saw the shortfall could not write the state, the state was lost, or spot went
+/// missing without this policy asking for more. Unknown reads as one launch grace ago,
+/// so the shortfall is past the grace and covered at once: the cover never waits on the
+/// state's bookkeeping.
+fn shortfall_start(
+    policy: &Settings,
+    fleet: Option<FleetState>,
+    state: &State,
+    wanted_target: u32,
+    now: EpochSeconds,
+) -> EpochSeconds {
+    let started_here = fleet.is_some_and(|f| {
+        wanted_target > f.target && f.target <= policy.fleet_target_for(state.demand.value)
+    });
+    if started_here {
+        now
+    } else {
+        let grace = i64::try_from(policy.launch_grace_secs).unwrap_or(i64::MAX);
+        now.saturating_sub(grace)
+    }
+}
+
 /// The demand policy's decision (see the module docs for the rules).
 pub fn decide(policy: &Settings, view: &Observation, state: &State, now: EpochSeconds) -> Decision {
     let mut next = *state;
@@ -250,7 +276,11 @@ pub fn decide(policy: &Settings, view: &Observation, state: &State, now: EpochSe
     let registered = view.spot_active.saturating_add(view.spot_draining);
     let short = registered < demand;
     next.short_since = if short {
-        Some(state.short_since.unwrap_or(now))
+        Some(
+            state
+                .short_since
+                .unwrap_or_else(|| shortfall_start(policy, view.fleet, state, wanted_target, now)),
+        )
     } else {
         None
     };
@@ -273,7 +303,13 @@ pub fn decide(policy: &Settings, view: &Observation, state: &State, now: EpochSe
 
     // 3. The need, in whole instances.
     let short_units = demand.saturating_sub(spot_expected);
-    let need = short_units.div_ceil(w);
+    // Cover the group has, up to what active spot leaves uncovered, serves tasks now:
+    // spot still launching defers new cover but never releases cover that serves.
+    let serving = view
+        .group
+        .map_or(0, |g| g.desired)
+        .min(demand.saturating_sub(view.spot_active).div_ceil(w));
+    let need = short_units.div_ceil(w).max(serving);
 
     // 4. The hold, with backoff on repeated losses.
     if need > 0 && state.cover.value == 0 {

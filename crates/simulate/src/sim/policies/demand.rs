@@ -25,6 +25,10 @@ impl Driver for Demand {
         let sc = env.scenario;
         let (min, max) = env.bounds();
         let world = &mut *m.world;
+        if sc.state_writes_lost {
+            // The group's tag was never written: each run recalls it missing.
+            self.state = demand::State::recall(None, world.od_alive());
+        }
         // The fleet's error event, when it is delivered: some time after the first
         // launch that no pool could take.
         if sc.fleet_events
