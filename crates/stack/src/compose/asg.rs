@@ -28,7 +28,8 @@ use spotcover_cfn::{Expr, Handle, Pseudo, Template, TemplateError};
 use spotcover_reconciler_core::fallback;
 
 use super::cluster::{self, instance_tags, partition};
-use super::reconciler::{self, Feature, event_rule, group_arn, permit};
+use super::feature::{Feature, event_rule, group_arn, permit};
+use super::reconciler;
 use super::{Asset, add_outputs, ids, network, tags};
 use crate::arch::Arch;
 use crate::config::StackConfig;

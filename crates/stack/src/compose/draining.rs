@@ -16,8 +16,8 @@ use spotcover_reconciler_core::events::{
 use spotcover_reconciler_core::settings::Settings;
 
 use super::cluster::partition;
+use super::feature::{Feature, event_rule, group_arn};
 use super::on_demand::DRAIN_HOOK;
-use super::reconciler::{Feature, event_rule, group_arn};
 use crate::config::StackConfig;
 use crate::userdata::Capacity;
 
