@@ -48,9 +48,12 @@ fn the_schema_and_the_loader_accept_and_refuse_the_same_documents() {
         assert!(quickstart.contains(from), "{from}");
         quickstart.replace(from, to)
     };
-    let mut docs: Vec<(String, String)> = EXAMPLES
-        .iter()
-        .map(|e| (e.to_string(), std::fs::read_to_string(example(e)).unwrap()))
+    let mut docs: Vec<(String, String)> = examples()
+        .into_iter()
+        .map(|e| {
+            let text = std::fs::read_to_string(example(&e)).unwrap();
+            (e, text)
+        })
         .collect();
     for (name, text) in [
         (
