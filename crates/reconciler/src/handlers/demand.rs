@@ -52,6 +52,7 @@ fn weight(config: &Config, ci: &ContainerInstance) -> u32 {
 
 /// The demand policy's run (see the module docs). `fleet_error_at`: a fleet event that
 /// says the fleet cannot launch, heard at that time.
+#[allow(clippy::too_many_lines)] // split in progress elsewhere
 pub async fn run<A: Aws>(
     api: &A,
     config: &Config,
