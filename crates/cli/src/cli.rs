@@ -319,8 +319,8 @@ fn run_synth(args: &SynthArgs) -> Result<ExitCode, Failure> {
 
 /// `spotcover validate`: every problem, or `ok` with the regions.
 fn run_validate(config: &Path) -> Result<ExitCode, Failure> {
-    let resolved = load(&config)?;
-    print_warnings(&config, &resolved);
+    let resolved = load(config)?;
+    print_warnings(config, &resolved);
     let regions: Vec<_> = resolved
         .iter()
         .filter_map(|r| r.region.as_deref())
