@@ -210,7 +210,10 @@ pub fn build_bootstraps(
         .arg(target_dir);
     for target in targets {
         cmd.args(["--target", target])
-            .args(["--config", &format!("target.{target}.rustflags={rustflags}")])
+            .args([
+                "--config",
+                &format!("target.{target}.rustflags={rustflags}"),
+            ])
             .env(
                 format!("CFLAGS_{}", target.replace('-', "_")),
                 OsString::from(cflags.join(" ")),
