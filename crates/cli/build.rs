@@ -103,7 +103,12 @@ fn build(root: &Path, out_dir: &Path) -> Result<Vec<Vec<u8>>, String> {
             continue;
         }
         let zip = lambda_build::zip_bootstrap(&bytes)?;
-        std::fs::write(&cached, &zip).map_err(|e| format!("{}: {e}", cached.display()))?;
+        // Written whole, then renamed: another build (tools/test runs rustdoc beside the
+        // test build) may read the cache at the same moment.
+        let partial = cached.with_extension(format!("zip.{}", std::process::id()));
+        std::fs::write(&partial, &zip)
+            .and_then(|()| std::fs::rename(&partial, &cached))
+            .map_err(|e| format!("{}: {e}", cached.display()))?;
         zips.push(zip);
     }
     Ok(zips)
