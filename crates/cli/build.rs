@@ -29,12 +29,19 @@ fn run() -> Result<(), String> {
     let checkout = manifest_dir.join("../..");
     let mut code = String::new();
     let mut version = env("CARGO_PKG_VERSION")?;
-    for (arch, target) in lambda_build::ARCHES {
-        let zip = if lambda_build::is_source_tree(&checkout) {
-            let root = checkout
-                .canonicalize()
-                .map_err(|e| format!("{}: {e}", checkout.display()))?;
-            build(&root, arch, target, &out_dir)?
+    let source_tree = lambda_build::is_source_tree(&checkout);
+    // Both architectures in one cargo run (side by side), then each zipped.
+    let built = if source_tree {
+        let root = checkout
+            .canonicalize()
+            .map_err(|e| format!("{}: {e}", checkout.display()))?;
+        build(&root, &out_dir)?
+    } else {
+        Vec::new()
+    };
+    for (i, (arch, _)) in lambda_build::ARCHES.iter().enumerate() {
+        let zip = if source_tree {
+            built[i].clone()
         } else {
             let packaged = manifest_dir.join("reconciler").join(format!("{arch}.zip"));
             println!("cargo::rerun-if-changed={}", packaged.display());
@@ -65,14 +72,13 @@ fn run() -> Result<(), String> {
     write_if_changed(&out_dir.join("shipped.rs"), code.as_bytes())
 }
 
-/// Builds and zips `bootstrap`; the zip is cached beside the binary, keyed by its hash
-/// (zipping 4 MB in an unoptimized build script takes seconds).
-fn build(root: &Path, arch: &str, target: &str, out_dir: &Path) -> Result<Vec<u8>, String> {
+/// Builds and zips `bootstrap` for every architecture, in [`lambda_build::ARCHES`]'s order;
+/// each zip is cached beside its binary, keyed by the binary's hash (zipping 4 MB in an
+/// unoptimized build script takes seconds).
+fn build(root: &Path, out_dir: &Path) -> Result<Vec<Vec<u8>>, String> {
     let target_dir = reconciler_target_dir(out_dir)?;
-    let binary = lambda_build::build_bootstrap(root, target, &target_dir)?;
-    for path in lambda_build::sources_read(&binary, root) {
-        println!("cargo::rerun-if-changed={}", path.display());
-    }
+    let targets: Vec<&str> = lambda_build::ARCHES.iter().map(|(_, t)| *t).collect();
+    let binaries = lambda_build::build_bootstraps(root, &targets, &target_dir)?;
     for path in ["Cargo.toml", "Cargo.lock", "rust-toolchain.toml"] {
         println!("cargo::rerun-if-changed={}", root.join(path).display());
     }
@@ -84,15 +90,28 @@ fn build(root: &Path, arch: &str, target: &str, out_dir: &Path) -> Result<Vec<u8
             );
         }
     }
-    let bytes = std::fs::read(&binary).map_err(|e| format!("{}: {e}", binary.display()))?;
-    let key = lambda_build::sha256_hex(&bytes);
-    let cached = binary.with_file_name(format!("bootstrap-{arch}-{key}.zip"));
-    if let Ok(zip) = std::fs::read(&cached) {
-        return Ok(zip);
+    let mut zips = Vec::new();
+    for ((arch, _), binary) in lambda_build::ARCHES.iter().zip(&binaries) {
+        for path in lambda_build::sources_read(binary, root) {
+            println!("cargo::rerun-if-changed={}", path.display());
+        }
+        let bytes = std::fs::read(binary).map_err(|e| format!("{}: {e}", binary.display()))?;
+        let key = lambda_build::sha256_hex(&bytes);
+        let cached = binary.with_file_name(format!("bootstrap-{arch}-{key}.zip"));
+        if let Ok(zip) = std::fs::read(&cached) {
+            zips.push(zip);
+            continue;
+        }
+        let zip = lambda_build::zip_bootstrap(&bytes)?;
+        // Written whole, then renamed: another build (tools/test runs rustdoc beside the
+        // test build) may read the cache at the same moment.
+        let partial = cached.with_extension(format!("zip.{}", std::process::id()));
+        std::fs::write(&partial, &zip)
+            .and_then(|()| std::fs::rename(&partial, &cached))
+            .map_err(|e| format!("{}: {e}", cached.display()))?;
+        zips.push(zip);
     }
-    let zip = lambda_build::zip_bootstrap(&bytes)?;
-    std::fs::write(&cached, &zip).map_err(|e| format!("{}: {e}", cached.display()))?;
-    Ok(zip)
+    Ok(zips)
 }
 
 /// `<target dir>/reconciler`: OUT_DIR is `<target dir>/[<triple>/]<profile>/build/<pkg>/out`.

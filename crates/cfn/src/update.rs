@@ -5,11 +5,11 @@
 
 use serde::Serialize;
 
-use crate::Resource;
 use crate::aws::{
     applicationautoscaling, autoscaling, cloudformation, cloudwatch, ec2, ecs, events, iam, lambda,
     logs, sns,
 };
+use crate::template::Resource;
 
 /// The effect of changing a property, from mildest to most drastic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

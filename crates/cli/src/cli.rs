@@ -1,9 +1,9 @@
 //! Flags and the one place that turns outcomes into exit codes: 0 done, 1 "differs"
 //! (reserved for checks), 2 bad input or failure.
 //!
-//! One file on purpose: the clap definitions and `execute`'s match are one
-//! table of commands, each arm a few lines of glue, and splitting them would scatter the
-//! choice of exit codes this file exists to keep in one place.
+//! One file on purpose: the clap definitions and `execute`'s match are one table of
+//! commands, each arm one line calling that subcommand's function below, and splitting them
+//! would scatter the choice of exit codes this file exists to keep in one place.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -62,15 +62,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  spotcover graph examples/quickstart.yaml\n  spotcover graph examples/quickstart.yaml --format dot | dot -Tsvg > stack.svg"
     )]
-    Graph {
-        /// The stack config (YAML).
-        config: PathBuf,
-        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
-        format: GraphFormat,
-        /// With `regions:`, the region to draw (default: the first).
-        #[arg(long)]
-        region: Option<String>,
-    },
+    Graph(GraphArgs),
     /// Simulate spot outages minute by minute and compare reconciler policies:
     /// uncovered capacity, on-demand hours and cost, against spot-only, the 2017 policy
     /// and an oracle. Prints a table and writes an SVG chart.
@@ -124,6 +116,17 @@ fn parse_arch(s: &str) -> Result<LambdaArchitecture, String> {
             "unknown architecture {s:?}: expected x86_64 or arm64"
         )),
     }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GraphArgs {
+    /// The stack config (YAML).
+    config: PathBuf,
+    #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+    format: GraphFormat,
+    /// With `regions:`, the region to draw (default: the first).
+    #[arg(long)]
+    region: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -275,166 +278,186 @@ pub fn run(cli: Cli) -> ExitCode {
 
 fn execute(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
-        Command::Synth(args) => {
-            let resolved = load(&args.config)?;
-            print_warnings(&args.config, &resolved);
-            warn_unused_zips(&[&resolved], &args.reconciler_zip);
-            let assets = assets(&resolved, &args.reconciler_zip)?;
-            let files = synth::render_all(&resolved, &assets, args.format.into())
-                .map_err(|e| synth_failure(e, &args.config))?;
-            if args.check {
-                let problems = synth::check_out_dir(&args.out, &files)?;
-                for (path, what) in &problems {
-                    warn(&format!("spotcover: {} {what}", path.display()));
-                }
-                if !problems.is_empty() {
-                    warn(&format!(
-                        "spotcover: {} is out of date: run `spotcover synth {} --out {}`",
-                        args.out.display(),
-                        args.config.display(),
-                        args.out.display()
-                    ));
-                    return Ok(ExitCode::from(1));
-                }
-                emit(&format!("{}: up to date\n", args.out.display()))?;
-                return Ok(ExitCode::SUCCESS);
-            }
-            let out = synth::resolve_out(&args.out, &inputs(&args.config, &resolved))?;
-            synth::write_out_dir(&out, &files)?;
-            let listing: String = files
-                .iter()
-                .map(|f| format!("{}\n", args.out.join(&f.path).display()))
-                .collect();
-            emit(&listing)?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Diff(args) => {
-            let old = side(&args.old, &args.reconciler_zip)?;
-            let new = side(&args.new, &args.reconciler_zip)?;
-            let d = spotcover_stack::diff::diff(&old, &new);
-            let text = match args.format {
-                DiffFormat::Text => {
-                    let color = std::io::stdout().is_terminal()
-                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-                    spotcover_stack::diff::render_text(&d, color)
-                }
-                DiffFormat::Markdown => spotcover_stack::diff::render_markdown(&d),
-                DiffFormat::Json => {
-                    let mut json = serde_json::to_string_pretty(&d).map_err(anyhow::Error::from)?;
-                    json.push('\n');
-                    json
-                }
-            };
-            emit(&text)?;
-            Ok(if d.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
-        Command::Simulate(args) => {
-            let resolved = load(&args.config)?;
-            let chosen = pick_region(&resolved, args.region.as_deref(), &args.config)?;
-            let text = read_text(&args.scenario, "scenario")?;
-            let scenario_error = |e: ConfigError| Failure::Config(args.scenario.clone(), vec![e]);
-            let scenario =
-                spotcover_simulate::Scenario::from_yaml(&text).map_err(scenario_error)?;
-            let report =
-                spotcover_simulate::simulate(&chosen.config, &scenario).map_err(scenario_error)?;
-            let chart = args.chart.clone().unwrap_or_else(|| {
-                let stem = args.scenario.file_stem().unwrap_or_default();
-                PathBuf::from(stem).with_extension("svg")
-            });
-            refuse_overwriting_inputs(&chart, &[&args.config, &args.scenario])?;
-            std::fs::write(&chart, report.svg())
-                .with_context(|| format!("writing the chart {}", chart.display()))?;
-            warn(&format!("spotcover: chart written to {}", chart.display()));
-            emit(&match args.format {
-                SimulateFormat::Table => report.table(),
-                SimulateFormat::Json => {
-                    let mut json =
-                        serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)?;
-                    json.push('\n');
-                    json
-                }
-            })?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Graph {
-            config,
-            format,
-            region,
-        } => {
-            let resolved = load(&config)?;
-            let chosen = pick_region(&resolved, region.as_deref(), &config)?;
-            // The picture does not depend on the reconciler's code: no build.
-            let asset = spotcover_stack::Asset {
-                sha256: "0".repeat(64),
-            };
-            let doc = spotcover_stack::compose(&chosen.config, &asset)
-                .and_then(|t| t.to_value())
-                .map_err(anyhow::Error::from)?;
-            let graph = spotcover_stack::graph::Graph::from_template(&doc);
-            emit(&match format {
-                GraphFormat::Mermaid => graph.mermaid(),
-                GraphFormat::Dot => graph.dot(),
-            })?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Reconciler(ReconcilerCommand::Build { arch, source }) => {
-            let root = match source {
-                Some(dir) => dir,
-                None => {
-                    let cwd = std::env::current_dir().context("the current directory")?;
-                    asset::find_source_tree(&cwd).with_context(|| {
-                        format!(
-                            "{} is not inside a spotcover checkout: run this in one, or pass --source",
-                            cwd.display()
-                        )
-                    })?
-                }
-            };
-            let mut arches = arch;
-            arches.dedup();
-            for a in arches {
-                let zip = asset::build(&root, a)?;
-                emit(&format!("{}={}\n", a.as_str(), zip.display()))?;
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Completions { shell } => {
-            let mut script = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "spotcover", &mut script);
-            emit(&String::from_utf8_lossy(&script))?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Validate { config } => {
-            let resolved = load(&config)?;
-            print_warnings(&config, &resolved);
-            let regions: Vec<_> = resolved
-                .iter()
-                .filter_map(|r| r.region.as_deref())
-                .collect();
-            if regions.is_empty() {
-                emit(&format!("{}: ok\n", config.display()))?;
-            } else {
-                emit(&format!(
-                    "{}: ok ({})\n",
-                    config.display(),
-                    regions.join(", ")
-                ))?;
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Schema { markdown } => {
-            emit(&if markdown {
-                spotcover_stack::config_reference()
-            } else {
-                spotcover_stack::config_schema()
-            })?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Synth(args) => run_synth(&args),
+        Command::Validate { config } => run_validate(&config),
+        Command::Diff(args) => run_diff(&args),
+        Command::Graph(args) => run_graph(&args),
+        Command::Simulate(args) => run_simulate(&args),
+        Command::Schema { markdown } => run_schema(markdown),
+        Command::Reconciler(command) => run_reconciler(command),
+        Command::Completions { shell } => run_completions(shell),
     }
+}
+
+/// `spotcover synth`: render every region's files, then check them (`--check`: exit 1 when
+/// the out dir differs) or write them.
+fn run_synth(args: &SynthArgs) -> Result<ExitCode, Failure> {
+    let resolved = load(&args.config)?;
+    print_warnings(&args.config, &resolved);
+    warn_unused_zips(&[&resolved], &args.reconciler_zip);
+    let assets = assets(&resolved, &args.reconciler_zip)?;
+    let files = synth::render_all(&resolved, &assets, args.format.into())
+        .map_err(|e| synth_failure(e, &args.config))?;
+    if args.check {
+        let problems = synth::check_out_dir(&args.out, &files)?;
+        for (path, what) in &problems {
+            warn(&format!("spotcover: {} {what}", path.display()));
+        }
+        if !problems.is_empty() {
+            warn(&format!(
+                "spotcover: {} is out of date: run `spotcover synth {} --out {}`",
+                args.out.display(),
+                args.config.display(),
+                args.out.display()
+            ));
+            return Ok(ExitCode::from(1));
+        }
+        emit(&format!("{}: up to date\n", args.out.display()))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let out = synth::resolve_out(&args.out, &inputs(&args.config, &resolved))?;
+    synth::write_out_dir(&out, &files)?;
+    let listing: String = files
+        .iter()
+        .map(|f| format!("{}\n", args.out.join(&f.path).display()))
+        .collect();
+    emit(&listing)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `spotcover validate`: every problem, or `ok` with the regions.
+fn run_validate(config: &Path) -> Result<ExitCode, Failure> {
+    let resolved = load(config)?;
+    print_warnings(config, &resolved);
+    let regions: Vec<_> = resolved
+        .iter()
+        .filter_map(|r| r.region.as_deref())
+        .collect();
+    if regions.is_empty() {
+        emit(&format!("{}: ok\n", config.display()))?;
+    } else {
+        emit(&format!(
+            "{}: ok ({})\n",
+            config.display(),
+            regions.join(", ")
+        ))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `spotcover diff`: exit 0 when equal, 1 when different.
+fn run_diff(args: &DiffArgs) -> Result<ExitCode, Failure> {
+    let old = side(&args.old, &args.reconciler_zip)?;
+    let new = side(&args.new, &args.reconciler_zip)?;
+    let d = spotcover_stack::diff::diff(&old, &new);
+    let text = match args.format {
+        DiffFormat::Text => {
+            let color = std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            spotcover_stack::diff::render_text(&d, color)
+        }
+        DiffFormat::Markdown => spotcover_stack::diff::render_markdown(&d),
+        DiffFormat::Json => {
+            let mut json = serde_json::to_string_pretty(&d).map_err(anyhow::Error::from)?;
+            json.push('\n');
+            json
+        }
+    };
+    emit(&text)?;
+    Ok(if d.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `spotcover graph`: one region's resources and control flow.
+fn run_graph(args: &GraphArgs) -> Result<ExitCode, Failure> {
+    let resolved = load(&args.config)?;
+    let chosen = pick_region(&resolved, args.region.as_deref(), &args.config)?;
+    // The picture does not depend on the reconciler's code: no build.
+    let asset = spotcover_stack::Asset {
+        sha256: "0".repeat(64),
+    };
+    let doc = spotcover_stack::compose(&chosen.config, &asset)
+        .and_then(|t| t.to_value())
+        .map_err(anyhow::Error::from)?;
+    let graph = spotcover_stack::graph::Graph::from_template(&doc);
+    emit(&match args.format {
+        GraphFormat::Mermaid => graph.mermaid(),
+        GraphFormat::Dot => graph.dot(),
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `spotcover simulate`: the table or JSON on stdout, the chart beside.
+fn run_simulate(args: &SimulateArgs) -> Result<ExitCode, Failure> {
+    let resolved = load(&args.config)?;
+    let chosen = pick_region(&resolved, args.region.as_deref(), &args.config)?;
+    let text = read_text(&args.scenario, "scenario")?;
+    let scenario_error = |e: ConfigError| Failure::Config(args.scenario.clone(), vec![e]);
+    let scenario = spotcover_simulate::Scenario::from_yaml(&text).map_err(scenario_error)?;
+    let report = spotcover_simulate::simulate(&chosen.config, &scenario).map_err(scenario_error)?;
+    let chart = args.chart.clone().unwrap_or_else(|| {
+        let stem = args.scenario.file_stem().unwrap_or_default();
+        PathBuf::from(stem).with_extension("svg")
+    });
+    refuse_overwriting_inputs(&chart, &[&args.config, &args.scenario])?;
+    std::fs::write(&chart, report.svg())
+        .with_context(|| format!("writing the chart {}", chart.display()))?;
+    warn(&format!("spotcover: chart written to {}", chart.display()));
+    emit(&match args.format {
+        SimulateFormat::Table => report.table(),
+        SimulateFormat::Json => {
+            let mut json = serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)?;
+            json.push('\n');
+            json
+        }
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `spotcover schema`.
+/// `spotcover schema`: the JSON Schema, or (`--markdown`) the reference docs/config.md holds.
+fn run_schema(markdown: bool) -> Result<ExitCode, Failure> {
+    emit(&if markdown {
+        spotcover_stack::config_reference()
+    } else {
+        spotcover_stack::config_schema()
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `spotcover reconciler build`: `ARCH=PATH` per architecture.
+fn run_reconciler(command: ReconcilerCommand) -> Result<ExitCode, Failure> {
+    let ReconcilerCommand::Build { arch, source } = command;
+    let root = match source {
+        Some(dir) => dir,
+        None => {
+            let cwd = std::env::current_dir().context("the current directory")?;
+            asset::find_source_tree(&cwd).with_context(|| {
+                format!(
+                    "{} is not inside a spotcover checkout: run this in one, or pass --source",
+                    cwd.display()
+                )
+            })?
+        }
+    };
+    let mut arches = arch;
+    arches.dedup();
+    for a in arches {
+        let zip = asset::build(&root, a)?;
+        emit(&format!("{}={}\n", a.as_str(), zip.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `spotcover completions SHELL`.
+fn run_completions(shell: clap_complete::Shell) -> Result<ExitCode, Failure> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "spotcover", &mut script);
+    emit(&String::from_utf8_lossy(&script))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn pick_region<'a>(

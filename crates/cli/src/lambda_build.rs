@@ -159,20 +159,36 @@ fn toml_string(s: &str) -> String {
 /// Builds `bootstrap` for `target` with the `lambda` profile into `target_dir` and returns
 /// the binary's path. `root` is the checkout (canonical).
 pub fn build_bootstrap(root: &Path, target: &str, target_dir: &Path) -> Result<PathBuf, String> {
+    let mut binaries = build_bootstraps(root, &[target], target_dir)?;
+    Ok(binaries.remove(0))
+}
+
+/// [`build_bootstrap`] for several targets in one cargo run, which builds them side by
+/// side: with `codegen-units = 1` and LTO, one target's build is mostly one long chain of
+/// single-threaded steps, so a second target keeps another core busy. Each target's bytes
+/// are what a build of it alone gives (its own flags; `tools/repro` compares). Returns the
+/// binaries' paths in the order of `targets`.
+pub fn build_bootstraps(
+    root: &Path,
+    targets: &[&str],
+    target_dir: &Path,
+) -> Result<Vec<PathBuf>, String> {
     let toolchain = pinned_toolchain(root)?;
     check_toolchain(root, &toolchain)?;
+    let mut fetch = cargo(root, &toolchain);
+    fetch.args(["fetch", "--locked"]);
+    for target in targets {
+        fetch.args(["--target", target]);
+    }
     // Registry sources must be unpacked before their paths can be remapped.
-    run(
-        cargo(root, &toolchain).args(["fetch", "--locked", "--target", target]),
-        "cargo fetch",
-    )?;
+    run(&mut fetch, "cargo fetch")?;
     let mut rustflags: Vec<String> = remaps(root, target_dir)
         .iter()
         .map(|(from, to)| format!("--remap-path-prefix={}={to}", from.display()))
         .collect();
     rustflags.extend(RUSTFLAGS.iter().map(|f| f.to_string()));
     let rustflags = format!(
-        "target.{target}.rustflags=[{}]",
+        "[{}]",
         rustflags
             .iter()
             .map(|f| toml_string(f))
@@ -188,18 +204,30 @@ pub fn build_bootstrap(root: &Path, target: &str, target_dir: &Path) -> Result<P
     // zig is the C compiler and linker for both targets: a pinned version from PyPI
     // (tools/requirements.txt), where a system musl-gcc would differ between machines.
     cmd.arg("zigbuild")
-        .args(["--profile", "lambda", "--locked", "--target", target])
+        .args(["--profile", "lambda", "--locked"])
         .args(["-p", "spotcover-reconciler", "--bin", "bootstrap"])
         .arg("--target-dir")
-        .arg(target_dir)
-        .args(["--config", &rustflags])
-        .env(
-            format!("CFLAGS_{}", target.replace('-', "_")),
-            OsString::from(cflags.join(" ")),
-        );
-    run(&mut cmd, &format!("building the reconciler for {target}"))
-        .map_err(|e| format!("{e}; run tools/setup once (toolchain, targets, cargo-zigbuild)"))?;
-    Ok(target_dir.join(target).join("lambda").join("bootstrap"))
+        .arg(target_dir);
+    for target in targets {
+        cmd.args(["--target", target])
+            .args([
+                "--config",
+                &format!("target.{target}.rustflags={rustflags}"),
+            ])
+            .env(
+                format!("CFLAGS_{}", target.replace('-', "_")),
+                OsString::from(cflags.join(" ")),
+            );
+    }
+    run(
+        &mut cmd,
+        &format!("building the reconciler for {}", targets.join(" and ")),
+    )
+    .map_err(|e| format!("{e}; run tools/setup once (toolchain, targets, cargo-zigbuild)"))?;
+    Ok(targets
+        .iter()
+        .map(|target| target_dir.join(target).join("lambda").join("bootstrap"))
+        .collect())
 }
 
 /// Code generation flags of the Lambda beyond the `lambda` profile: a static, non-PIE

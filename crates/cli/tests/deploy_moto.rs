@@ -8,6 +8,8 @@ use std::process::Command;
 
 use common::moto::*;
 use common::*;
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 #[test]
@@ -22,16 +24,23 @@ fn quickstart_deploys_and_every_resource_is_wired_in_its_own_api() {
     );
     let stack = unique("qs");
     let (ids, net) = deploy_into_network(&out, &stack);
-    let id = |logical: &str| {
-        ids.get(logical)
-            .unwrap_or_else(|| panic!("{logical} not in the stack: {ids:?}"))
-            .as_str()
-    };
+    let cluster_name = quickstart_cluster(&ids);
+    quickstart_fleet(&ids, &net, &cluster_name);
+    quickstart_group_and_drain_hook(&ids);
+    let function_arn = quickstart_function(&ids);
+    quickstart_invokers(&ids, &function_arn);
+    quickstart_role_scope(&ids);
+}
 
+fn quickstart_cluster(ids: &BTreeMap<String, String>) -> String {
+    let id = |logical: &str| physical(ids, logical);
     let clusters = aws(&["ecs", "describe-clusters", "--clusters", id("EcsCluster")]);
     assert_eq!(clusters["clusters"][0]["status"], "ACTIVE");
-    let cluster_name = s(&clusters["clusters"][0]["clusterName"]).to_owned();
+    s(&clusters["clusters"][0]["clusterName"]).to_owned()
+}
 
+fn quickstart_fleet(ids: &BTreeMap<String, String>, net: &Network, cluster_name: &str) {
+    let id = |logical: &str| physical(ids, logical);
     let fleets = aws(&[
         "ec2",
         "describe-spot-fleet-requests",
@@ -74,7 +83,10 @@ fn quickstart_deploys_and_every_resource_is_wired_in_its_own_api() {
         user_data.contains(&format!("ECS_CLUSTER={cluster_name}\n")),
         "{user_data}"
     );
+}
 
+fn quickstart_group_and_drain_hook(ids: &BTreeMap<String, String>) {
+    let id = |logical: &str| physical(ids, logical);
     let groups = aws(&[
         "autoscaling",
         "describe-auto-scaling-groups",
@@ -120,7 +132,10 @@ fn quickstart_deploys_and_every_resource_is_wired_in_its_own_api() {
         pattern["detail"]["AutoScalingGroupName"],
         serde_json::json!([id("OnDemandGroup")])
     );
+}
 
+fn quickstart_function(ids: &BTreeMap<String, String>) -> String {
+    let id = |logical: &str| physical(ids, logical);
     let function = aws(&[
         "lambda",
         "get-function-configuration",
@@ -144,8 +159,11 @@ fn quickstart_deploys_and_every_resource_is_wired_in_its_own_api() {
         concurrency.get("ReservedConcurrentExecutions").is_none(),
         "{concurrency}"
     );
-    let function_arn = s(&function["FunctionArn"]).to_owned();
+    s(&function["FunctionArn"]).to_owned()
+}
 
+fn quickstart_invokers(ids: &BTreeMap<String, String>, function_arn: &str) {
+    let id = |logical: &str| physical(ids, logical);
     let policy = aws(&[
         "lambda",
         "get-policy",
@@ -191,7 +209,7 @@ fn quickstart_deploys_and_every_resource_is_wired_in_its_own_api() {
         id("ReconcilerSchedule"),
     ]);
     let target = &targets["Targets"][0];
-    assert_eq!(target["Arn"], function_arn.as_str());
+    assert_eq!(target["Arn"], function_arn);
     let input: Value = serde_json::from_str(s(&target["Input"])).unwrap();
     assert_eq!(input, serde_json::json!({"fleetID": id("SpotFleet")}));
 
@@ -202,8 +220,11 @@ fn quickstart_deploys_and_every_resource_is_wired_in_its_own_api() {
         id("PendingCapacityTopic"),
     ]);
     assert_eq!(subs["Subscriptions"][0]["Protocol"], "lambda");
-    assert_eq!(subs["Subscriptions"][0]["Endpoint"], function_arn.as_str());
+    assert_eq!(subs["Subscriptions"][0]["Endpoint"], function_arn);
+}
 
+fn quickstart_role_scope(ids: &BTreeMap<String, String>) {
+    let id = |logical: &str| physical(ids, logical);
     let role_policy = aws(&[
         "iam",
         "get-role-policy",
@@ -330,11 +351,13 @@ fn production_deploys_with_its_instance_settings_tags_and_policies_in_each_api()
     );
     let stack = unique("prod");
     let (ids, _net) = deploy_into_network(&out, &stack);
-    let id = |logical: &str| {
-        ids.get(logical)
-            .unwrap_or_else(|| panic!("{logical} not in the stack: {ids:?}"))
-            .as_str()
-    };
+    let cluster_name = production_cluster(&ids);
+    production_launch_templates(&ids, &cluster_name);
+    production_instances_group_and_role(&ids);
+}
+
+fn production_cluster(ids: &BTreeMap<String, String>) -> String {
+    let id = |logical: &str| physical(ids, logical);
     let clusters = aws(&[
         "ecs",
         "describe-clusters",
@@ -345,8 +368,11 @@ fn production_deploys_with_its_instance_settings_tags_and_policies_in_each_api()
     ]);
     let cluster = &clusters["clusters"][0];
     assert!(has_production_tags(&cluster["tags"]), "{cluster}");
-    let cluster_name = s(&cluster["clusterName"]).to_owned();
+    s(&cluster["clusterName"]).to_owned()
+}
 
+fn production_launch_templates(ids: &BTreeMap<String, String>, cluster_name: &str) {
+    let id = |logical: &str| physical(ids, logical);
     // Each launch template's data: root volume, key pair, instance and volume tags,
     // user data with the agent settings and the example's script.
     for (lt, capacity) in [
@@ -395,7 +421,10 @@ fn production_deploys_with_its_instance_settings_tags_and_policies_in_each_api()
             "{templates}"
         );
     }
+}
 
+fn production_instances_group_and_role(ids: &BTreeMap<String, String>) {
+    let id = |logical: &str| physical(ids, logical);
     // The fleet's instances carry the tags (the launch template's instance tags).
     let fleet_instances = aws(&[
         "ec2",

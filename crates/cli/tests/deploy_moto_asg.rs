@@ -5,6 +5,8 @@
 
 mod common;
 
+use std::collections::BTreeMap;
+
 use common::moto::*;
 use common::*;
 use serde_json::{Value, json};
@@ -16,12 +18,14 @@ fn asg_deploys_and_every_resource_is_wired_in_its_own_api() {
     synth(&example("asg"), &out, &fixture_zip(tmp.path()), "yaml");
     let stack = unique("asg");
     let (ids, net) = deploy_into_network(&out, &stack);
-    let id = |logical: &str| {
-        ids.get(logical)
-            .unwrap_or_else(|| panic!("{logical} not in the stack: {ids:?}"))
-            .as_str()
-    };
 
+    asg_group(&ids, &net);
+    asg_capacity_provider_and_cluster(&ids);
+    asg_function_and_rule(&ids);
+}
+
+fn asg_group(ids: &BTreeMap<String, String>, net: &Network) {
+    let id = |logical: &str| physical(ids, logical);
     let groups = aws(&[
         "autoscaling",
         "describe-auto-scaling-groups",
@@ -65,7 +69,10 @@ fn asg_deploys_and_every_resource_is_wired_in_its_own_api() {
     let mut subnets: Vec<&str> = net.subnets.iter().map(String::as_str).collect();
     subnets.sort_unstable();
     assert_eq!(zones, subnets);
+}
 
+fn asg_capacity_provider_and_cluster(ids: &BTreeMap<String, String>) {
+    let id = |logical: &str| physical(ids, logical);
     let providers = aws(&[
         "ecs",
         "describe-capacity-providers",
@@ -97,7 +104,10 @@ fn asg_deploys_and_every_resource_is_wired_in_its_own_api() {
         cluster["defaultCapacityProviderStrategy"],
         json!([{ "capacityProvider": id("CapacityProvider"), "weight": 1, "base": 0 }])
     );
+}
 
+fn asg_function_and_rule(ids: &BTreeMap<String, String>) {
+    let id = |logical: &str| physical(ids, logical);
     let function = aws(&[
         "lambda",
         "get-function-configuration",

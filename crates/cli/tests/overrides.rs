@@ -185,7 +185,7 @@ fn property_paths_are_what_the_pinned_cfn_lint_ships() {
 fn every_resource_type_spotcover_emits_has_property_paths() {
     let tmp = tempfile::tempdir().unwrap();
     let zip = fixture_zip(tmp.path());
-    for name in EXAMPLES {
+    for name in &examples() {
         let out = tmp.path().join(name);
         synth(&example(name), &out, &zip, "json");
         for file in templates(&out) {

@@ -5,19 +5,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-const SCENARIOS: [&str; 10] = [
-    "full-outage",
-    "one-pool-lost",
-    "flapping",
-    "scale-out-during-outage",
-    "calm-scale-outs",
-    "az-loss",
-    "slow-drain",
-    "daily-peak",
-    "blips",
-    "calm-day",
-];
-
 fn scenario(name: &str) -> String {
     root()
         .join("examples/scenarios")
@@ -60,7 +47,7 @@ fn prints_the_comparison_and_writes_the_chart() {
 #[test]
 fn json_lists_the_figures_of_every_policy_and_the_oracle_is_the_lower_bound() {
     let tmp = tempfile::tempdir().unwrap();
-    for name in SCENARIOS {
+    for name in &scenarios() {
         let chart = tmp.path().join(format!("{name}.svg"));
         let o = spotcover(&[
             "simulate",

@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::ecs::{ContainerInstance, CoverMark, InstanceStatus};
-use crate::{EpochSeconds, round_down, seconds_after, seconds_before};
+use crate::{group::round_down, time::EpochSeconds, time::seconds_after, time::seconds_before};
 
 /// Default heartbeat timeout of the lifecycle hook, seconds (Auto Scaling's
 /// own default is 3600; the template's is 900).

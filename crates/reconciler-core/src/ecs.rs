@@ -8,8 +8,8 @@
 
 use serde::Serialize;
 
-use crate::EpochSeconds;
 use crate::contract::attributes;
+use crate::time::EpochSeconds;
 
 /// ECS status of a container instance (`DescribeContainerInstances` `status`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]

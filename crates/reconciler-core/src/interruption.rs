@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::contract::events::Notice;
 use crate::ecs::{ContainerInstance, InstanceStatus};
 use crate::policy::rule_2017::Settings as Rule2017Settings;
-use crate::{Action, Bound, GroupState};
+use crate::{group::Action, group::Bound, group::GroupState};
 
 /// What is configured for interruption handling.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

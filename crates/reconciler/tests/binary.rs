@@ -84,6 +84,7 @@ fn fake_runtime(state: Arc<RuntimeApi>) -> String {
 }
 
 #[tokio::test]
+#[allow(clippy::too_many_lines)] // one runtime-loop session: the invocations run in order against one fake Runtime API, each asserted where it happens
 async fn lambda_runtime_loop_handles_schedule_sns_malformed_and_interruption() {
     let group = create_group(0, 0, 200).await;
     let cluster = create_cluster().await;

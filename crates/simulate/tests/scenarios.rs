@@ -3,48 +3,32 @@
 use spotcover_simulate::{PolicyName, Report, Scenario, simulate};
 use spotcover_stack::StackConfig;
 
-const SCENARIOS: &[(&str, &str)] = &[
-    (
-        "full-outage",
-        include_str!("../../../examples/scenarios/full-outage.yaml"),
-    ),
-    (
-        "one-pool-lost",
-        include_str!("../../../examples/scenarios/one-pool-lost.yaml"),
-    ),
-    (
-        "flapping",
-        include_str!("../../../examples/scenarios/flapping.yaml"),
-    ),
-    (
-        "scale-out-during-outage",
-        include_str!("../../../examples/scenarios/scale-out-during-outage.yaml"),
-    ),
-    (
-        "calm-scale-outs",
-        include_str!("../../../examples/scenarios/calm-scale-outs.yaml"),
-    ),
-    (
-        "az-loss",
-        include_str!("../../../examples/scenarios/az-loss.yaml"),
-    ),
-    (
-        "slow-drain",
-        include_str!("../../../examples/scenarios/slow-drain.yaml"),
-    ),
-    (
-        "daily-peak",
-        include_str!("../../../examples/scenarios/daily-peak.yaml"),
-    ),
-    (
-        "blips",
-        include_str!("../../../examples/scenarios/blips.yaml"),
-    ),
-    (
-        "calm-day",
-        include_str!("../../../examples/scenarios/calm-day.yaml"),
-    ),
-];
+/// The scenarios in `examples/scenarios/` (`NAME.yaml`) with their text, sorted by name: a
+/// new scenario is checked and snapshotted without a list to update here.
+fn scenarios() -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/scenarios");
+    let mut all: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect();
+    all.sort();
+    assert!(!all.is_empty(), "no scenarios in {}", dir.display());
+    all
+}
+
+/// One scenario's text, by name.
+fn scenario(name: &str) -> String {
+    scenarios()
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("no scenario {name}"))
+        .1
+}
 
 fn quickstart() -> StackConfig {
     let mut resolved = spotcover_stack::load(include_str!("../../../examples/quickstart.yaml"))
@@ -63,15 +47,17 @@ fn uncovered(r: &Report, p: PolicyName) -> u64 {
 
 #[test]
 fn snapshots() {
-    for (name, text) in SCENARIOS {
+    for (name, text) in &scenarios() {
         let r = run(text);
-        insta::assert_snapshot!(*name, r.table());
+        insta::with_settings!({snapshot_path => "../../../snapshots"}, {
+            insta::assert_snapshot!(name.as_str(), r.table());
+        });
     }
 }
 
 #[test]
 fn every_policy_is_reported_in_order() {
-    let r = run(SCENARIOS[0].1);
+    let r = run(&scenario("full-outage"));
     let names: Vec<_> = r.policies.iter().map(|p| p.policy.as_str()).collect();
     assert_eq!(
         names,
@@ -81,7 +67,7 @@ fn every_policy_is_reported_in_order() {
 
 #[test]
 fn oracle_leaves_the_least_uncovered() {
-    for (name, text) in SCENARIOS {
+    for (name, text) in &scenarios() {
         let r = run(text);
         let o = uncovered(&r, PolicyName::Oracle);
         for p in &r.policies {
@@ -104,7 +90,7 @@ fn oracle_leaves_the_least_uncovered() {
 
 #[test]
 fn default_is_no_worse_than_2017() {
-    for (name, text) in SCENARIOS {
+    for (name, text) in &scenarios() {
         let r = run(text);
         assert!(
             uncovered(&r, PolicyName::Default) <= uncovered(&r, PolicyName::Design2017),
@@ -115,7 +101,7 @@ fn default_is_no_worse_than_2017() {
 
 #[test]
 fn spot_only_buys_no_on_demand() {
-    for (name, text) in SCENARIOS {
+    for (name, text) in &scenarios() {
         let r = run(text);
         let p = r.policy(PolicyName::SpotOnly).unwrap();
         assert_eq!(p.on_demand_cost, 0.0, "{name}");
@@ -128,7 +114,7 @@ fn spot_only_buys_no_on_demand() {
 fn capacity_is_consistent_and_never_negative() {
     let config = quickstart();
     let w = config.on_demand.weight;
-    for (name, text) in SCENARIOS {
+    for (name, text) in &scenarios() {
         let r = run(text);
         for p in &r.policies {
             assert_eq!(p.minutes.len(), r.duration_minutes as usize);
@@ -158,7 +144,7 @@ fn capacity_is_consistent_and_never_negative() {
 
 #[test]
 fn deterministic_for_a_seed() {
-    for (name, text) in SCENARIOS {
+    for (name, text) in &scenarios() {
         let (a, b) = (run(text), run(text));
         assert_eq!(a, b, "{name}");
         assert_eq!(
@@ -171,7 +157,7 @@ fn deterministic_for_a_seed() {
 
 #[test]
 fn the_seed_matters_where_there_is_jitter() {
-    let text = SCENARIOS[0].1;
+    let text = &scenario("full-outage");
     let a = run(text);
     let mut s = Scenario::from_yaml(text).unwrap();
     let mut differs = false;
@@ -185,7 +171,7 @@ fn the_seed_matters_where_there_is_jitter() {
 
 #[test]
 fn outage_needs_cover_and_the_reconciler_gives_it() {
-    let r = run(SCENARIOS[0].1);
+    let r = run(&scenario("full-outage"));
     assert!(uncovered(&r, PolicyName::SpotOnly) > 0);
     assert!(r.policy(PolicyName::Default).unwrap().on_demand_cost > 0.0);
     assert!(uncovered(&r, PolicyName::Default) < uncovered(&r, PolicyName::SpotOnly));
@@ -197,7 +183,7 @@ fn on_demand_cover_lowers_the_reservation_and_the_fleet_scales_in_under_it() {
     // while FulfilledCapacity is short; registered, the cover lowers the reservation,
     // target tracking scales the fleet in, and when the cover goes, demand waits for
     // spot to launch again: more uncovered than with no cover at all.
-    let r = run(SCENARIOS[1].1);
+    let r = run(&scenario("one-pool-lost"));
     let (p, spot) = (
         r.policy(PolicyName::Design2017).unwrap(),
         r.policy(PolicyName::SpotOnly).unwrap(),
@@ -220,7 +206,7 @@ fn on_demand_cover_lowers_the_reservation_and_the_fleet_scales_in_under_it() {
 
 #[test]
 fn svg_has_one_panel_per_policy() {
-    let svg = run(SCENARIOS[0].1).svg();
+    let svg = run(&scenario("full-outage")).svg();
     assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);
     assert!(svg.trim_end().ends_with("</svg>"));
     for p in [
@@ -236,7 +222,7 @@ fn svg_has_one_panel_per_policy() {
 
 #[test]
 fn json_names_policies_as_in_the_table() {
-    let r = run(SCENARIOS[0].1);
+    let r = run(&scenario("full-outage"));
     let v: serde_json::Value = serde_json::to_value(&r).unwrap();
     assert_eq!(v["policies"][1]["policy"], "2017");
     assert_eq!(v["policies"][0]["minutes"][0]["minute"], 0);
@@ -250,7 +236,7 @@ fn a_shorter_quiet_period_and_cooldown_beat_2017_when_the_fleet_scales_out_durin
     let config = spotcover_stack::load(&text).unwrap().remove(0).config;
     assert_eq!(config.reconciler.quiet_period_seconds, 180);
     assert_eq!(config.on_demand.cooldown_seconds, 600);
-    let s = Scenario::from_yaml(SCENARIOS[3].1).unwrap();
+    let s = Scenario::from_yaml(&scenario("scale-out-during-outage")).unwrap();
     let r = simulate(&config, &s).unwrap();
     let (d, o) = (
         r.policy(PolicyName::Default).unwrap(),
@@ -262,7 +248,9 @@ fn a_shorter_quiet_period_and_cooldown_beat_2017_when_the_fleet_scales_out_durin
         r.table()
     );
     assert!(d.on_demand_cost < o.on_demand_cost, "{}", r.table());
-    insta::assert_snapshot!("tuned-scale-out-during-outage", r.table());
+    insta::with_settings!({snapshot_path => "../../../snapshots"}, {
+        insta::assert_snapshot!("tuned-scale-out-during-outage", r.table());
+    });
 }
 
 /// The quickstart under the 2017 policy, whose own per-warning cover
@@ -285,7 +273,7 @@ fn quickstart_without_warnings() -> StackConfig {
 
 #[test]
 fn acting_on_warnings_leaves_less_uncovered_in_a_full_outage() {
-    let s = Scenario::from_yaml(SCENARIOS[0].1).unwrap();
+    let s = Scenario::from_yaml(&scenario("full-outage")).unwrap();
     let on = simulate(&quickstart_with_warnings(), &s).unwrap();
     let off = simulate(&quickstart_without_warnings(), &s).unwrap();
     let (d_on, d_off) = (
@@ -303,7 +291,7 @@ fn acting_on_warnings_leaves_less_uncovered_in_a_full_outage() {
 
 #[test]
 fn only_the_default_policy_acts_on_warnings() {
-    for (name, text) in SCENARIOS {
+    for (name, text) in &scenarios() {
         let s = Scenario::from_yaml(text).unwrap();
         let on = simulate(&quickstart_with_warnings(), &s).unwrap();
         let off = simulate(&quickstart_without_warnings(), &s).unwrap();
@@ -332,7 +320,7 @@ fn only_the_default_policy_acts_on_warnings() {
 
 #[test]
 fn scenarios_default_to_a_two_minute_warning() {
-    for (name, text) in SCENARIOS {
+    for (name, text) in &scenarios() {
         let s = Scenario::from_yaml(text).unwrap();
         assert_eq!(s.warning_minutes, 2, "{name}");
     }
@@ -352,7 +340,7 @@ fn seed_2017_scenarios_fit_its_config_and_the_oracle_is_the_lower_bound() {
         .collect();
     files.sort();
     // One per quickstart scenario.
-    assert_eq!(files.len(), SCENARIOS.len());
+    assert_eq!(files.len(), scenarios().len());
     for f in files {
         let s = Scenario::from_yaml(&std::fs::read_to_string(&f).unwrap()).unwrap();
         let r = simulate(&config, &s).unwrap();

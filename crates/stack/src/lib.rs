@@ -76,7 +76,7 @@ pub fn render(doc: &serde_json::Value, format: Format) -> String {
 /// The JSON Schema of the config file, as `spotcover schema` prints it.
 pub fn config_schema() -> String {
     let mut s =
-        serde_json::to_string_pretty(&config_schema_value()).expect("a schema always renders");
+        serde_json::to_string_pretty(&reference::schema_value()).expect("a schema always renders");
     s.push('\n');
     s
 }
@@ -84,12 +84,5 @@ pub fn config_schema() -> String {
 /// The config reference in Markdown, from the schema's descriptions, as
 /// `spotcover schema --markdown` prints it and `docs/config.md` holds it.
 pub fn config_reference() -> String {
-    reference::markdown(&config_schema_value())
-}
-
-fn config_schema_value() -> serde_json::Value {
-    let mut schema =
-        serde_json::to_value(schemars::schema_for!(StackConfig)).expect("a schema is JSON");
-    load::bounds::apply_to_schema(&mut schema);
-    schema
+    reference::markdown(&reference::schema_value())
 }

@@ -347,6 +347,15 @@ serialize_by_name!(
     VolumeType,
 );
 
+/// The config's JSON Schema as a value: schemars' schema of [`StackConfig`] with AWS's
+/// bounds written in (`load::bounds`).
+pub(crate) fn schema_value() -> serde_json::Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(crate::config::StackConfig))
+        .expect("a schema is JSON");
+    crate::load::bounds::apply_to_schema(&mut schema);
+    schema
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,7 +392,7 @@ mod tests {
 
     #[test]
     fn the_schema_states_the_default_of_every_enum_field() {
-        let schema: Value = serde_json::from_str(&crate::config_schema()).unwrap();
+        let schema: Value = super::schema_value();
         assert_eq!(schema["properties"]["engine"]["default"], "fleet");
         assert_eq!(
             schema["$defs"]["ReconcilerConfig"]["properties"]["policy"]["default"],
@@ -397,7 +406,7 @@ mod tests {
 
     #[test]
     fn a_list_of_mappings_lists_the_keys_of_its_items() {
-        let schema: Value = serde_json::from_str(&crate::config_schema()).unwrap();
+        let schema: Value = super::schema_value();
         let paths: Vec<String> = keys(&schema).into_iter().map(|k| k.path).collect();
         assert!(
             paths.contains(&"spot.instance_types[].weight".to_owned()),

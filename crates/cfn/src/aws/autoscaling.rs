@@ -2,7 +2,8 @@ use serde::Serialize;
 use serde_with::skip_serializing_none;
 
 use super::ec2::MetadataOptions;
-use crate::{Expr, resource_type};
+use crate::expr::Expr;
+use crate::resource_type;
 
 /// Sizes are strings in this resource's schema.
 #[skip_serializing_none]

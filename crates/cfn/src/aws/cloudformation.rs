@@ -2,7 +2,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::{Expr, resource_type};
+use crate::expr::Expr;
+use crate::resource_type;
 
 /// A custom resource: CloudFormation sends its Create, Update and Delete to the function
 /// `service_token` names, with `properties` as `ResourceProperties`.

@@ -1,7 +1,8 @@
 use serde::Serialize;
 
 use super::Tag;
-use crate::{Expr, resource_type};
+use crate::expr::Expr;
+use crate::resource_type;
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]

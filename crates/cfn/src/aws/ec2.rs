@@ -2,7 +2,8 @@ use serde::Serialize;
 use serde_with::skip_serializing_none;
 
 use super::Tag;
-use crate::{Expr, resource_type};
+use crate::expr::Expr;
+use crate::resource_type;
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]

@@ -4,7 +4,8 @@ use serde::Serialize;
 use serde_with::skip_serializing_none;
 
 use super::Tag;
-use crate::{Expr, resource_type};
+use crate::expr::Expr;
+use crate::resource_type;
 
 /// A rule fires on a schedule or on matching events.
 #[skip_serializing_none]

@@ -4,7 +4,8 @@ use serde::Serialize;
 use serde_with::skip_serializing_none;
 
 use super::Tag;
-use crate::{Expr, resource_type};
+use crate::expr::Expr;
+use crate::resource_type;
 
 #[skip_serializing_none]
 #[derive(Clone, Debug, Serialize)]

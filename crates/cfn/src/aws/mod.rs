@@ -15,7 +15,7 @@ pub mod sns;
 
 use serde::Serialize;
 
-use crate::Expr;
+use crate::expr::Expr;
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]

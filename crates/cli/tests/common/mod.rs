@@ -13,13 +13,28 @@ pub fn root() -> PathBuf {
         .unwrap()
 }
 
-pub const EXAMPLES: [&str; 5] = [
-    "quickstart",
-    "seed-2017",
-    "multi-region",
-    "production",
-    "asg",
-];
+/// The stack configs in `examples/` (`NAME.yaml`), by name, sorted: every test that goes
+/// over every example takes a new one without a list to update.
+pub fn examples() -> Vec<String> {
+    yaml_names(&root().join("examples"))
+}
+
+/// The scenarios in `examples/scenarios/`, by name, sorted.
+pub fn scenarios() -> Vec<String> {
+    yaml_names(&root().join("examples/scenarios"))
+}
+
+fn yaml_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(!names.is_empty(), "no *.yaml in {}", dir.display());
+    names
+}
 
 pub fn example(name: &str) -> PathBuf {
     root().join("examples").join(format!("{name}.yaml"))

@@ -121,6 +121,13 @@ pub fn upload_asset(out: &Path, stack: &str) -> String {
 
 /// Uploads the asset and deploys a synth output dir's one template into a new network;
 /// returns the stack's physical resource ids by logical id.
+/// The physical id of `logical` in a deployed stack's ids.
+pub fn physical<'a>(ids: &'a BTreeMap<String, String>, logical: &str) -> &'a str {
+    ids.get(logical)
+        .unwrap_or_else(|| panic!("{logical} not in the stack: {ids:?}"))
+        .as_str()
+}
+
 pub fn deploy(out: &Path, stack: &str) -> BTreeMap<String, String> {
     deploy_into_network(out, stack).0
 }

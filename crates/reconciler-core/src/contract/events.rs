@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::ids::{FLEET, INSTANCE, is_aws_id};
-use crate::EpochSeconds;
+use crate::time::EpochSeconds;
 
 /// The EventBridge notice being handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

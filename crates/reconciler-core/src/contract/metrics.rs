@@ -199,7 +199,7 @@ pub struct Emf {
 }
 
 /// The EMF members for a run of `stack` at `now` (seconds since the epoch).
-pub fn emf(stack: &str, figures: &Figures, now: crate::EpochSeconds) -> Emf {
+pub fn emf(stack: &str, figures: &Figures, now: crate::time::EpochSeconds) -> Emf {
     Emf {
         stack: stack.to_owned(),
         timestamp_ms: now.saturating_mul(1000),

@@ -18,7 +18,7 @@ use crate::policy::demand::{
 use crate::policy::rule_2017::{
     self, DEFAULT_QUIET_PERIOD_SECS, DEFAULT_STALE_AFTER_SECS, InvalidSettings,
 };
-use crate::{EpochSeconds, seconds_before};
+use crate::{time::EpochSeconds, time::seconds_before};
 
 /// The environment variable names.
 pub mod env {

@@ -44,7 +44,7 @@ use serde::Serialize;
 
 use self::units::UnitSize;
 use crate::ecs::Resources;
-use crate::{Action, EpochSeconds, GroupState};
+use crate::{group::Action, group::GroupState, time::EpochSeconds};
 
 /// How long a fleet error event keeps the fleet from being trusted to deliver.
 pub const FLEET_ERROR_MEMORY_SECS: u64 = 600;

@@ -50,8 +50,8 @@
 
 use std::fmt;
 
-use crate::EpochSeconds;
 use crate::contract::tags::FALLBACK_STATE_TAG as STATE_TAG;
+use crate::time::EpochSeconds;
 
 /// A spot launch failure older than this no longer raises the base (it still counts
 /// against the return's hold).

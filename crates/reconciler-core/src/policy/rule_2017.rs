@@ -76,7 +76,10 @@
 
 use serde::Serialize;
 
-use crate::{Action, Bound, EpochSeconds, GroupState, round_up, seconds_before};
+use crate::{
+    group::Action, group::Bound, group::GroupState, group::round_up, time::EpochSeconds,
+    time::seconds_before,
+};
 
 /// Default quiet period: a fleet target change within the last 10 minutes
 /// blocks any action.

@@ -32,7 +32,8 @@ use spotcover_reconciler_core::contract::teardown;
 use spotcover_reconciler_core::policy::fallback;
 
 use super::cluster::{self, instance_tags, partition};
-use super::reconciler::{self, Feature, event_rule, group_arn, permit};
+use super::feature::{Feature, event_rule, group_arn, permit};
+use super::reconciler;
 use super::{Asset, add_outputs, ids, network, tags};
 use crate::arch::Arch;
 use crate::config::StackConfig;

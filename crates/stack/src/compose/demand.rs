@@ -15,7 +15,7 @@ use spotcover_cfn::{Expr, Handle, Pseudo, Template, TemplateError};
 use spotcover_reconciler_core::contract::events;
 
 use super::cluster::partition;
-use super::reconciler::{Feature, event_rule, group_arn};
+use super::feature::{Feature, event_rule, group_arn};
 use crate::config::{CoverPolicy, StackConfig};
 
 /// The feature, for the fleet it sizes, the cluster whose services it reads and the

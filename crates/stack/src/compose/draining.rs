@@ -17,8 +17,8 @@ use spotcover_reconciler_core::contract::settings::Settings;
 use spotcover_reconciler_core::contract::tags::{CAPACITY_TAG, STACK_TAG};
 
 use super::cluster::partition;
+use super::feature::{Feature, event_rule, group_arn};
 use super::on_demand::DRAIN_HOOK;
-use super::reconciler::{Feature, event_rule, group_arn};
 use crate::config::StackConfig;
 use crate::userdata::Capacity;
 

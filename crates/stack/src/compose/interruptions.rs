@@ -12,7 +12,7 @@ use spotcover_reconciler_core::contract::events::{
 };
 use spotcover_reconciler_core::contract::settings::Settings;
 
-use super::reconciler::{Feature, event_rule};
+use super::feature::{Feature, event_rule};
 use crate::config::StackConfig;
 
 /// Tells the reconciler whether to act on rebalance recommendations too.

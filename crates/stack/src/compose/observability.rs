@@ -444,9 +444,23 @@ fn metric_widget(
 /// The dashboard: the simulator's picture live, the fleet, the group, the decisions,
 /// the reconciler's health and the on-demand instance-hours.
 pub(crate) fn dashboard(targets: &Targets<'_>) -> Body {
-    let fleet = || targets.fleet.r#ref();
-    let group = || targets.group.clone();
-    let function = || targets.function.r#ref();
+    Body {
+        start: "-PT12H",
+        period_override: "inherit",
+        widgets: vec![
+            cover_widget(),
+            fleet_widget(targets),
+            group_widget(targets),
+            decisions_widget(),
+            health_widget(targets),
+            duration_widget(targets),
+            hours_widget(targets),
+        ],
+    }
+}
+
+/// Demand, spot, on-demand and uncovered, in fleet units: the simulator's picture live.
+fn cover_widget() -> Widget {
     let cover = [
         metrics::DEMAND,
         metrics::SPOT_REGISTERED,
@@ -457,6 +471,62 @@ pub(crate) fn dashboard(targets: &Targets<'_>) -> Body {
     .into_iter()
     .map(|m| spotcover_row(m, Vec::new(), labelled(m.name)))
     .collect();
+    metric_widget(
+        (0, 0, 24, 6),
+        "Cover, in fleet units: demand, spot, on-demand, uncovered",
+        "timeSeries",
+        "Maximum",
+        60,
+        cover,
+    )
+}
+
+fn fleet_widget(targets: &Targets<'_>) -> Widget {
+    metric_widget(
+        (0, 6, 12, 6),
+        "Spot fleet: TargetCapacity and FulfilledCapacity",
+        "timeSeries",
+        "Maximum",
+        300,
+        ["TargetCapacity", "FulfilledCapacity"]
+            .into_iter()
+            .map(|m| {
+                aws_row(
+                    "AWS/EC2Spot",
+                    m,
+                    "FleetRequestId",
+                    targets.fleet.r#ref(),
+                    labelled(m),
+                )
+            })
+            .collect(),
+    )
+}
+
+fn group_widget(targets: &Targets<'_>) -> Widget {
+    metric_widget(
+        (12, 6, 12, 6),
+        "On-demand group: desired and in-service instances",
+        "timeSeries",
+        "Maximum",
+        60,
+        GROUP_METRICS
+            .into_iter()
+            .map(|m| {
+                aws_row(
+                    "AWS/AutoScaling",
+                    m,
+                    "AutoScalingGroupName",
+                    targets.group.clone(),
+                    labelled(m),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// One stacked series per reason name the reconciler publishes.
+fn decisions_widget() -> Widget {
     let decisions = metrics::REASON_NAMES
         .iter()
         .map(|&reason| {
@@ -467,7 +537,7 @@ pub(crate) fn dashboard(targets: &Targets<'_>) -> Body {
             )
         })
         .collect();
-    let mut decisions_widget = metric_widget(
+    let mut widget = metric_widget(
         (0, 12, 12, 6),
         "Reconciler decisions by reason (per 5 minutes)",
         "timeSeries",
@@ -475,7 +545,75 @@ pub(crate) fn dashboard(targets: &Targets<'_>) -> Body {
         300,
         decisions,
     );
-    decisions_widget.properties.stacked = true;
+    widget.properties.stacked = true;
+    widget
+}
+
+fn health_widget(targets: &Targets<'_>) -> Widget {
+    let function = || targets.function.r#ref();
+    metric_widget(
+        (12, 12, 12, 6),
+        "Reconciler: errors, throttles and AWS calls",
+        "timeSeries",
+        "Sum",
+        60,
+        vec![
+            aws_row(
+                "AWS/Lambda",
+                "Errors",
+                "FunctionName",
+                function(),
+                labelled("Errors"),
+            ),
+            aws_row(
+                "AWS/Lambda",
+                "Throttles",
+                "FunctionName",
+                function(),
+                labelled("Throttles"),
+            ),
+            spotcover_row(
+                metrics::AWS_CALLS,
+                Vec::new(),
+                labelled(metrics::AWS_CALLS.name),
+            ),
+        ],
+    )
+}
+
+fn duration_widget(targets: &Targets<'_>) -> Widget {
+    let function = || targets.function.r#ref();
+    metric_widget(
+        (0, 18, 12, 6),
+        "Reconciler duration (ms)",
+        "timeSeries",
+        "Average",
+        60,
+        vec![
+            aws_row(
+                "AWS/Lambda",
+                "Duration",
+                "FunctionName",
+                function(),
+                labelled("average"),
+            ),
+            aws_row(
+                "AWS/Lambda",
+                "Duration",
+                "FunctionName",
+                function(),
+                RowOptions {
+                    label: Some("maximum".into()),
+                    stat: Some("Maximum"),
+                    ..RowOptions::default()
+                },
+            ),
+        ],
+    )
+}
+
+/// The on-demand group's instance-hours over the last 30 days, as one number.
+fn hours_widget(targets: &Targets<'_>) -> Widget {
     let mut hours = metric_widget(
         (12, 18, 12, 6),
         "On-demand instance-hours, last 30 days",
@@ -492,7 +630,7 @@ pub(crate) fn dashboard(targets: &Targets<'_>) -> Body {
                 "AWS/AutoScaling",
                 "GroupInServiceInstances",
                 "AutoScalingGroupName",
-                group(),
+                targets.group.clone(),
                 RowOptions {
                     id: Some("m1"),
                     visible: Some(false),
@@ -503,107 +641,7 @@ pub(crate) fn dashboard(targets: &Targets<'_>) -> Body {
     );
     hours.properties.set_period_to_time_range = Some(true);
     hours.properties.start = Some("-P30D");
-    Body {
-        start: "-PT12H",
-        period_override: "inherit",
-        widgets: vec![
-            metric_widget(
-                (0, 0, 24, 6),
-                "Cover, in fleet units: demand, spot, on-demand, uncovered",
-                "timeSeries",
-                "Maximum",
-                60,
-                cover,
-            ),
-            metric_widget(
-                (0, 6, 12, 6),
-                "Spot fleet: TargetCapacity and FulfilledCapacity",
-                "timeSeries",
-                "Maximum",
-                300,
-                ["TargetCapacity", "FulfilledCapacity"]
-                    .into_iter()
-                    .map(|m| aws_row("AWS/EC2Spot", m, "FleetRequestId", fleet(), labelled(m)))
-                    .collect(),
-            ),
-            metric_widget(
-                (12, 6, 12, 6),
-                "On-demand group: desired and in-service instances",
-                "timeSeries",
-                "Maximum",
-                60,
-                GROUP_METRICS
-                    .into_iter()
-                    .map(|m| {
-                        aws_row(
-                            "AWS/AutoScaling",
-                            m,
-                            "AutoScalingGroupName",
-                            group(),
-                            labelled(m),
-                        )
-                    })
-                    .collect(),
-            ),
-            decisions_widget,
-            metric_widget(
-                (12, 12, 12, 6),
-                "Reconciler: errors, throttles and AWS calls",
-                "timeSeries",
-                "Sum",
-                60,
-                vec![
-                    aws_row(
-                        "AWS/Lambda",
-                        "Errors",
-                        "FunctionName",
-                        function(),
-                        labelled("Errors"),
-                    ),
-                    aws_row(
-                        "AWS/Lambda",
-                        "Throttles",
-                        "FunctionName",
-                        function(),
-                        labelled("Throttles"),
-                    ),
-                    spotcover_row(
-                        metrics::AWS_CALLS,
-                        Vec::new(),
-                        labelled(metrics::AWS_CALLS.name),
-                    ),
-                ],
-            ),
-            metric_widget(
-                (0, 18, 12, 6),
-                "Reconciler duration (ms)",
-                "timeSeries",
-                "Average",
-                60,
-                vec![
-                    aws_row(
-                        "AWS/Lambda",
-                        "Duration",
-                        "FunctionName",
-                        function(),
-                        labelled("average"),
-                    ),
-                    aws_row(
-                        "AWS/Lambda",
-                        "Duration",
-                        "FunctionName",
-                        function(),
-                        RowOptions {
-                            label: Some("maximum".into()),
-                            stat: Some("Maximum"),
-                            ..RowOptions::default()
-                        },
-                    ),
-                ],
-            ),
-            hours,
-        ],
-    }
+    hours
 }
 
 #[cfg(test)]

@@ -1,38 +1,23 @@
 //! The reconciler Lambda: its code bucket, log group, role and function, and the
 //! [`Settings`] its environment carries. Features that invoke it or widen its rights
-//! plug in as [`Feature`]s.
+//! plug in as [`Feature`]s (`feature.rs`).
 
 use std::collections::BTreeMap;
 
-use spotcover_cfn::aws::events::{self, EventPattern, RuleAttr};
 use spotcover_cfn::aws::iam::{self, PolicyDocument, RoleAttr, Statement};
-use spotcover_cfn::aws::lambda::{self, FunctionAttr};
+use spotcover_cfn::aws::lambda;
 use spotcover_cfn::aws::logs::{self, LogGroupAttr};
 use spotcover_cfn::{
-    Expr, Handle, Metadata, Options, ParamHandle, Parameter, Pseudo, Template, TemplateError,
+    Expr, Handle, Metadata, Options, ParamHandle, Parameter, Template, TemplateError,
 };
 use spotcover_reconciler_core::contract::settings::{
     DemandSettings, FUNCTION_TIMEOUT_SECS, Settings,
 };
 
-use super::cluster::{partition, service_role};
+use super::cluster::service_role;
+use super::feature::{Feature, group_arn};
 use super::{Asset, draining, ids, interruptions, tags};
 use crate::config::{CoverPolicy, StackConfig};
-
-/// A part of the stack that needs the reconciler: what its role must allow, and what
-/// invokes it. Adding one is a module and an entry in [`super::compose`]'s list.
-pub(crate) trait Feature {
-    /// Statements for the reconciler's role.
-    fn statements(&self) -> Vec<Statement> {
-        Vec::new()
-    }
-    /// Adds what invokes the function (rules, topics, alarms) and their permissions.
-    fn triggers(
-        &self,
-        t: &mut Template,
-        function: &Handle<lambda::Function>,
-    ) -> Result<(), TemplateError>;
-}
 
 /// What the template tells the reconciler, from the config and the handles of the
 /// fleet, the group and the cluster (expressions in the template; placeholder names in
@@ -90,60 +75,6 @@ pub(crate) fn add_code_bucket(t: &mut Template) -> Result<ParamHandle, TemplateE
             "S3 bucket holding the reconciler's code (upload assets/ from the synth output)",
         )
         .pattern("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", "an S3 bucket name"),
-    )
-}
-
-/// Lets `principal` invoke the function, for `source_arn` only.
-pub(crate) fn permit(
-    t: &mut Template,
-    id: &str,
-    function: &Handle<lambda::Function>,
-    principal: &str,
-    source_arn: Expr,
-) -> Result<(), TemplateError> {
-    t.add(
-        id,
-        lambda::Permission {
-            action: "lambda:InvokeFunction",
-            function_name: function.get_att(FunctionAttr::Arn),
-            principal: principal.into(),
-            source_arn,
-        },
-    )?;
-    Ok(())
-}
-
-/// An EventBridge rule that passes each event `pattern` matches to the function, and
-/// the permission (`<id>Permission`) that lets EventBridge invoke it for this rule only.
-pub(crate) fn event_rule(
-    t: &mut Template,
-    c: &StackConfig,
-    id: &str,
-    description: &str,
-    pattern: EventPattern,
-    function: &Handle<lambda::Function>,
-) -> Result<(), TemplateError> {
-    let rule = t.add(
-        id,
-        events::Rule {
-            description: description.into(),
-            event_pattern: Some(pattern),
-            schedule_expression: None,
-            state: "ENABLED",
-            tags: tags::user(c),
-            targets: vec![events::Target {
-                id: "reconciler".into(),
-                arn: function.get_att(FunctionAttr::Arn),
-                input: None,
-            }],
-        },
-    )?;
-    permit(
-        t,
-        &format!("{id}Permission"),
-        function,
-        "events.amazonaws.com",
-        rule.get_att(RuleAttr::Arn),
     )
 }
 
@@ -298,18 +229,6 @@ fn function_checkov_skips(c: &StackConfig) -> Metadata {
             "CKV_AWS_173",
             "The environment holds resource names and numbers, no secrets; Lambda encrypts it at rest with an AWS-managed key.",
         )
-}
-
-/// The on-demand group's ARN, as IAM takes it for Auto Scaling actions on one group.
-pub(crate) fn group_arn(group: Expr) -> Expr {
-    partition()
-        .lit(":autoscaling:")
-        .pseudo(Pseudo::Region)
-        .lit(":")
-        .pseudo(Pseudo::AccountId)
-        .lit(":autoScalingGroup:*:autoScalingGroupName/")
-        .expr(group)
-        .build()
 }
 
 /// Observing the fleet and the group, and sizing the group. The fleet's CloudWatch

@@ -11,7 +11,7 @@ use spotcover_reconciler_core::contract::events::{
     FLEET_DIMENSION, SCHEDULE_INPUT_PREFIX, SCHEDULE_INPUT_SUFFIX,
 };
 
-use super::reconciler::{Feature, permit};
+use super::feature::{Feature, permit};
 use super::{ids, tags};
 use crate::config::StackConfig;
 

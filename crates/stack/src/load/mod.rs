@@ -109,7 +109,7 @@ fn overrides(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
     if c.overrides.entries().is_empty() {
         return Vec::new();
     }
-    let asset = crate::Asset {
+    let asset = crate::compose::Asset {
         sha256: "0".repeat(64),
     };
     let Ok(mut doc) = crate::compose(c, &asset).and_then(|t| t.to_value()) else {

@@ -16,7 +16,7 @@ pub fn check(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
     if c.parameters.is_empty() {
         return Vec::new();
     }
-    let asset = crate::Asset {
+    let asset = crate::compose::Asset {
         sha256: "0".repeat(64),
     };
     let Ok(doc) = crate::compose(c, &asset).and_then(|t| t.to_value()) else {

@@ -67,119 +67,129 @@ fn structure_problems(body: &Json) -> Vec<String> {
         out.push("more than 500 widgets".into());
     }
     for (i, w) in widgets.iter().enumerate() {
-        let n = |k: &str| w.get(k).and_then(Json::as_u64);
-        // type required; x 0-23; y >= 0; width 1-24; height 1-1000; properties required.
-        if w["type"] != "metric" && w["type"] != "text" {
-            out.push(format!("widget {i}: type {}", w["type"]));
-        }
-        let (x, width) = (n("x").unwrap_or(0), n("width").unwrap_or(6));
-        if x > 23 || !(1..=24).contains(&width) || x + width > 24 {
-            out.push(format!(
-                "widget {i}: x {x} width {width} leave the 24-column grid"
-            ));
-        }
-        if !(1..=1000).contains(&n("height").unwrap_or(6)) {
-            out.push(format!("widget {i}: height"));
-        }
-        let Some(p) = w.get("properties").and_then(Json::as_object) else {
-            out.push(format!("widget {i}: no properties"));
-            continue;
-        };
-        if w["type"] != "metric" {
-            continue;
-        }
-        // Properties of a metric widget object: metrics (1-500 rows) and region required;
-        // view timeSeries | singleValue | gauge | bar | pie; stat a statistic; period 60
-        // or a multiple of 60 for standard-resolution metrics.
-        let known = [
-            "accountId",
-            "annotations",
-            "legend",
-            "liveData",
-            "metrics",
-            "period",
-            "region",
-            "stacked",
-            "stat",
-            "title",
-            "view",
-            "yAxis",
-            "setPeriodToTimeRange",
-            "sparkline",
-            "trend",
-            "singleValueFullPrecision",
-            "labels",
-            "start",
-            "end",
-            "table",
-        ];
-        for k in p.keys() {
-            if !known.contains(&k.as_str()) {
-                out.push(format!("widget {i}: unknown property {k}"));
-            }
-        }
-        if !p.get("region").is_some_and(Json::is_string) {
-            out.push(format!("widget {i}: no region"));
-        }
-        if let Some(v) = p.get("view")
-            && !["timeSeries", "singleValue", "gauge", "bar", "pie", "table"]
-                .contains(&v.as_str().unwrap_or(""))
-        {
-            out.push(format!("widget {i}: view {v}"));
-        }
-        let stat_ok = |s: &str| {
-            ["SampleCount", "Average", "Sum", "Minimum", "Maximum"].contains(&s)
-                || s.strip_prefix('p')
-                    .is_some_and(|n| n.parse::<f64>().is_ok_and(|n| (0.0..=100.0).contains(&n)))
-        };
-        if let Some(s) = p.get("stat")
-            && !stat_ok(s.as_str().unwrap_or(""))
-        {
-            out.push(format!("widget {i}: stat {s}"));
-        }
-        if let Some(period) = p.get("period").and_then(Json::as_u64)
-            && period % 60 != 0
-        {
-            out.push(format!("widget {i}: period {period}"));
-        }
-        let rows = p.get("metrics").and_then(Json::as_array);
-        if !rows.is_some_and(|r| (1..=500).contains(&r.len())) {
-            out.push(format!("widget {i}: metrics must hold 1 to 500 rows"));
-        }
-        let mut ids = BTreeSet::new();
-        for row in rows.into_iter().flatten() {
-            let items = row.as_array().unwrap();
-            // A row: [Namespace, MetricName, (DimensionName, DimensionValue)*, {options}?]
-            // or [{expression, id, label, ...}].
-            let (strings, options): (Vec<&Json>, Vec<&Json>) =
-                items.iter().partition(|v| v.is_string());
-            if options.len() > 1 || options.iter().any(|o| !o.is_object()) {
-                out.push(format!(
-                    "widget {i}: a row has more than one options object"
-                ));
-            }
-            if let Some(o) = options.first() {
-                if let Some(id) = o.get("id").and_then(Json::as_str) {
-                    // Ids start with a lowercase letter.
-                    if !id.starts_with(|c: char| c.is_ascii_lowercase()) || !ids.insert(id) {
-                        out.push(format!("widget {i}: id {id}"));
-                    }
-                }
-                if let Some(s) = o.get("stat")
-                    && !stat_ok(s.as_str().unwrap_or(""))
-                {
-                    out.push(format!("widget {i}: row stat {s}"));
-                }
-            }
-            let expression = options.first().and_then(|o| o.get("expression"));
-            match (expression, strings.len()) {
-                (Some(_), 0) => {}
-                (None, n) if n >= 2 && n % 2 == 0 && n <= 2 + 2 * 30 => {}
-                _ => out.push(format!("widget {i}: malformed row {row}")),
-            }
-        }
+        widget_problems(i, w, &mut out);
     }
     out
+}
+
+/// A widget's place on the grid and, for a metric widget, its properties.
+fn widget_problems(i: usize, w: &Json, out: &mut Vec<String>) {
+    let n = |k: &str| w.get(k).and_then(Json::as_u64);
+    // type required; x 0-23; y >= 0; width 1-24; height 1-1000; properties required.
+    if w["type"] != "metric" && w["type"] != "text" {
+        out.push(format!("widget {i}: type {}", w["type"]));
+    }
+    let (x, width) = (n("x").unwrap_or(0), n("width").unwrap_or(6));
+    if x > 23 || !(1..=24).contains(&width) || x + width > 24 {
+        out.push(format!(
+            "widget {i}: x {x} width {width} leave the 24-column grid"
+        ));
+    }
+    if !(1..=1000).contains(&n("height").unwrap_or(6)) {
+        out.push(format!("widget {i}: height"));
+    }
+    let Some(p) = w.get("properties").and_then(Json::as_object) else {
+        out.push(format!("widget {i}: no properties"));
+        return;
+    };
+    if w["type"] == "metric" {
+        metric_properties_problems(i, p, out);
+    }
+}
+
+/// A statistic name: one of the five, or a percentile `pNN`.
+fn stat_ok(s: &str) -> bool {
+    ["SampleCount", "Average", "Sum", "Minimum", "Maximum"].contains(&s)
+        || s.strip_prefix('p')
+            .is_some_and(|n| n.parse::<f64>().is_ok_and(|n| (0.0..=100.0).contains(&n)))
+}
+
+fn metric_properties_problems(i: usize, p: &serde_json::Map<String, Json>, out: &mut Vec<String>) {
+    // Properties of a metric widget object: metrics (1-500 rows) and region required;
+    // view timeSeries | singleValue | gauge | bar | pie; stat a statistic; period 60
+    // or a multiple of 60 for standard-resolution metrics.
+    let known = [
+        "accountId",
+        "annotations",
+        "legend",
+        "liveData",
+        "metrics",
+        "period",
+        "region",
+        "stacked",
+        "stat",
+        "title",
+        "view",
+        "yAxis",
+        "setPeriodToTimeRange",
+        "sparkline",
+        "trend",
+        "singleValueFullPrecision",
+        "labels",
+        "start",
+        "end",
+        "table",
+    ];
+    for k in p.keys() {
+        if !known.contains(&k.as_str()) {
+            out.push(format!("widget {i}: unknown property {k}"));
+        }
+    }
+    if !p.get("region").is_some_and(Json::is_string) {
+        out.push(format!("widget {i}: no region"));
+    }
+    if let Some(v) = p.get("view")
+        && !["timeSeries", "singleValue", "gauge", "bar", "pie", "table"]
+            .contains(&v.as_str().unwrap_or(""))
+    {
+        out.push(format!("widget {i}: view {v}"));
+    }
+    if let Some(s) = p.get("stat")
+        && !stat_ok(s.as_str().unwrap_or(""))
+    {
+        out.push(format!("widget {i}: stat {s}"));
+    }
+    if let Some(period) = p.get("period").and_then(Json::as_u64)
+        && period % 60 != 0
+    {
+        out.push(format!("widget {i}: period {period}"));
+    }
+    let rows = p.get("metrics").and_then(Json::as_array);
+    if !rows.is_some_and(|r| (1..=500).contains(&r.len())) {
+        out.push(format!("widget {i}: metrics must hold 1 to 500 rows"));
+    }
+    let mut ids = BTreeSet::new();
+    for row in rows.into_iter().flatten() {
+        let items = row.as_array().unwrap();
+        // A row: [Namespace, MetricName, (DimensionName, DimensionValue)*, {options}?]
+        // or [{expression, id, label, ...}].
+        let (strings, options): (Vec<&Json>, Vec<&Json>) =
+            items.iter().partition(|v| v.is_string());
+        if options.len() > 1 || options.iter().any(|o| !o.is_object()) {
+            out.push(format!(
+                "widget {i}: a row has more than one options object"
+            ));
+        }
+        if let Some(o) = options.first() {
+            if let Some(id) = o.get("id").and_then(Json::as_str) {
+                // Ids start with a lowercase letter.
+                if !id.starts_with(|c: char| c.is_ascii_lowercase()) || !ids.insert(id) {
+                    out.push(format!("widget {i}: id {id}"));
+                }
+            }
+            if let Some(s) = o.get("stat")
+                && !stat_ok(s.as_str().unwrap_or(""))
+            {
+                out.push(format!("widget {i}: row stat {s}"));
+            }
+        }
+        let expression = options.first().and_then(|o| o.get("expression"));
+        match (expression, strings.len()) {
+            (Some(_), 0) => {}
+            (None, n) if n >= 2 && n % 2 == 0 && n <= 2 + 2 * 30 => {}
+            _ => out.push(format!("widget {i}: malformed row {row}")),
+        }
+    }
 }
 
 /// A metric row: namespace, name, and the dimensions as (name, value).

@@ -1,0 +1,5 @@
+mod leaf;
+use crate::Root;
+pub fn root() -> Root {
+    Root
+}
