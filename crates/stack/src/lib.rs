@@ -25,7 +25,7 @@ mod userdata;
 pub use compose::{Asset, compose};
 pub use config::StackConfig;
 pub use error::{ConfigError, elide};
-pub use load::{Resolved, load, load_with};
+pub use load::{Resolved, load, load_with, locate};
 
 /// How a template is written out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +67,7 @@ pub fn config_schema() -> String {
     let mut schema =
         serde_json::to_value(schemars::schema_for!(StackConfig)).expect("a schema is JSON");
     load::bounds::apply_to_schema(&mut schema);
+    load::regions::apply_to_schema(&mut schema);
     let mut s = serde_json::to_string_pretty(&schema).expect("a schema always renders");
     s.push('\n');
     s
