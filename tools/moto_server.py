@@ -24,7 +24,8 @@
    this deletes the attribute whatever its value.
 
 5. moto's AWS::IAM::Role handler ignores `ManagedPolicyArns`; each is attached with moto's own
-   AttachRolePolicy, an AWS managed policy first taken from moto's own copy of them (which it
+   AttachRolePolicy (and detached with DetachRolePolicy before the role's deletion, as
+   CloudFormation does), an AWS managed policy first taken from moto's own copy of them (which it
    loads only with MOTO_IAM_LOAD_MANAGED_POLICIES, all ~1,300 of them, on every account's
    first IAM call). moto's AWS::ECS::Cluster handler drops `Tags`; they are set with moto's
    own TagResource.
@@ -202,6 +203,22 @@ def create_role_with_managed_policies(cls, resource_name, cloudformation_json, a
 
 
 Role.create_from_cloudformation_json = classmethod(create_role_with_managed_policies)
+
+_delete_role = Role.delete_from_cloudformation_json.__func__
+
+
+def delete_role_detaching_managed_policies(cls, resource_name, cloudformation_json, account_id, region_name):
+    # CloudFormation detaches a role's ManagedPolicyArns before DeleteRole; moto's own
+    # deletion refuses a role with any attached ("must detach all policies first").
+    backend = iam_backends[account_id][get_partition(region_name)]
+    for role in list(backend.roles.values()):
+        if role.name == resource_name:
+            for arn in list(role.managed_policies):
+                backend.detach_role_policy(arn, role.name)
+    return _delete_role(cls, resource_name, cloudformation_json, account_id, region_name)
+
+
+Role.delete_from_cloudformation_json = classmethod(delete_role_detaching_managed_policies)
 
 _create_cluster = Cluster.create_from_cloudformation_json.__func__
 
