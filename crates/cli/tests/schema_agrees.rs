@@ -263,8 +263,20 @@ const CHOICES: &[&str] = &[
     "root_volume.type",
 ];
 
-/// Disagreements a JSON Schema cannot express, each with why. A variant whose name
-/// contains one of these is not a failure.
+/// Disagreements a JSON Schema cannot express, each with why; a variant whose name
+/// contains one is not a failure. None of the variations above falls here today. What a
+/// schema cannot say, and so is not varied here (validate's own tests cover each):
+/// - relations between values: `min_capacity` at most `max_capacity`, `hold_seconds` at
+///   most `max_hold_seconds`, exactly one of `user_data.file` and `inline`, the
+///   `uncovered` alarm only under a policy that writes it;
+/// - names checked against lists a key can extend: instance types and regions (the
+///   pinned botocore's, plus `allow.instance_types` and `allow.regions`);
+/// - what depends on files and templates: the user data's text, its rendered size,
+///   overrides checked against the composed template, parameters against its parameters;
+/// - keys of the other engine refused where they are written (`engine: asg` with
+///   `on_demand:`), and ARNs against the partition of each `regions:` key;
+/// - formats richer than a pattern can say: schedule expressions (cron field ranges),
+///   tag characters (Unicode letter classes differ between regex dialects).
 const INEXPRESSIBLE: &[(&str, &str)] = &[];
 
 // The schema (through the venv's jsonschema, Draft 2020-12) and the loader `spotcover

@@ -67,6 +67,7 @@ pub fn config_schema() -> String {
     let mut schema =
         serde_json::to_value(schemars::schema_for!(StackConfig)).expect("a schema is JSON");
     load::bounds::apply_to_schema(&mut schema);
+    load::bounds::integer_formats_to_bounds(&mut schema);
     load::regions::apply_to_schema(&mut schema);
     let mut s = serde_json::to_string_pretty(&schema).expect("a schema always renders");
     s.push('\n');
