@@ -70,7 +70,8 @@ pub fn read_text(path: &Path, kind: Kind) -> anyhow::Result<String> {
     };
     // Opening a FIFO blocks until something writes to it: look before opening, and
     // again at what was opened (it may have been swapped in between).
-    let meta = std::fs::metadata(path).with_context(|| format!("reading {what} {}", path.display()))?;
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("reading {what} {}", path.display()))?;
     if !meta.is_file() {
         return Err(not_regular());
     }
@@ -96,10 +97,7 @@ pub fn read_text(path: &Path, kind: Kind) -> anyhow::Result<String> {
     String::from_utf8(bytes).map_err(|e| {
         let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = good.iter().filter(|b| **b == b'\n').count() + 1;
-        let start = good
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(0, |i| i + 1);
+        let start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
         let column = String::from_utf8_lossy(&good[start..]).chars().count() + 1;
         anyhow::anyhow!(
             "{}:{line}:{column}: the {what} is not UTF-8 text: expected {expected} saved as UTF-8",

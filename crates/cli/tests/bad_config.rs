@@ -267,7 +267,10 @@ fn validate_in(dir: &std::path::Path, yaml: &str) -> (Option<i32>, String) {
 fn a_fifo_as_user_data_is_refused_unread_and_nothing_hangs() {
     let tmp = tempfile::tempdir().unwrap();
     let fifo = tmp.path().join("user-data.sh");
-    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
     assert!(made.success());
     let started = std::time::Instant::now();
     let (code, err) = validate_in(
@@ -289,7 +292,13 @@ fn a_fifo_as_user_data_is_refused_unread_and_nothing_hangs() {
 fn a_fifo_as_the_config_is_refused_unread() {
     let tmp = tempfile::tempdir().unwrap();
     let fifo = tmp.path().join("stack.yaml");
-    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
     let o = spotcover(&["validate", fifo.to_str().unwrap()]);
     let err = String::from_utf8(o.stderr).unwrap();
     assert_eq!(o.status.code(), Some(2), "{err}");
@@ -302,7 +311,10 @@ fn user_data_outside_the_config_directory_is_refused_unless_allowed() {
     let inner = tmp.path().join("config");
     std::fs::create_dir(&inner).unwrap();
     std::fs::write(tmp.path().join("secret.sh"), "echo secret-text\n").unwrap();
-    for file in ["../secret.sh", tmp.path().join("secret.sh").to_str().unwrap()] {
+    for file in [
+        "../secret.sh",
+        tmp.path().join("secret.sh").to_str().unwrap(),
+    ] {
         let (code, err) = validate_in(
             &inner,
             &format!("{GOOD}instances:\n  user_data:\n    file: {file}\n"),
@@ -359,7 +371,9 @@ fn a_user_data_file_over_16_kb_is_refused_as_user_data() {
 // E3027 rejects `+5`.
 #[test]
 fn a_signed_rate_is_refused_at_its_line() {
-    let err = synth_fails(&format!("{GOOD}reconciler:\n  schedule: rate(+5 minutes)\n"));
+    let err = synth_fails(&format!(
+        "{GOOD}reconciler:\n  schedule: rate(+5 minutes)\n"
+    ));
     assert!(err.contains(":8:13: reconciler.schedule:"), "{err}");
 }
 
@@ -367,7 +381,10 @@ fn a_signed_rate_is_refused_at_its_line() {
 #[test]
 fn a_tag_value_with_the_aws_prefix_is_refused() {
     let err = synth_fails(&format!("{GOOD}tags:\n  team: \"aws:platform\"\n"));
-    assert!(err.contains(":8:9: tags.team:") && err.contains("aws:"), "{err}");
+    assert!(
+        err.contains(":8:9: tags.team:") && err.contains("aws:"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -388,8 +405,14 @@ fn an_unknown_user_data_variable_is_named_in_the_scripts_terms() {
     let err = synth_fails(&format!(
         "{GOOD}instances:\n  user_data:\n    inline: \"echo {{{{region}}}}\\n\"\n"
     ));
-    assert!(err.contains("`{{region}}` is not one of its variables"), "{err}");
-    assert!(!err.contains("Some(") && !err.contains("strict mode"), "{err}");
+    assert!(
+        err.contains("`{{region}}` is not one of its variables"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("Some(") && !err.contains("strict mode"),
+        "{err}"
+    );
 }
 
 // Valid, and applied, but said with the consequence.
@@ -408,7 +431,9 @@ fn overrides_that_switch_the_reconciler_off_are_warned_about() {
         "{err}"
     );
     assert!(
-        err.contains(":13:12: overrides[1].value: ReconcilerSchedule no longer invokes the reconciler"),
+        err.contains(
+            ":13:12: overrides[1].value: ReconcilerSchedule no longer invokes the reconciler"
+        ),
         "{err}"
     );
 }

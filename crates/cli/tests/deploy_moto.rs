@@ -669,7 +669,10 @@ fn the_quickstart_stack_deletes_with_an_instance_running_and_none_left_waiting()
         "--auto-scaling-group-name",
         &group,
     ]);
-    assert_eq!(hooks["LifecycleHooks"][0]["LifecycleHookName"], "spotcover-scale-in-drain");
+    assert_eq!(
+        hooks["LifecycleHooks"][0]["LifecycleHookName"],
+        "spotcover-scale-in-drain"
+    );
     aws(&[
         "autoscaling",
         "set-desired-capacity",
@@ -697,7 +700,12 @@ fn the_quickstart_stack_deletes_with_an_instance_running_and_none_left_waiting()
         "--stack-name",
         &stack_id,
     ]);
-    let status = aws(&["cloudformation", "describe-stacks", "--stack-name", &stack_id]);
+    let status = aws(&[
+        "cloudformation",
+        "describe-stacks",
+        "--stack-name",
+        &stack_id,
+    ]);
     assert_eq!(status["Stacks"][0]["StackStatus"], "DELETE_COMPLETE");
     let groups = aws(&[
         "autoscaling",

@@ -178,7 +178,11 @@ fn nodes(v: &Value, path: &str, objects: &mut Vec<String>, leaves: &mut Vec<Stri
         Value::Object(m) => {
             objects.push(path.to_owned());
             for (k, child) in m {
-                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 nodes(child, &p, objects, leaves);
             }
         }
@@ -227,7 +231,10 @@ fn variations(name: &str, doc: &Value) -> Vec<Variant> {
         let mut d = doc.clone();
         *at(&mut d, path) = new;
         out.push(Variant {
-            name: format!("{name}: {what} at {}", if path.is_empty() { "the top" } else { path }),
+            name: format!(
+                "{name}: {what} at {}",
+                if path.is_empty() { "the top" } else { path }
+            ),
             doc: d,
         });
     };
@@ -239,13 +246,21 @@ fn variations(name: &str, doc: &Value) -> Vec<Variant> {
     for path in leaves.iter().filter(|p| !free_form(p)) {
         let mut d = doc.clone();
         let leaf = at(&mut d, path).clone();
-        push("a mapping for a scalar".into(), path, serde_json::json!({"zz": 1}));
+        push(
+            "a mapping for a scalar".into(),
+            path,
+            serde_json::json!({"zz": 1}),
+        );
         if leaf.is_u64() {
             push("-1".into(), path, Value::from(-1));
             push("2^32".into(), path, Value::from(4_294_967_296u64));
         }
         if leaf.is_string() && CHOICES.iter().any(|c| path.ends_with(c)) {
-            push("no choice's value".into(), path, Value::from("zz-no-such-choice"));
+            push(
+                "no choice's value".into(),
+                path,
+                Value::from("zz-no-such-choice"),
+            );
         }
     }
     out
@@ -298,15 +313,29 @@ fn the_schema_is_as_strict_as_the_loader_on_variations_of_every_example() {
         let text = serde_json::to_string_pretty(&v.doc).unwrap();
         let loader = spotcover_stack::load_with(&text, &read);
         if loader.is_ok() != schema
-            && !INEXPRESSIBLE.iter().any(|(pattern, _)| v.name.contains(pattern))
+            && !INEXPRESSIBLE
+                .iter()
+                .any(|(pattern, _)| v.name.contains(pattern))
         {
             let why = match &loader {
                 Ok(_) => "accepted".to_owned(),
-                Err(e) => e.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+                Err(e) => e
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
             };
-            disagree.push(format!("{}: schema accepts {schema}, loader: {why}", v.name));
+            disagree.push(format!(
+                "{}: schema accepts {schema}, loader: {why}",
+                v.name
+            ));
         }
     }
     assert!(variants.len() > 200, "{} variations", variants.len());
-    assert!(disagree.is_empty(), "{} disagreements:\n{}", disagree.len(), disagree.join("\n"));
+    assert!(
+        disagree.is_empty(),
+        "{} disagreements:\n{}",
+        disagree.len(),
+        disagree.join("\n")
+    );
 }

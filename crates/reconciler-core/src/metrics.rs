@@ -375,7 +375,10 @@ mod tests {
             decision: Some("steady"),
             aws_calls: 3,
         };
-        let expected: Vec<&str> = written_by(Writer::Design2017).iter().map(|m| m.name).collect();
+        let expected: Vec<&str> = written_by(Writer::Design2017)
+            .iter()
+            .map(|m| m.name)
+            .collect();
         assert_eq!(names(&run), expected);
         assert!(!expected.contains(&UNCOVERED.name));
     }

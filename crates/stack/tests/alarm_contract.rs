@@ -27,10 +27,22 @@ const POLICY_2017: &str = "reconciler:\n  policy: \"2017\"\n";
 
 fn configs() -> Vec<(String, String)> {
     let read = [
-        ("quickstart", include_str!("../../../examples/quickstart.yaml")),
-        ("production", include_str!("../../../examples/production.yaml")),
-        ("seed-2017", include_str!("../../../examples/seed-2017.yaml")),
-        ("multi-region", include_str!("../../../examples/multi-region.yaml")),
+        (
+            "quickstart",
+            include_str!("../../../examples/quickstart.yaml"),
+        ),
+        (
+            "production",
+            include_str!("../../../examples/production.yaml"),
+        ),
+        (
+            "seed-2017",
+            include_str!("../../../examples/seed-2017.yaml"),
+        ),
+        (
+            "multi-region",
+            include_str!("../../../examples/multi-region.yaml"),
+        ),
         ("asg", include_str!("../../../examples/asg.yaml")),
     ];
     let quickstart = include_str!("../../../examples/quickstart.yaml");

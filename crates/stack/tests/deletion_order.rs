@@ -188,10 +188,15 @@ impl Deps {
             doc["Statement"].as_array().into_iter().flatten().any(|s| {
                 let actions = match &s["Action"] {
                     Value::String(a) => vec![a.clone()],
-                    Value::Array(a) => a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+                    Value::Array(a) => a
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect(),
                     _ => vec![],
                 };
-                actions.iter().any(|a| a == "autoscaling:CompleteLifecycleAction")
+                actions
+                    .iter()
+                    .any(|a| a == "autoscaling:CompleteLifecycleAction")
                     && self.refers_to(&s["Resource"], group)
             })
         };
@@ -206,8 +211,10 @@ impl Deps {
                 .chain(self.of_kind("AWS::IAM::ManagedPolicy"))
                 .filter(|p| self.refers_to(&self.props[*p]["Roles"], role))
                 .collect();
-            let granted =
-                inline || attached.iter().any(|p| grants_completion(&self.props[*p]["PolicyDocument"]));
+            let granted = inline
+                || attached
+                    .iter()
+                    .any(|p| grants_completion(&self.props[*p]["PolicyDocument"]));
             if !granted {
                 continue;
             }

@@ -172,7 +172,9 @@ fn a_user_data_file_outside_the_configs_directory_is_refused_unless_allowed() {
         let allowed = format!(
             "{QUICKSTART}instances:\n  user_data: {{ file: \"{file}\", allow_outside_config_dir: true }}\n"
         );
-        let r = spotcover_stack::load_with(&allowed, &read).unwrap().remove(0);
+        let r = spotcover_stack::load_with(&allowed, &read)
+            .unwrap()
+            .remove(0);
         assert_eq!(
             r.warnings
                 .iter()

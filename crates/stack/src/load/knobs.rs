@@ -95,7 +95,9 @@ fn tags(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
             // tags go on every instance.
             err(
                 &path,
-                format!("the value {value} starts with `aws:`, which AWS reserves for its own use in tag keys and values; choose another value"),
+                format!(
+                    "the value {value} starts with `aws:`, which AWS reserves for its own use in tag keys and values; choose another value"
+                ),
             );
         }
         if value.chars().count() > 256 {
@@ -440,7 +442,12 @@ fn override_warnings(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
     let Ok(doc) = crate::compose(c, &asset).and_then(|t| t.to_value()) else {
         return Vec::new();
     };
-    let kind = |id: &str| doc["Resources"][id]["Type"].as_str().unwrap_or_default().to_owned();
+    let kind = |id: &str| {
+        doc["Resources"][id]["Type"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
     let mut out = Vec::new();
     for (path, o) in entries {
         let Some(value) = &o.value else { continue };
@@ -464,10 +471,15 @@ fn override_warnings(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
                     format!("{} no longer invokes the reconciler: the scheduled run is the backstop for every event EventBridge drops, and each rule carries events (drain hooks, interruption warnings, fleet errors) the cover acts on", o.resource),
                 ));
             }
-            ("AWS::CloudWatch::Alarm", "Properties.ActionsEnabled") if value.as_bool() == Some(false) => {
+            ("AWS::CloudWatch::Alarm", "Properties.ActionsEnabled")
+                if value.as_bool() == Some(false) =>
+            {
                 out.push(ConfigError::at(
                     at,
-                    format!("{} changes state without notifying or invoking anything", o.resource),
+                    format!(
+                        "{} changes state without notifying or invoking anything",
+                        o.resource
+                    ),
                 ));
             }
             _ => {}

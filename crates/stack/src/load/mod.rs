@@ -9,8 +9,8 @@ mod known;
 pub mod limits;
 mod parameters;
 mod parse;
-pub mod regions;
 mod partition;
+pub mod regions;
 mod validate;
 
 use crate::config::StackConfig;

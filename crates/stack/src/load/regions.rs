@@ -132,7 +132,10 @@ fn partial(
             let p = partial(def, defs, out);
             out.insert(partial_name.clone(), p);
         }
-        m.insert("$ref".into(), Value::String(format!("#/$defs/{partial_name}")));
+        m.insert(
+            "$ref".into(),
+            Value::String(format!("#/$defs/{partial_name}")),
+        );
     }
     if let Some(Value::Object(props)) = m.get_mut("properties") {
         for v in props.values_mut() {

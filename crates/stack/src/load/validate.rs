@@ -658,10 +658,7 @@ fn observability(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
         // With TreatMissingData notBreaching, an alarm on a metric no run writes stays
         // OK forever.
         let (key, instead) = match c.engine {
-            Engine::Asg => (
-                "engine: asg",
-                "its fallback does not read demand from ECS",
-            ),
+            Engine::Asg => ("engine: asg", "its fallback does not read demand from ECS"),
             Engine::Fleet => (
                 "reconciler.policy: \"2017\"",
                 "the 2017 rule reads the fleet's CloudWatch metrics, not the cluster's demand",
