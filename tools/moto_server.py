@@ -24,7 +24,8 @@
    this deletes the attribute whatever its value.
 
 5. moto's AWS::IAM::Role handler ignores `ManagedPolicyArns`; each is attached with moto's own
-   AttachRolePolicy, an AWS managed policy first taken from moto's own copy of them (which it
+   AttachRolePolicy (and detached with DetachRolePolicy before the role's deletion, as
+   CloudFormation does), an AWS managed policy first taken from moto's own copy of them (which it
    loads only with MOTO_IAM_LOAD_MANAGED_POLICIES, all ~1,300 of them, on every account's
    first IAM call). moto's AWS::ECS::Cluster handler drops `Tags`; they are set with moto's
    own TagResource.
@@ -39,17 +40,31 @@
    provider is its name, as in AWS. moto still skips `AWS::CloudFormation::CustomResource`
    (it runs custom resources only as `Custom::*`, through a Lambda in Docker).
 
+8. moto has no handler for `AWS::AutoScaling::LifecycleHook` (a stack skipped it silently); it
+   is created with moto's own PutLifecycleHook and deleted with its DeleteLifecycleHook. Like
+   CloudFormation's handler (which calls DescribeLifecycleHooks first), creating a hook whose
+   name the group already has fails.
+9. moto deletes a stack's resources in no particular order, retrying what fails; CloudFormation
+   deletes a resource only after every resource that refers to it (`Ref`, `Fn::GetAtt`,
+   `Fn::Sub`, `DependsOn`: "Resource A is deleted before resource B", DependsOn attribute
+   page). This deletes in that order. And moto's group deletion terminates at once, where AWS
+   holds each instance in `Terminating:Wait` for every terminating hook the group still has,
+   until its heartbeat ends if nobody completes it: deleting a group that still has such a
+   hook and instances fails here, naming them, instead of passing silently.
+
 Everything else, and every other answer, is moto's.
 
 Usage: python tools/moto_server.py -H 127.0.0.1 -p PORT   (moto_server's flags)
 """
 
 import json
+import re
 import sys
 import threading
 
 from moto.autoscaling.exceptions import ValidationError
-from moto.autoscaling.models import FakeAutoScalingGroup, autoscaling_backends
+from moto.autoscaling.models import AutoScalingBackend, FakeAutoScalingGroup, autoscaling_backends
+from moto.cloudformation.parsing import ResourceMap
 from moto.autoscaling.responses import AutoScalingResponse
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
@@ -189,6 +204,22 @@ def create_role_with_managed_policies(cls, resource_name, cloudformation_json, a
 
 Role.create_from_cloudformation_json = classmethod(create_role_with_managed_policies)
 
+_delete_role = Role.delete_from_cloudformation_json.__func__
+
+
+def delete_role_detaching_managed_policies(cls, resource_name, cloudformation_json, account_id, region_name):
+    # CloudFormation detaches a role's ManagedPolicyArns before DeleteRole; moto's own
+    # deletion refuses a role with any attached ("must detach all policies first").
+    backend = iam_backends[account_id][get_partition(region_name)]
+    for role in list(backend.roles.values()):
+        if role.name == resource_name:
+            for arn in list(role.managed_policies):
+                backend.detach_role_policy(arn, role.name)
+    return _delete_role(cls, resource_name, cloudformation_json, account_id, region_name)
+
+
+Role.delete_from_cloudformation_json = classmethod(delete_role_detaching_managed_policies)
+
 _create_cluster = Cluster.create_from_cloudformation_json.__func__
 
 
@@ -326,6 +357,127 @@ class CfnClusterCapacityProviderAssociations(CloudFormationModel):
             props["Cluster"], props["CapacityProviders"], strategy
         )
         return cls(props["Cluster"])
+
+
+class CfnLifecycleHook(CloudFormationModel):
+    """AWS::AutoScaling::LifecycleHook over moto's own PutLifecycleHook and DeleteLifecycleHook."""
+
+    __module__ = "moto.autoscaling.models"
+
+    def __init__(self, group, name):
+        self.group = group
+        self.name = name
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::AutoScaling::LifecycleHook"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "LifecycleHookName"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        p = cloudformation_json["Properties"]
+        backend = autoscaling_backends[account_id][region_name]
+        group, name = p["AutoScalingGroupName"], p.get("LifecycleHookName") or resource_name
+        if f"{group}_{name}" in backend.lifecycle_hooks:
+            raise ValidationError(f"AlreadyExists: lifecycle hook {name} of group {group}")
+        backend.create_lifecycle_hook(
+            name=name,
+            as_name=group,
+            transition=p["LifecycleTransition"],
+            timeout=int(p["HeartbeatTimeout"]) if "HeartbeatTimeout" in p else None,
+            result=p.get("DefaultResult", "ABANDON"),
+        )
+        return cls(group, name)
+
+    def delete(self, account_id, region_name):
+        autoscaling_backends[account_id][region_name].delete_lifecycle_hook(self.group, self.name)
+
+    @property
+    def physical_resource_id(self):
+        return self.name
+
+
+_moto_delete_group = AutoScalingBackend.delete_auto_scaling_group
+
+
+def delete_group_after_its_hooks(self, group_name):
+    group = self.autoscaling_groups.get(group_name)
+    hooks = [h.name for h in self.lifecycle_hooks.values()
+             if h.auto_scaling_group_name == group_name and h.lifecycle_transition == TERMINATING]
+    instances = [s.instance.id for s in group.instance_states] if group else []
+    if hooks and instances:
+        raise ValidationError(
+            f"deleting group {group_name}: instances {', '.join(instances)} would wait in "
+            f"Terminating:Wait for hook {', '.join(hooks)} until its heartbeat ends"
+        )
+    for name in [h.name for h in self.lifecycle_hooks.values() if h.auto_scaling_group_name == group_name]:
+        self.delete_lifecycle_hook(group_name, name)
+    return _moto_delete_group(self, group_name)
+
+
+AutoScalingBackend.delete_auto_scaling_group = delete_group_after_its_hooks
+
+
+def _referenced(value, out):
+    """The logical ids a template value refers to: Ref, Fn::GetAtt, Fn::Sub variables."""
+    if isinstance(value, list):
+        for item in value:
+            _referenced(item, out)
+    elif isinstance(value, dict):
+        if len(value) == 1:
+            (key, arg), = value.items()
+            if key == "Ref" and isinstance(arg, str):
+                out.add(arg)
+                return
+            if key == "Fn::GetAtt":
+                out.add(arg[0] if isinstance(arg, list) else arg.split(".")[0])
+                return
+            if key == "Fn::Sub":
+                text, names = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+                for var in re.findall(r"\$\{([^!}][^}]*)\}", text):
+                    if var not in names:
+                        out.add(var.split(".")[0])
+                _referenced(names, out)
+                return
+        for item in value.values():
+            _referenced(item, out)
+
+
+def delete_in_dependency_order(self):
+    jsons = self._resource_json_map
+    remaining = {k for k, v in jsons.items() if v.get("DeletionPolicy") != "Retain"}
+    needs = {}
+    for key in remaining:
+        refs = set()
+        _referenced(jsons[key].get("Properties", {}), refs)
+        depends = jsons[key].get("DependsOn", [])
+        refs.update([depends] if isinstance(depends, str) else depends)
+        needs[key] = refs & set(jsons)
+    last_error = None
+    while remaining:
+        # A resource goes once nothing left refers to it; moto's own failures get retried
+        # while others progress, as moto did.
+        ready = sorted(k for k in remaining if not any(k in needs[o] for o in remaining))
+        done = []
+        for key in ready:
+            parsed = self._parsed_resources.get(key)
+            try:
+                if not isinstance(parsed, str) and parsed is not None:
+                    self._delete_resource(parsed, jsons[parsed.logical_resource_id])
+                    self._parsed_resources.pop(parsed.logical_resource_id)
+            except Exception as e:  # noqa: BLE001 (re-raised below when nothing progresses)
+                last_error = e
+            else:
+                done.append(key)
+        if not done:
+            raise last_error or ValidationError(f"circular references among {sorted(remaining)}")
+        remaining.difference_update(done)
+
+
+ResourceMap.delete = delete_in_dependency_order
 
 
 if __name__ == "__main__":

@@ -407,10 +407,20 @@ pub fn references(v: &Value) -> Vec<Reference> {
                         }
                         ("Fn::Sub", Value::String(s)) => {
                             for var in sub_variables(s) {
-                                out.push(match var.split_once('.') {
-                                    Some((to, _)) => Reference::GetAtt(to.to_owned()),
-                                    None => Reference::Ref(var.to_owned()),
-                                });
+                                out.push(sub_reference(var));
+                            }
+                        }
+                        // The long form: a variable the map defines is not a reference;
+                        // the map's values are walked below.
+                        ("Fn::Sub", Value::Array(a)) => {
+                            if let [Value::String(s), Value::Object(names)] = a.as_slice() {
+                                for var in sub_variables(s) {
+                                    if !names.contains_key(var) {
+                                        out.push(sub_reference(var));
+                                    }
+                                }
+                                walk(&a[1], out);
+                                return;
                             }
                         }
                         _ => {}
@@ -474,6 +484,14 @@ pub fn check_references(doc: &Value) -> Result<(), TemplateError> {
         }
     }
     Ok(())
+}
+
+/// `${Name}` is a `Ref`, `${Name.Attr}` an `Fn::GetAtt`.
+fn sub_reference(var: &str) -> Reference {
+    match var.split_once('.') {
+        Some((to, _)) => Reference::GetAtt(to.to_owned()),
+        None => Reference::Ref(var.to_owned()),
+    }
 }
 
 /// The `${Name}` variables of an `Fn::Sub` string, skipping `${!literal}` escapes.
@@ -563,6 +581,21 @@ mod tests {
             check_references(&bad),
             Err(TemplateError::Dangling { to, .. }) if to == "Nope"
         ));
+    }
+
+    // Fn::Sub (CloudFormation template reference): in the long form, a variable the map
+    // names is the map's value; any other `${X}` or `${X.Attr}` refers to the template.
+    #[test]
+    fn sub_long_form_refers_to_what_its_map_does_not_define() {
+        let v = json!({"Fn::Sub": ["${Topic.Arn}/${name}/${AWS::Region}/${!Lit}", {"name": {"Ref": "Group"}}]});
+        assert_eq!(
+            references(&v),
+            vec![
+                Reference::GetAtt("Topic".into()),
+                Reference::Ref("AWS::Region".into()),
+                Reference::Ref("Group".into()),
+            ]
+        );
     }
 
     #[test]

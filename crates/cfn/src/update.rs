@@ -116,6 +116,10 @@ pub const UPDATE_FACTS: &[UpdateFacts] = &[
             "MixedInstancesPolicy",
         ],
     ),
+    UpdateFacts::of::<autoscaling::LifecycleHook>(
+        &["AutoScalingGroupName", "LifecycleHookName"],
+        &[],
+    ),
     UpdateFacts::of::<autoscaling::LaunchConfiguration>(
         &[
             "AssociatePublicIpAddress",

@@ -19,7 +19,7 @@ use spotcover_stack::diff::Templates;
 use spotcover_stack::{ConfigError, Format, Resolved};
 
 use crate::asset::{self, Asset};
-use crate::input::{read_text, refuse_overwriting_inputs, warn};
+use crate::input::{self, read_text, refuse_overwriting_inputs, warn};
 use crate::synth;
 
 #[derive(Debug, Parser)]
@@ -394,8 +394,12 @@ fn run_graph(args: &GraphArgs) -> Result<ExitCode, Failure> {
 fn run_simulate(args: &SimulateArgs) -> Result<ExitCode, Failure> {
     let resolved = load(&args.config)?;
     let chosen = pick_region(&resolved, args.region.as_deref(), &args.config)?;
-    let text = read_text(&args.scenario, "scenario")?;
-    let scenario_error = |e: ConfigError| Failure::Config(args.scenario.clone(), vec![e]);
+    let text = read_text(&args.scenario, input::SCENARIO)?;
+    let scenario_error = |e: ConfigError| {
+        let mut errors = vec![e];
+        spotcover_stack::locate(&text, &mut errors);
+        Failure::Config(args.scenario.clone(), errors)
+    };
     let scenario = spotcover_simulate::Scenario::from_yaml(&text).map_err(scenario_error)?;
     let report = spotcover_simulate::simulate(&chosen.config, &scenario).map_err(scenario_error)?;
     let chart = args.chart.clone().unwrap_or_else(|| {
@@ -500,7 +504,7 @@ fn side(path: &Path, zips: &[ZipArg]) -> Result<Templates, Failure> {
             .to_owned()
     };
     let read_template = |p: &Path| -> Result<Value, Failure> {
-        let text = read_text(p, "template")?;
+        let text = read_text(p, input::TEMPLATE)?;
         let doc = spotcover_stack::template_text::parse_template(&text).map_err(|e| {
             anyhow::anyhow!(
                 "{}: not a YAML or JSON template: {}",
@@ -593,12 +597,14 @@ fn print_warnings(path: &Path, resolved: &[Resolved]) {
 }
 
 fn load(path: &Path) -> Result<Vec<Resolved>, Failure> {
-    let text = read_text(path, "config")?;
+    let text = read_text(path, input::CONFIG)?;
     // Files the config names (`instances.user_data.file`) are relative to it, and read
-    // with the same size cap.
+    // with user data's own cap (the stack crate refuses, before asking, a path outside
+    // the config's directory that the config does not allow).
     let dir = path.parent().unwrap_or(Path::new("")).to_owned();
     let read = |name: &str| {
-        read_text(&dir.join(name), "user data")
+        input::refuse_link_out_of(&dir, name)?;
+        read_text(&dir.join(name), input::USER_DATA)
             .map_err(|e| format!("cannot read {name}: {}", e.root_cause()))
     };
     spotcover_stack::load_with(&text, &read)

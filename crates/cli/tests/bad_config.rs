@@ -251,3 +251,189 @@ fn the_committed_schema_is_current() {
         "schema/spotcover.schema.json is stale: run `cargo run -p spotcover -- schema > schema/spotcover.schema.json`"
     );
 }
+
+/// `spotcover validate` on `yaml` written as `stack.yaml` in `dir`: exit code, stderr.
+fn validate_in(dir: &std::path::Path, yaml: &str) -> (Option<i32>, String) {
+    let config = dir.join("stack.yaml");
+    std::fs::write(&config, yaml).unwrap();
+    let o = spotcover(&["validate", config.to_str().unwrap()]);
+    (o.status.code(), String::from_utf8(o.stderr).unwrap())
+}
+
+// A FIFO opens only when something writes to it: reading one hangs. It is refused
+// without being opened (checked before and after opening), as every non-regular file.
+#[cfg(unix)]
+#[test]
+fn a_fifo_as_user_data_is_refused_unread_and_nothing_hangs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("user-data.sh");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let started = std::time::Instant::now();
+    let (code, err) = validate_in(
+        tmp.path(),
+        &format!("{GOOD}instances:\n  user_data:\n    file: user-data.sh\n"),
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(":9:11: instances.user_data.file: cannot read user-data.sh:")
+            && err.contains("not a regular file"),
+        "{err}"
+    );
+    // Not a timed test: a hang would never return at all.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_as_the_config_is_refused_unread() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("stack.yaml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let o = spotcover(&["validate", fifo.to_str().unwrap()]);
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("the config is not a regular file"), "{err}");
+}
+
+#[test]
+fn user_data_outside_the_config_directory_is_refused_unless_allowed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inner = tmp.path().join("config");
+    std::fs::create_dir(&inner).unwrap();
+    std::fs::write(tmp.path().join("secret.sh"), "echo secret-text\n").unwrap();
+    for file in [
+        "../secret.sh",
+        tmp.path().join("secret.sh").to_str().unwrap(),
+    ] {
+        let (code, err) = validate_in(
+            &inner,
+            &format!("{GOOD}instances:\n  user_data:\n    file: {file}\n"),
+        );
+        assert_eq!(code, Some(2), "{err}");
+        assert!(
+            err.contains(":9:11: instances.user_data.file:")
+                && err.contains("outside the config's directory")
+                && err.contains("allow_outside_config_dir"),
+            "{err}"
+        );
+        assert!(!err.contains("secret-text"), "{err}");
+    }
+    let (code, err) = validate_in(
+        &inner,
+        &format!(
+            "{GOOD}instances:\n  user_data:\n    file: ../secret.sh\n    allow_outside_config_dir: true\n"
+        ),
+    );
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symbolic_link_out_of_the_config_directory_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inner = tmp.path().join("config");
+    std::fs::create_dir(&inner).unwrap();
+    std::fs::write(tmp.path().join("secret.sh"), "echo secret-text\n").unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("secret.sh"), inner.join("user-data.sh")).unwrap();
+    let (code, err) = validate_in(
+        &inner,
+        &format!("{GOOD}instances:\n  user_data:\n    file: user-data.sh\n"),
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("through a symbolic link"), "{err}");
+}
+
+// EC2: user data is "limited to 16 KB, in raw form, before it is base64-encoded".
+#[test]
+fn a_user_data_file_over_16_kb_is_refused_as_user_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("big.sh"), "#".repeat(17 * 1024)).unwrap();
+    let (code, err) = validate_in(
+        tmp.path(),
+        &format!("{GOOD}instances:\n  user_data:\n    file: big.sh\n"),
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("the user data is larger than 16 KB"), "{err}");
+    assert!(!err.contains("YAML") && !err.contains("MiB"), "{err}");
+}
+
+// EventBridge "Rate expressions reference": the value is a positive number; cfn-lint's
+// E3027 rejects `+5`.
+#[test]
+fn a_signed_rate_is_refused_at_its_line() {
+    let err = synth_fails(&format!(
+        "{GOOD}reconciler:\n  schedule: rate(+5 minutes)\n"
+    ));
+    assert!(err.contains(":8:13: reconciler.schedule:"), "{err}");
+}
+
+// EC2 tag restrictions: `aws:` is reserved in tag keys and values.
+#[test]
+fn a_tag_value_with_the_aws_prefix_is_refused() {
+    let err = synth_fails(&format!("{GOOD}tags:\n  team: \"aws:platform\"\n"));
+    assert!(
+        err.contains(":8:9: tags.team:") && err.contains("aws:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_arn_of_another_partition_in_a_region_is_refused() {
+    let err = synth_fails(&format!(
+        "{GOOD}iam:\n  permissions_boundary: arn:aws:iam::123456789012:policy/Boundary\nregions:\n  cn-north-1: {{}}\n"
+    ));
+    assert!(
+        err.contains("iam.permissions_boundary") && err.contains("aws-cn"),
+        "{err}"
+    );
+}
+
+// A handlebars variable the script does not have is named in the script's terms: no
+// library text, no Rust Debug text (`Some("region")`).
+#[test]
+fn an_unknown_user_data_variable_is_named_in_the_scripts_terms() {
+    let err = synth_fails(&format!(
+        "{GOOD}instances:\n  user_data:\n    inline: \"echo {{{{region}}}}\\n\"\n"
+    ));
+    assert!(
+        err.contains("`{{region}}` is not one of its variables"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("Some(") && !err.contains("strict mode"),
+        "{err}"
+    );
+}
+
+// Valid, and applied, but said with the consequence.
+#[test]
+fn overrides_that_switch_the_reconciler_off_are_warned_about() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, err) = validate_in(
+        tmp.path(),
+        &format!(
+            "{GOOD}overrides:\n  - resource: ReconcilerFunction\n    path: Properties.ReservedConcurrentExecutions\n    value: 0\n  - resource: ReconcilerSchedule\n    path: Properties.State\n    value: DISABLED\n"
+        ),
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("warning: ") && err.contains(":10:12: overrides[0].value: reserved concurrency 0 stops ReconcilerFunction from ever running"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            ":13:12: overrides[1].value: ReconcilerSchedule no longer invokes the reconciler"
+        ),
+        "{err}"
+    );
+}

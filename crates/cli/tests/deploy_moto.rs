@@ -119,7 +119,7 @@ fn quickstart_group_and_drain_hook(ids: &BTreeMap<String, String>) {
         id("OnDemandGroup"),
     ]);
     let hook = &hooks["LifecycleHooks"][0];
-    assert_eq!(hook["LifecycleHookName"], "spotcover-drain");
+    assert_eq!(hook["LifecycleHookName"], "spotcover-scale-in-drain");
     assert_eq!(
         hook["LifecycleTransition"],
         "autoscaling:EC2_INSTANCE_TERMINATING"
@@ -671,4 +671,81 @@ fn the_asked_alarms_and_their_topic_deploy_each_with_its_metric_statistic_and_th
         assert_eq!(a["EvaluationPeriods"], minutes, "{logical}");
         assert_eq!(a["AlarmActions"], serde_json::json!([topic]), "{logical}");
     }
+}
+
+// CloudFormation deletes a resource after everything that refers to it (DependsOn
+// attribute page); the drain hook depends on the reconciler and its triggers, so it goes
+// first, and the group's deletion terminates its instances without a hook to wait on.
+// tools/moto_server.py deletes in that order and fails a group's deletion that would
+// leave instances in Terminating:Wait; with the hook inside the group this deletion
+// failed there.
+#[test]
+fn the_quickstart_stack_deletes_with_an_instance_running_and_none_left_waiting() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    synth(
+        &example("quickstart"),
+        &out,
+        &fixture_zip(tmp.path()),
+        "yaml",
+    );
+    let stack = unique("qsdel");
+    let ids = deploy(&out, &stack);
+    let group = ids["OnDemandGroup"].clone();
+    let hooks = aws(&[
+        "autoscaling",
+        "describe-lifecycle-hooks",
+        "--auto-scaling-group-name",
+        &group,
+    ]);
+    assert_eq!(
+        hooks["LifecycleHooks"][0]["LifecycleHookName"],
+        "spotcover-scale-in-drain"
+    );
+    aws(&[
+        "autoscaling",
+        "set-desired-capacity",
+        "--auto-scaling-group-name",
+        &group,
+        "--desired-capacity",
+        "1",
+    ]);
+    let groups = aws(&[
+        "autoscaling",
+        "describe-auto-scaling-groups",
+        "--auto-scaling-group-names",
+        &group,
+    ]);
+    let instance = s(&groups["AutoScalingGroups"][0]["Instances"][0]["InstanceId"]).to_owned();
+
+    let stack_id = s(&aws(&["cloudformation", "describe-stacks", "--stack-name", &stack])
+        ["Stacks"][0]["StackId"])
+    .to_owned();
+    aws(&["cloudformation", "delete-stack", "--stack-name", &stack_id]);
+    aws(&[
+        "cloudformation",
+        "wait",
+        "stack-delete-complete",
+        "--stack-name",
+        &stack_id,
+    ]);
+    let status = aws(&[
+        "cloudformation",
+        "describe-stacks",
+        "--stack-name",
+        &stack_id,
+    ]);
+    assert_eq!(status["Stacks"][0]["StackStatus"], "DELETE_COMPLETE");
+    let groups = aws(&[
+        "autoscaling",
+        "describe-auto-scaling-groups",
+        "--auto-scaling-group-names",
+        &group,
+    ]);
+    assert_eq!(groups["AutoScalingGroups"], serde_json::json!([]));
+    let state = aws(&["ec2", "describe-instances", "--instance-ids", &instance]);
+    assert_eq!(
+        state["Reservations"][0]["Instances"][0]["State"]["Name"],
+        "terminated"
+    );
 }

@@ -103,4 +103,15 @@ fn a_scenario_that_does_not_fit_the_config_exits_2_with_the_key_path() {
     let err = String::from_utf8(o.stderr).unwrap();
     assert!(err.contains("bad.yaml") && err.contains("pools"), "{err}");
     assert!(!chart.exists());
+    // The file, the line and column of the key, then the key: like a config's errors.
+    let at = err.split("bad.yaml:").nth(1).unwrap_or_default();
+    let mut parts = at.splitn(3, ':');
+    let (line, column) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
+    assert!(
+        line.parse::<u32>().is_ok() && column.parse::<u32>().is_ok(),
+        "no line and column: {err}"
+    );
 }

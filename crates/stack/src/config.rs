@@ -520,6 +520,18 @@ pub enum CoverPolicy {
     Design2017,
 }
 
+impl StackConfig {
+    /// Which rule the reconciler runs, as far as its metrics go.
+    pub fn metrics_writer(&self) -> spotcover_reconciler_core::contract::metrics::Writer {
+        use spotcover_reconciler_core::contract::metrics::Writer;
+        match (self.engine, self.reconciler.policy) {
+            (Engine::Asg, _) => Writer::Fallback,
+            (Engine::Fleet, CoverPolicy::Demand) => Writer::Demand,
+            (Engine::Fleet, CoverPolicy::Design2017) => Writer::Design2017,
+        }
+    }
+}
+
 impl CoverPolicy {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -630,8 +642,10 @@ impl Default for ObservabilityConfig {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AlarmsConfig {
-    /// Alarm when demand stays uncovered (the reconciler's `uncovered` metric above 0)
-    /// for this many consecutive minutes, 1 to 1440. Unset: no alarm.
+    /// Alarm when demand is uncovered (the reconciler's `uncovered` metric above 0) in
+    /// this many minutes, 1 to 1440, out of a window a fifth longer (at least a minute
+    /// more), so a late or missing datapoint does not hide an outage. Needs the `demand`
+    /// policy (the 2017 rule does not write `uncovered`). Unset: no alarm.
     #[serde(default)]
     #[schemars(range(min = 1, max = 1440))]
     pub uncovered_minutes: Option<u32>,
@@ -733,6 +747,13 @@ pub struct ExtraUserData {
     /// The script itself.
     #[serde(default)]
     pub inline: Option<String>,
+    /// Lets `file` name a script outside the config's directory (an absolute path, or
+    /// one that climbs out with `..`). Off by default: the whole script goes into every
+    /// template and into `spotcover diff` output (which CI may post as a pull request
+    /// comment), so reading a file from elsewhere is something a config says, never
+    /// something a typo does.
+    #[serde(default)]
+    pub allow_outside_config_dir: bool,
     /// The script's text: `inline`, or the file's contents once the reader gave them.
     #[serde(skip)]
     #[schemars(skip)]

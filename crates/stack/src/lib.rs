@@ -36,7 +36,7 @@ mod userdata;
 pub use compose::{Asset, compose};
 pub use config::StackConfig;
 pub use error::{ConfigError, elide};
-pub use load::{Resolved, load, load_with};
+pub use load::{Resolved, load, load_with, locate};
 
 /// How a template is written out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -108,7 +108,12 @@ const GUARDED: &[Guard] = &[
     Guard {
         resource: "OnDemandGroup",
         path: &["LifecycleHookSpecificationList"],
-        why: "the drain hook holds every instance the group terminates until the reconciler drained it",
+        why: "a hook inside the group outlives the reconciler on the stack's deletion, and each instance then waits out its heartbeat; the drain hook is the DrainHook resource",
+    },
+    Guard {
+        resource: "DrainHook",
+        path: &[],
+        why: "the drain hook holds every instance the group terminates until the reconciler drained it; set on_demand.drain_timeout_seconds for its timeout",
     },
     Guard {
         resource: "OnDemandGroup",

@@ -353,6 +353,8 @@ pub(crate) fn schema_value() -> serde_json::Value {
     let mut schema = serde_json::to_value(schemars::schema_for!(crate::config::StackConfig))
         .expect("a schema is JSON");
     crate::load::bounds::apply_to_schema(&mut schema);
+    crate::load::bounds::integer_formats_to_bounds(&mut schema);
+    crate::load::regions::apply_to_schema(&mut schema);
     schema
 }
 

@@ -63,15 +63,42 @@ pub fn render_extra(script: &str, capacity: Capacity) -> Result<String, String> 
         .map_err(|e| {
             let (why, at) = match e.reason() {
                 handlebars::RenderErrorReason::TemplateError(t) => {
-                    (t.reason().to_string(), t.pos())
+                    (template_problem(t.reason()), t.pos())
                 }
-                other => (other.to_string(), e.line_no.zip(e.column_no)),
+                other => (render_problem(other), e.line_no.zip(e.column_no)),
             };
             let at = at.map_or(String::new(), |(l, c)| format!(" at line {l}, column {c} of the script"));
             format!(
                 "the script is rendered with handlebars (`{{{{cluster}}}}` and `{{{{capacity}}}}` are its variables) and does not render{at}: {why}; write a literal `{{{{` as `\\{{{{`"
             )
         })
+}
+
+/// A script that does not parse, in the script's terms (handlebars' own text quotes its
+/// parser's internals).
+fn template_problem(reason: &handlebars::TemplateErrorReason) -> String {
+    use handlebars::TemplateErrorReason as R;
+    match reason {
+        R::MismatchingClosedHelper(open, close) | R::MismatchingClosedDecorator(open, close) => {
+            format!("the block `{{{{#{open}}}}}` is closed by `{{{{/{close}}}}}`")
+        }
+        R::InvalidParam(p) => format!("`{p}` is not a value handlebars takes there"),
+        _ => "a `{{` that does not open a variable such as `{{cluster}}`".into(),
+    }
+}
+
+/// A script that parses but does not render, in the script's terms.
+fn render_problem(reason: &handlebars::RenderErrorReason) -> String {
+    use handlebars::RenderErrorReason as R;
+    match reason {
+        R::MissingVariable(Some(name)) => {
+            format!("`{{{{{name}}}}}` is not one of its variables")
+        }
+        R::HelperNotFound(name) | R::DecoratorNotFound(name) | R::PartialNotFound(name) => {
+            format!("`{name}` is neither one of its variables nor a handlebars helper")
+        }
+        _ => "it uses a variable or helper the script does not have".into(),
+    }
 }
 
 /// The script as `Fn::Base64` of `Fn::Sub`, with the cluster's name substituted at deploy.

@@ -132,26 +132,54 @@ fn user_data_that_is_not_shell_is_refused() {
     .unwrap();
 }
 
+// Its whole text goes into every template and into `spotcover diff` output: a file
+// from outside the config's directory is read only when the config says so, and even
+// then it is warned about. Refused files are never asked for.
 #[test]
-fn a_user_data_file_outside_the_configs_directory_warns() {
-    let read = |_: &str| Ok("echo hi\n".to_owned());
-    for (file, warns) in [
+fn a_user_data_file_outside_the_configs_directory_is_refused_unless_allowed() {
+    let asked = std::cell::RefCell::new(Vec::new());
+    let read = |name: &str| {
+        asked.borrow_mut().push(name.to_owned());
+        Ok("echo hi\n".to_owned())
+    };
+    for (file, outside) in [
         ("../secret.sh", true),
         ("/etc/x.sh", true),
+        ("~/x.sh", true),
+        ("scripts/../../x.sh", true),
         ("scripts/../x.sh", false),
         ("x.sh", false),
     ] {
-        let r = spotcover_stack::load_with(
-            &format!("{QUICKSTART}instances:\n  user_data: {{ file: \"{file}\" }}\n"),
-            &read,
-        )
-        .unwrap()
-        .remove(0);
+        asked.borrow_mut().clear();
+        let config = format!("{QUICKSTART}instances:\n  user_data: {{ file: \"{file}\" }}\n");
+        match spotcover_stack::load_with(&config, &read) {
+            Ok(r) => {
+                assert!(!outside, "{file} was read");
+                assert!(r[0].warnings.is_empty(), "{file}");
+            }
+            Err(e) => {
+                assert!(outside, "{file}: {e:?}");
+                assert!(asked.borrow().is_empty(), "{file} was asked for");
+                assert_eq!(e[0].path, "instances.user_data.file");
+                assert!(e[0].location.is_some());
+                assert!(
+                    e[0].message.contains("allow_outside_config_dir: true"),
+                    "{}",
+                    e[0]
+                );
+            }
+        }
+        let allowed = format!(
+            "{QUICKSTART}instances:\n  user_data: {{ file: \"{file}\", allow_outside_config_dir: true }}\n"
+        );
+        let r = spotcover_stack::load_with(&allowed, &read)
+            .unwrap()
+            .remove(0);
         assert_eq!(
             r.warnings
                 .iter()
                 .any(|w| w.message.contains("outside the config's directory")),
-            warns,
+            outside,
             "{file}"
         );
     }

@@ -495,7 +495,7 @@ fn reconciler_runs_the_staged_asset_with_the_stack_in_its_environment() {
             "SPOTCOVER_CLUSTER": r("EcsCluster"),
             "SPOTCOVER_SPOT_WEIGHTS": "m6i.large=2,m6a.large=2,m5.large=2,m6i.xlarge=4",
             "SPOTCOVER_DRAIN_ON_REBALANCE": "false",
-            "SPOTCOVER_LIFECYCLE_HOOK": "spotcover-drain",
+            "SPOTCOVER_LIFECYCLE_HOOK": "spotcover-scale-in-drain",
             "SPOTCOVER_HOOK_TIMEOUT_SECONDS": "900",
             "SPOTCOVER_POLICY": "demand",
             "SPOTCOVER_FLEET_TARGET_PERCENT": "75",
@@ -731,21 +731,24 @@ fn reserved_concurrency_is_set_only_when_asked() {
     );
 }
 
-// AutoScalingGroup LifecycleHookSpecification (CloudFormation reference) and
-// PutLifecycleHook (API reference): HeartbeatTimeout 30-7200 s, DefaultResult
-// CONTINUE|ABANDON. Every termination by the group waits in Terminating:Wait.
+// AWS::AutoScaling::LifecycleHook (CloudFormation reference) and PutLifecycleHook (API
+// reference): HeartbeatTimeout 30-7200 s, DefaultResult CONTINUE|ABANDON. Every
+// termination by the group waits in Terminating:Wait. A hook of its own, not one in the
+// group's LifecycleHookSpecificationList (deletion_order.rs says why).
 #[test]
 fn the_group_holds_every_instance_it_terminates_until_drained() {
     let doc = quickstart();
     assert_eq!(
-        props(&doc, "OnDemandGroup")["LifecycleHookSpecificationList"],
-        json!([{
+        props(&doc, "DrainHook"),
+        &json!({
+            "AutoScalingGroupName": {"Ref": "OnDemandGroup"},
             "DefaultResult": "CONTINUE",
             "HeartbeatTimeout": 900,
-            "LifecycleHookName": "spotcover-drain",
+            "LifecycleHookName": "spotcover-scale-in-drain",
             "LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING",
-        }])
+        })
     );
+    assert!(props(&doc, "OnDemandGroup")["LifecycleHookSpecificationList"].is_null());
 }
 
 // EC2 Auto Scaling user guide, "Amazon EventBridge events": lifecycle actions come from

@@ -42,6 +42,24 @@ pub struct MetricsCollection {
     pub metrics: Vec<&'static str>,
 }
 
+/// A lifecycle hook of its own, beside its group. It names the group, so CloudFormation
+/// creates it after the group and deletes it before the group; a hook in the group's
+/// `LifecycleHookSpecificationList` lives exactly as long as the group instead.
+#[skip_serializing_none]
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LifecycleHook {
+    pub auto_scaling_group_name: Expr,
+    /// `CONTINUE` or `ABANDON` (AWS's default): what happens when the hook times out.
+    pub default_result: &'static str,
+    /// Seconds an instance waits for `CompleteLifecycleAction`, 30 to 7200.
+    pub heartbeat_timeout: u32,
+    pub lifecycle_hook_name: String,
+    /// `autoscaling:EC2_INSTANCE_LAUNCHING` or `autoscaling:EC2_INSTANCE_TERMINATING`.
+    pub lifecycle_transition: &'static str,
+}
+resource_type!(LifecycleHook, "AWS::AutoScaling::LifecycleHook");
+
 /// A lifecycle hook declared on the group itself.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]

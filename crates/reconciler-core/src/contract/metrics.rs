@@ -106,6 +106,32 @@ pub const ALL: [Metric; 7] = [
     AWS_CALLS,
 ];
 
+/// The rule a reconciler run takes, as far as its metrics go: the template's
+/// `SPOTCOVER_POLICY`, or `engine: asg`'s fallback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writer {
+    /// `demand`: reads the cluster in ECS, so it knows demand, registered spot and
+    /// on-demand units, and what is uncovered.
+    Demand,
+    /// `2017`: reads the fleet's CloudWatch metrics, and with a cluster the spot units
+    /// its drain pass lists; never demand, so never on-demand units or uncovered.
+    Design2017,
+    /// `engine: asg`'s `fallback`: its runs write none of these metrics.
+    Fallback,
+}
+
+/// Every metric a run of `w` can write (each run writes those it observed). An alarm on
+/// any other spotcover metric never gets a datapoint, and with `notBreaching` it stays
+/// OK forever; the template composes no such alarm and `validate` refuses a config that
+/// asks for one.
+pub const fn written_by(w: Writer) -> &'static [Metric] {
+    match w {
+        Writer::Demand => &ALL,
+        Writer::Design2017 => &[SPOT_REGISTERED, SPOT_LAUNCHING, DECISIONS, AWS_CALLS],
+        Writer::Fallback => &[],
+    }
+}
+
 /// Every reason of the shortfall decision, in the order the crate docs give them.
 pub const REASONS: [Reason; 10] = [
     Reason::GroupUnknown,
@@ -308,6 +334,46 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), REASONS.len());
+    }
+
+    fn names(f: &Figures) -> Vec<&'static str> {
+        f.values().iter().map(|(m, _)| m.name).collect()
+    }
+
+    // What a 2017 run observes (the reconciler's `figures`: the fleet's metrics, the
+    // drain pass's spot units, a decision; never demand nor on-demand units) writes
+    // exactly the 2017 rule's metrics, and no `uncovered`.
+    #[test]
+    fn the_2017_rule_writes_its_list_and_never_uncovered() {
+        let run = Figures {
+            demand: None,
+            spot_registered: Some(4.0),
+            spot_fulfilled: Some(6.0),
+            on_demand_units: None,
+            decision: Some("steady"),
+            aws_calls: 3,
+        };
+        let expected: Vec<&str> = written_by(Writer::Design2017)
+            .iter()
+            .map(|m| m.name)
+            .collect();
+        assert_eq!(names(&run), expected);
+        assert!(!expected.contains(&UNCOVERED.name));
+    }
+
+    // A demand run that observed the cluster writes every metric.
+    #[test]
+    fn the_demand_policy_writes_every_metric() {
+        let run = Figures {
+            demand: Some(10.0),
+            spot_registered: Some(4.0),
+            spot_fulfilled: Some(6.0),
+            on_demand_units: Some(2.0),
+            decision: Some("cover_shortfall"),
+            aws_calls: 7,
+        };
+        let expected: Vec<&str> = written_by(Writer::Demand).iter().map(|m| m.name).collect();
+        assert_eq!(names(&run), expected);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Draining before any scale-in spotcover controls, so no running task is killed: the
-//! on-demand group's lifecycle hook (declared with the group, `on_demand::DRAIN_HOOK`)
+//! on-demand group's lifecycle hook (`on_demand::DRAIN_HOOK`, a resource of its own)
 //! reaches the reconciler through an EventBridge rule, and the fleet, which keeps its
 //! surplus (`NoTermination`), has it drained and terminated by the reconciler. This
 //! module owns the rule, the reconciler's rights to drain in ECS, to complete the hook

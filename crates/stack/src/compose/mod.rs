@@ -5,7 +5,8 @@
 //! - `network`: subnets and security groups (parameters when the config leaves them open);
 //! - `cluster`: the ECS cluster, AMI parameters, instance role, launch templates;
 //! - `fleet`: the Spot Fleet, its role and its target tracking;
-//! - `on_demand`: the on-demand Auto Scaling group;
+//! - `on_demand`: the on-demand Auto Scaling group and its drain hook, added after the
+//!   reconciler and its triggers, which it depends on;
 //! - `reconciler`: the Lambda, its role and its environment ([`reconciler_settings`]);
 //! - `triggers`: the schedule and the PendingCapacity alarm;
 //! - `interruptions`: EventBridge rules for interruption notices;
@@ -30,7 +31,7 @@ mod reconciler;
 mod tags;
 mod triggers;
 
-use spotcover_cfn::{Export, Expr, Output, Pseudo, Sub, Template, TemplateError};
+use spotcover_cfn::{Export, Expr, LogicalId, Output, Pseudo, Sub, Template, TemplateError};
 
 use crate::config::{Engine, StackConfig};
 use feature::Feature;
@@ -132,7 +133,14 @@ pub fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, TemplateError
         group: group.r#ref(),
         settings,
     };
+    let before: Vec<LogicalId> = t.resource_types().map(|(id, _)| id.clone()).collect();
     let function = reconciler::add(&mut t, c, parts, &features)?;
+    let handler = t
+        .resource_types()
+        .map(|(id, _)| id.clone())
+        .filter(|id| !before.contains(id))
+        .collect();
+    on_demand::add_drain_hook(&mut t, c, &group, handler)?;
     let dashboard = observability::add(
         &mut t,
         c,

@@ -120,6 +120,26 @@ fn stack_dimension() -> cloudwatch::Dimension {
     }
 }
 
+/// The uncovered alarm's window: `(DatapointsToAlarm, EvaluationPeriods)`, M out of N
+/// one-minute periods, for `minutes` (the config's `uncovered_minutes`).
+///
+/// The `uncovered` metric comes from the reconciler's log line as embedded metric
+/// format, one datapoint per scheduled run, and Lambda's log flush is not under our
+/// control. CloudWatch's guidance for EMF alarms: "If you are using Lambda on other
+/// platforms where you can't control the log flush interval, consider using 'M out of
+/// N' alarms" (CloudWatch user guide, "Setting alarms on metrics created with the
+/// embedded metric format"). A late flush moves a datapoint out of its minute, and a run
+/// that could not read the cluster writes none; with N out of N, one such gap in an
+/// outage would keep the alarm OK. So M = `minutes` breaching minutes are needed, out of
+/// N = M plus one minute in five (at least one), so that one late or missing datapoint
+/// in every five minutes does not hide an outage ("Evaluating an alarm":
+/// `DatapointsToAlarm` is the M of N). N stays within a day of one-minute periods
+/// (PutMetricAlarm: EvaluationPeriods times Period at most 86,400 s).
+pub(crate) fn uncovered_window(minutes: u32) -> (u32, u32) {
+    let n = (minutes + minutes.div_ceil(5)).min(1440);
+    (minutes.min(n), n)
+}
+
 /// The alarms the config asks for, with their logical ids, in a fixed order.
 pub(crate) fn alarms(
     c: &StackConfig,
@@ -133,7 +153,7 @@ pub(crate) fn alarms(
                  metric: &str,
                  dimensions: Vec<cloudwatch::Dimension>,
                  statistic: &'static str,
-                 minutes: u32,
+                 (datapoints, minutes): (u32, u32),
                  threshold: f64,
                  comparison: &'static str| cloudwatch::Alarm {
         alarm_description: description,
@@ -143,11 +163,15 @@ pub(crate) fn alarms(
         statistic,
         period: 60,
         evaluation_periods: minutes,
-        datapoints_to_alarm: minutes,
+        datapoints_to_alarm: datapoints,
         threshold,
         comparison_operator: comparison,
-        // A minute without a datapoint (no run yet, or a figure the run did not
-        // observe) is not a breach.
+        // A minute without a datapoint (no run yet, a late flush, or a figure the run
+        // did not observe) is not a breach: `notBreaching` ("Configuring how CloudWatch
+        // alarms treat missing data": for a metric that reports only intermittently,
+        // treat missing data as good). `breaching` would alarm on every late flush,
+        // `missing` would go INSUFFICIENT_DATA, which notifies no one, when no run
+        // writes at all (the errors alarm is for failed runs).
         treat_missing_data: "notBreaching",
         alarm_actions: actions.to_vec(),
         tags: tags::user(c),
@@ -157,13 +181,15 @@ pub(crate) fn alarms(
             ids::UNCOVERED_ALARM,
             alarm(
                 format!(
-                    "spotcover: demand without a registered instance (uncovered units above 0) for {minutes} minute(s)"
+                    "spotcover: demand without a registered instance (uncovered units above 0) in {} of {} minutes",
+                    uncovered_window(minutes).0,
+                    uncovered_window(minutes).1
                 ),
                 NAMESPACE,
                 metrics::UNCOVERED.name,
                 vec![stack_dimension()],
                 "Maximum",
-                minutes,
+                uncovered_window(minutes),
                 0.0,
                 "GreaterThanThreshold",
             ),
@@ -181,7 +207,7 @@ pub(crate) fn alarms(
                     value: targets.function.r#ref(),
                 }],
                 "Sum",
-                1,
+                (1, 1),
                 0.0,
                 "GreaterThanThreshold",
             ),
@@ -202,7 +228,7 @@ pub(crate) fn alarms(
                     value: targets.group.clone(),
                 }],
                 "Maximum",
-                1,
+                (1, 1),
                 f64::from(c.on_demand.max_size),
                 "GreaterThanOrEqualToThreshold",
             ),

@@ -244,6 +244,38 @@ pub fn check(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
 }
 
 /// Writes every bound's `minimum` and `maximum` into the config's JSON Schema.
+/// The range of each integer format the config's types have (`uint32` for a `u32`), as
+/// `minimum`/`maximum` wherever the schema has no tighter bound: the loader refuses
+/// 2^32 for a `u32`, and an editor should too.
+pub fn integer_formats_to_bounds(schema: &mut serde_json::Value) {
+    use serde_json::Value;
+    match schema {
+        Value::Object(m) => {
+            let range = match m.get("format").and_then(Value::as_str) {
+                Some("uint8") => Some((0.0, f64::from(u8::MAX))),
+                Some("uint16") => Some((0.0, f64::from(u16::MAX))),
+                Some("uint32") => Some((0.0, f64::from(u32::MAX))),
+                Some("int32") => Some((f64::from(i32::MIN), f64::from(i32::MAX))),
+                _ => None,
+            };
+            if let Some((lo, hi)) = range {
+                let bound = |key: &str| m.get(key).and_then(Value::as_f64);
+                let min_tighter = bound("minimum").is_some_and(|b| b >= lo);
+                let max_tighter = bound("maximum").is_some_and(|b| b <= hi);
+                if !min_tighter {
+                    m.insert("minimum".into(), Value::from(lo as i64));
+                }
+                if !max_tighter {
+                    m.insert("maximum".into(), Value::from(hi as i64));
+                }
+            }
+            m.values_mut().for_each(integer_formats_to_bounds);
+        }
+        Value::Array(items) => items.iter_mut().for_each(integer_formats_to_bounds),
+        _ => {}
+    }
+}
+
 pub fn apply_to_schema(schema: &mut serde_json::Value) {
     for b in BOUNDS {
         let Some(field) = schema

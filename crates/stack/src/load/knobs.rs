@@ -91,6 +91,17 @@ fn tags(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
                 "spotcover names instances `<stack>-spot` and `<stack>-on-demand` itself (the `Name` tag); use another key".into(),
             );
         }
+        if value.to_ascii_lowercase().starts_with("aws:") {
+            // EC2 user guide, "Tag your Amazon EC2 resources", tag restrictions: the
+            // `aws:` prefix is reserved for AWS use, in tag names and values alike; the
+            // tags go on every instance.
+            err(
+                &path,
+                format!(
+                    "the value {value} starts with `aws:`, which AWS reserves for its own use in tag keys and values; choose another value"
+                ),
+            );
+        }
         if value.chars().count() > 256 {
             err(
                 &path,
@@ -393,6 +404,87 @@ pub fn warnings(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
                 join_path(prefix, &format!("spot.instance_types[{i}].max_price")),
                 ADVICE,
             ));
+        }
+    }
+    if let Some(n) = c.reconciler.reserved_concurrency
+        && n > RESERVABLE_IN_A_DEFAULT_ACCOUNT
+    {
+        out.push(ConfigError::at(
+            join_path(prefix, "reconciler.reserved_concurrency"),
+            reservation_beyond_quota(u64::from(n)),
+        ));
+    }
+    out.extend(override_warnings(c, prefix));
+    out
+}
+
+/// Lambda developer guide, "Lambda quotas": 1,000 concurrent executions per account and
+/// Region by default; "Configuring reserved concurrency": Lambda keeps at least 100 of
+/// them unreserved. A larger reservation fails to deploy unless the account's quota was
+/// raised.
+const RESERVABLE_IN_A_DEFAULT_ACCOUNT: u32 = 900;
+
+fn reservation_beyond_quota(n: u64) -> String {
+    format!(
+        "reserving {n} concurrent executions fails to deploy unless this account's Lambda concurrency quota is at least {} (1,000 by default, and Lambda keeps 100 unreserved); the reconciler needs a few at most (one run a minute, plus events)",
+        n + 100
+    )
+}
+
+/// Overrides that switch the reconciler off, or ask for more than AWS gives: valid, and
+/// applied, but each is said with its consequence.
+fn override_warnings(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
+    let entries = c.overrides.entries();
+    if entries.is_empty() {
+        return Vec::new();
+    }
+    let asset = crate::Asset {
+        sha256: "0".repeat(64),
+    };
+    let Ok(doc) = crate::compose(c, &asset).and_then(|t| t.to_value()) else {
+        return Vec::new();
+    };
+    let kind = |id: &str| {
+        doc["Resources"][id]["Type"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut out = Vec::new();
+    for (path, o) in entries {
+        let Some(value) = &o.value else { continue };
+        let at = join_path(prefix, &format!("{path}.value"));
+        match (kind(&o.resource).as_str(), o.path.as_str()) {
+            ("AWS::Lambda::Function", "Properties.ReservedConcurrentExecutions") => {
+                match value.as_u64() {
+                    Some(0) => out.push(ConfigError::at(
+                        at,
+                        format!("reserved concurrency 0 stops {} from ever running: nothing covers a spot shortfall, and every on-demand instance the group scales in waits out its drain hook", o.resource),
+                    )),
+                    Some(n) if n > u64::from(RESERVABLE_IN_A_DEFAULT_ACCOUNT) => {
+                        out.push(ConfigError::at(at, reservation_beyond_quota(n)));
+                    }
+                    _ => {}
+                }
+            }
+            ("AWS::Events::Rule", "Properties.State") if value.as_str() != Some("ENABLED") => {
+                out.push(ConfigError::at(
+                    at,
+                    format!("{} no longer invokes the reconciler: the scheduled run is the backstop for every event EventBridge drops, and each rule carries events (drain hooks, interruption warnings, fleet errors) the cover acts on", o.resource),
+                ));
+            }
+            ("AWS::CloudWatch::Alarm", "Properties.ActionsEnabled")
+                if value.as_bool() == Some(false) =>
+            {
+                out.push(ConfigError::at(
+                    at,
+                    format!(
+                        "{} changes state without notifying or invoking anything",
+                        o.resource
+                    ),
+                ));
+            }
+            _ => {}
         }
     }
     out

@@ -9,7 +9,8 @@ mod known;
 pub mod limits;
 mod parameters;
 mod parse;
-mod regions;
+mod partition;
+pub mod regions;
 mod validate;
 
 use crate::config::StackConfig;
@@ -66,6 +67,7 @@ pub fn load_with(text: &str, read: ReadFile<'_>) -> Result<Vec<Resolved>, Vec<Co
                     errors.extend(read_files(&mut config, &prefix, read));
                     errors.extend(checks(&config, &prefix));
                     errors.extend(engine::check(text, &config, &prefix));
+                    errors.extend(partition::check(&config, &region, &prefix));
                     out.push(Resolved {
                         warnings: all_warnings(&config, &prefix),
                         region: Some(region),
@@ -77,6 +79,14 @@ pub fn load_with(text: &str, read: ReadFile<'_>) -> Result<Vec<Resolved>, Vec<Co
         }
     }
     if errors.is_empty() {
+        // Warnings name their line too.
+        if let Some(positions) = parse::Positions::of(text) {
+            for w in out.iter_mut().flat_map(|r| r.warnings.iter_mut()) {
+                if w.location.is_none() {
+                    w.location = positions.written(&w.path);
+                }
+            }
+        }
         Ok(out)
     } else {
         if let Some(positions) = parse::Positions::of(text) {
@@ -85,6 +95,16 @@ pub fn load_with(text: &str, read: ReadFile<'_>) -> Result<Vec<Resolved>, Vec<Co
             }
         }
         Err(errors)
+    }
+}
+
+/// Gives each problem without a line the line and column of its key path in `text`
+/// (a scenario's, say: its checks know the key, not the line).
+pub fn locate(text: &str, problems: &mut [ConfigError]) {
+    if let Some(positions) = parse::Positions::of(text) {
+        for e in problems.iter_mut().filter(|e| e.location.is_none()) {
+            e.location = positions.written(&e.path);
+        }
     }
 }
 
@@ -137,6 +157,14 @@ fn read_files(c: &mut StackConfig, prefix: &str, read: ReadFile<'_>) -> Vec<Conf
             return vec![ConfigError::at(
                 parse::join_path(prefix, "instances.user_data.file"),
                 "expected the path of a script, relative to the config file; found an empty string",
+            )];
+        }
+        if validate::outside_config_dir(file) && !u.allow_outside_config_dir {
+            return vec![ConfigError::at(
+                parse::join_path(prefix, "instances.user_data.file"),
+                format!(
+                    "{file} is outside the config's directory, and spotcover reads only files beside the config unless it says otherwise: the whole script goes into every template and into `spotcover diff` output; move the script beside the config, or set instances.user_data.allow_outside_config_dir: true"
+                ),
             )];
         }
         match read(file) {

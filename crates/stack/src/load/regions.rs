@@ -77,6 +77,91 @@ fn merge(base: &mut Value, over: &Value) {
     }
 }
 
+/// The JSON Schema of a region's value, as strict as the loader: each key a config has
+/// (except `regions`), none required, and the same at every level a mapping merges into
+/// (a list replaces, so a list's items stay whole). Without it an editor accepts any key
+/// under `regions.<name>` that `validate` refuses.
+pub fn apply_to_schema(schema: &mut Value) {
+    let Some(defs) = schema.get("$defs").and_then(Value::as_object).cloned() else {
+        return;
+    };
+    let mut partial_defs = serde_json::Map::new();
+    let mut root = serde_json::json!({
+        "type": "object",
+        "properties": schema["properties"].clone(),
+        "additionalProperties": false,
+    });
+    if let Some(p) = root["properties"].as_object_mut() {
+        p.remove("regions");
+    }
+    let root = partial(&root, &defs, &mut partial_defs);
+    let defs_out = schema["$defs"].as_object_mut().expect("checked above");
+    defs_out.extend(partial_defs);
+    defs_out.insert(REGION_DEF.into(), root);
+    let regions = &mut schema["properties"]["regions"];
+    regions["additionalProperties"] = serde_json::json!({
+        "anyOf": [{"$ref": format!("#/$defs/{REGION_DEF}")}, {"type": "null"}]
+    });
+    regions["propertyNames"] = serde_json::json!({
+        "pattern": "^[a-z]{2}(-[a-z]+)+-[0-9]+$"
+    });
+}
+
+const REGION_DEF: &str = "RegionOverrides";
+
+/// `node` with nothing required, where a region's mapping merges into it.
+fn partial(
+    node: &Value,
+    defs: &serde_json::Map<String, Value>,
+    out: &mut serde_json::Map<String, Value>,
+) -> Value {
+    let Value::Object(m) = node else {
+        return node.clone();
+    };
+    let mut m = m.clone();
+    m.remove("required");
+    m.remove("default");
+    if let Some(Value::String(r)) = m.get("$ref").cloned()
+        && let Some(name) = r.strip_prefix("#/$defs/")
+        && let Some(def) = defs.get(name)
+        && mergeable(def)
+    {
+        let partial_name = format!("{name}InRegion");
+        if !out.contains_key(&partial_name) {
+            out.insert(partial_name.clone(), Value::Null); // stops a cycle
+            let p = partial(def, defs, out);
+            out.insert(partial_name.clone(), p);
+        }
+        m.insert(
+            "$ref".into(),
+            Value::String(format!("#/$defs/{partial_name}")),
+        );
+    }
+    if let Some(Value::Object(props)) = m.get_mut("properties") {
+        for v in props.values_mut() {
+            *v = partial(v, defs, out);
+        }
+    }
+    if let Some(extra @ Value::Object(_)) = m.get_mut("additionalProperties") {
+        *extra = partial(extra, defs, out);
+    }
+    for key in ["anyOf", "oneOf", "allOf"] {
+        if let Some(Value::Array(alts)) = m.get_mut(key) {
+            for a in alts {
+                *a = partial(a, defs, out);
+            }
+        }
+    }
+    Value::Object(m)
+}
+
+/// A definition a region's mapping merges into: one with properties, or alternatives.
+fn mergeable(def: &Value) -> bool {
+    ["properties", "anyOf", "oneOf", "allOf", "required"]
+        .iter()
+        .any(|k| def.get(k).is_some())
+}
+
 pub(super) fn is_region_name(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() >= 3

@@ -8,6 +8,7 @@ use super::parse::join_path;
 use crate::arch::Arch;
 use crate::config::{CoverPolicy, Engine, OnDemandLaunch, ParameterValue, StackConfig};
 use crate::error::ConfigError;
+use spotcover_reconciler_core::contract::metrics;
 
 /// Valid, but worth saying: choices that fail in some accounts. `prefix` as for
 /// [`validate`].
@@ -46,14 +47,15 @@ pub fn warnings(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
     out
 }
 
-/// A path, relative to the config's directory, that leaves it: absolute, or climbing
-/// above it with `..`.
-fn outside_config_dir(file: &str) -> bool {
-    if file.starts_with('/') || file.starts_with('~') {
+/// A path, relative to the config's directory, that leaves it: absolute (a Windows drive
+/// or share too), from a home directory, or climbing above it with `..`.
+pub(super) fn outside_config_dir(file: &str) -> bool {
+    let drive = file.as_bytes().get(1) == Some(&b':');
+    if file.starts_with('/') || file.starts_with('~') || file.starts_with('\\') || drive {
         return true;
     }
     let mut depth = 0i32;
-    for part in file.split('/') {
+    for part in file.split(['/', '\\']) {
         match part {
             "" | "." => {}
             ".." => depth -= 1,
@@ -450,10 +452,13 @@ pub fn check_instance_type(t: &str) -> Result<(), String> {
     }
 }
 
-/// An EventBridge schedule expression (EventBridge user guide, "Using cron and rate
-/// expressions to schedule rules"): `rate(N unit)` with a whole N of at least 1 and unit
-/// minute(s), hour(s) or day(s), singular for 1; or `cron(...)` with six fields, each
-/// with its values and wildcards, and `?` in exactly one of day-of-month and day-of-week.
+/// An EventBridge schedule expression (EventBridge user guide, "Rate expressions
+/// reference" and "Using cron and rate expressions to schedule rules"): `rate(value
+/// unit)`, value "a positive number" written in digits (no sign: cfn-lint's E3027 takes
+/// digits only), one space, unit minute(s), hour(s) or day(s), singular for 1; or
+/// `cron(...)` with six fields separated by one space each (cfn-lint splits on one
+/// space), each with its values and wildcards, and `?` in exactly one of day-of-month
+/// and day-of-week.
 fn check_schedule(s: &str) -> Result<(), String> {
     let expected = "expected `rate(N unit)` or `cron(...)`, as EventBridge takes them";
     if let Some(inner) = s.strip_prefix("cron(").and_then(|r| r.strip_suffix(')')) {
@@ -465,7 +470,8 @@ fn check_schedule(s: &str) -> Result<(), String> {
     let Some((n, unit)) = inner.split_once(' ') else {
         return Err(format!("{s:?}: {expected}"));
     };
-    let Ok(n) = n.parse::<u32>() else {
+    let digits = !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
+    let Some(n) = n.parse::<u32>().ok().filter(|_| digits) else {
         return Err(format!(
             "{s:?}: the rate is a whole number of minutes, hours or days, e.g. `rate(5 minutes)`"
         ));
@@ -496,7 +502,14 @@ fn check_cron(inner: &str) -> Result<(), String> {
         "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
     ];
     const DAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
-    let fields: Vec<&str> = inner.split_whitespace().collect();
+    if inner.starts_with(' ')
+        || inner.ends_with(' ')
+        || inner.contains("  ")
+        || inner.chars().any(|c| c.is_whitespace() && c != ' ')
+    {
+        return Err("separate the six fields with one space each".into());
+    }
+    let fields: Vec<&str> = inner.split(' ').collect();
     let [minutes, hours, dom, month, dow, year] = fields.as_slice() else {
         return Err(format!(
             "a cron expression has six fields (minutes hours day-of-month month day-of-week year), found {}",
@@ -630,6 +643,25 @@ fn observability(c: &StackConfig, err: &mut impl FnMut(&str, String)) {
         err(
             "observability.alarms.uncovered_minutes",
             format!("expected 1 to 1440 minutes, got {m}"),
+        );
+    }
+    if o.alarms.uncovered_minutes.is_some()
+        && !metrics::written_by(c.metrics_writer()).contains(&metrics::UNCOVERED)
+    {
+        // With TreatMissingData notBreaching, an alarm on a metric no run writes stays
+        // OK forever.
+        let (key, instead) = match c.engine {
+            Engine::Asg => ("engine: asg", "its fallback does not read demand from ECS"),
+            Engine::Fleet => (
+                "reconciler.policy: \"2017\"",
+                "the 2017 rule reads the fleet's CloudWatch metrics, not the cluster's demand",
+            ),
+        };
+        err(
+            "observability.alarms.uncovered_minutes",
+            format!(
+                "this alarm could never fire: with `{key}` the reconciler never writes the `uncovered` metric ({instead}); use the `demand` policy (leave out reconciler.policy), or alarm on reconciler_errors or group_at_max"
+            ),
         );
     }
     if o.alarm_email.is_some() && o.alarm_topic_arn.is_some() {

@@ -376,8 +376,30 @@ fn alarm<'a>(doc: &'a Json, id: &str) -> &'a Json {
     &doc["Resources"][id]["Properties"]
 }
 
+// CloudWatch user guide, "Setting alarms on metrics created with the embedded metric
+// format": with Lambda, whose log flush one cannot control, "consider using 'M out of N'
+// alarms"; "Evaluating an alarm": DatapointsToAlarm is the M, EvaluationPeriods the N;
+// "Configuring how CloudWatch alarms treat missing data": notBreaching counts a missing
+// datapoint as good. uncovered_minutes breaching minutes out of a window a fifth longer
+// (at least one more): one late or missing datapoint in five does not hide an outage.
 #[test]
-fn uncovered_alarm_fires_after_n_minutes_of_uncovered_units_above_zero() {
+fn uncovered_alarm_is_m_out_of_n_so_a_late_emf_datapoint_does_not_hide_an_outage() {
+    assert_eq!(super::uncovered_window(1), (1, 2));
+    assert_eq!(super::uncovered_window(5), (5, 6));
+    assert_eq!(super::uncovered_window(10), (10, 12));
+    assert_eq!(super::uncovered_window(60), (60, 72));
+    // PutMetricAlarm: EvaluationPeriods x Period at most a day.
+    assert_eq!(super::uncovered_window(1440), (1440, 1440));
+    for m in 1..=1440 {
+        let (datapoints, periods) = super::uncovered_window(m);
+        assert_eq!(datapoints, m);
+        assert!(periods > m || m == 1440);
+        assert!(periods <= 1440);
+    }
+}
+
+#[test]
+fn uncovered_alarm_fires_after_m_minutes_of_uncovered_units_above_zero() {
     let doc = template(ALL_ALARMS);
     let a = alarm(&doc, ids::UNCOVERED_ALARM);
     assert_eq!(a["Namespace"], contract::NAMESPACE);
@@ -388,7 +410,7 @@ fn uncovered_alarm_fires_after_n_minutes_of_uncovered_units_above_zero() {
     );
     assert_eq!(a["Statistic"], "Maximum");
     assert_eq!(a["Period"], 60);
-    assert_eq!(a["EvaluationPeriods"], 5);
+    assert_eq!(a["EvaluationPeriods"], 6);
     assert_eq!(a["DatapointsToAlarm"], 5);
     assert_eq!(a["Threshold"], 0.0);
     assert_eq!(a["ComparisonOperator"], "GreaterThanThreshold");

@@ -223,6 +223,28 @@ fn schedules() {
     assert!(check_schedule("every minute").is_err());
 }
 
+// EventBridge user guide, "Rate expressions reference": the value is "a positive
+// number", written as digits; cfn-lint's E3027 takes digits only, so `+5` writes a
+// template it rejects. Cron fields are separated by one space each (cfn-lint splits on
+// one space).
+#[test]
+fn a_rate_is_digits_and_cron_fields_one_space_apart() {
+    for bad in [
+        "rate(+5 minutes)",
+        "rate(-5 minutes)",
+        "rate( 5 minutes)",
+        "rate(5  minutes)",
+        "rate(5\tminutes)",
+        "rate(٥ minutes)",
+        "cron(0/5  * * * ? *)",
+        "cron( 0/5 * * * ? *)",
+        "cron(0/5\t* * * ? *)",
+    ] {
+        assert!(check_schedule(bad).is_err(), "{bad}");
+    }
+    assert!(check_schedule("rate(05 minutes)").is_ok());
+}
+
 #[test]
 fn policy_arns() {
     assert!(check_policy_arn("arn:aws:iam::123456789012:policy/Boundary").is_ok());
@@ -439,4 +461,24 @@ fn a_launch_grace_over_an_hour_is_refused() {
         the_problem(|c| c.reconciler.launch_grace_seconds = 3601)
             .starts_with("reconciler.launch_grace_seconds: expected 0 to 3600")
     );
+}
+
+// The 2017 rule never writes `uncovered` (reconciler-core `metrics::written_by`); with
+// TreatMissingData notBreaching the alarm would stay OK forever.
+#[test]
+fn the_uncovered_alarm_needs_a_policy_that_writes_uncovered() {
+    let p = the_problem(|c| {
+        c.reconciler.policy = CoverPolicy::Design2017;
+        c.observability.alarms.uncovered_minutes = Some(5);
+    });
+    assert!(
+        p.starts_with("observability.alarms.uncovered_minutes: this alarm could never fire")
+            && p.contains("reconciler.policy: \"2017\""),
+        "{p}"
+    );
+    let mut c = quickstart();
+    c.reconciler.policy = CoverPolicy::Design2017;
+    c.observability.alarms.reconciler_errors = true;
+    c.observability.alarms.group_at_max = true;
+    assert_eq!(validate(&c, ""), Vec::new());
 }
