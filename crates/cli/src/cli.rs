@@ -77,6 +77,18 @@ pub enum Command {
         after_help = "Example:\n  spotcover simulate examples/quickstart.yaml --scenario examples/scenarios/full-outage.yaml"
     )]
     Simulate(SimulateArgs),
+    /// Export a deployed stack's history (prints the AWS CLI commands), or read the
+    /// exports back into a scenario that replays it (`--to-scenario`).
+    #[command(
+        after_help = "Examples:\n  spotcover history stack.yaml --dir hist --start 2026-12-01T00:00:00Z --end 2026-12-08T00:00:00Z | sh\n  spotcover history stack.yaml --dir hist --to-scenario replay.yaml --on-demand-price 0.096"
+    )]
+    History(crate::history::HistoryArgs),
+    /// Sweep the knobs that trade capacity against dollars over scenarios: the Pareto
+    /// frontier, a chart, and the recommended values as a config diff.
+    #[command(
+        after_help = "Example:\n  spotcover tune stack.yaml --scenario replay.yaml --chart tune.svg"
+    )]
+    Tune(crate::tune::TuneArgs),
     /// Print the config's JSON Schema (for editors and CI checks).
     #[command(after_help = "Example:\n  spotcover schema > spotcover.schema.json")]
     Schema,
@@ -352,6 +364,8 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
             })?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::History(args) => crate::history::run(args),
+        Command::Tune(args) => crate::tune::run(args),
         Command::Graph {
             config,
             format,
@@ -425,7 +439,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
     }
 }
 
-fn pick_region<'a>(
+pub(crate) fn pick_region<'a>(
     resolved: &'a [Resolved],
     region: Option<&str>,
     config: &Path,
@@ -440,7 +454,7 @@ fn pick_region<'a>(
 }
 
 /// Writes to stdout; a reader that went away (`| head`) is not an error.
-fn emit(text: &str) -> anyhow::Result<()> {
+pub(crate) fn emit(text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
@@ -557,7 +571,7 @@ fn print_warnings(path: &Path, resolved: &[Resolved]) {
     }
 }
 
-fn load(path: &Path) -> Result<Vec<Resolved>, Failure> {
+pub(crate) fn load(path: &Path) -> Result<Vec<Resolved>, Failure> {
     let text = read_text(path, "config")?;
     // Files the config names (`instances.user_data.file`) are relative to it, and read
     // with the same size cap.

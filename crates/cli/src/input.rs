@@ -13,17 +13,25 @@ pub const MAX_INPUT_BYTES: u64 = 4 * 1024 * 1024;
 /// The file's text, refused when it is over [`MAX_INPUT_BYTES`] or not UTF-8 (with the
 /// line and column of the first bad byte). `what` names the input (`config`, `scenario`).
 pub fn read_text(path: &Path, what: &str) -> anyhow::Result<String> {
+    read_text_capped(path, what, MAX_INPUT_BYTES)
+}
+
+/// Exports of a week of history run to a few MiB: [`read_text`] with this cap.
+pub const MAX_EXPORT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// [`read_text`] with another cap, in bytes.
+pub fn read_text_capped(path: &Path, what: &str, cap: u64) -> anyhow::Result<String> {
     let file =
         std::fs::File::open(path).with_context(|| format!("reading {what} {}", path.display()))?;
     let mut bytes = Vec::new();
-    file.take(MAX_INPUT_BYTES + 1)
+    file.take(cap + 1)
         .read_to_end(&mut bytes)
         .with_context(|| format!("reading {what} {}", path.display()))?;
-    if bytes.len() as u64 > MAX_INPUT_BYTES {
+    if bytes.len() as u64 > cap {
         bail!(
             "{}: the {what} is larger than {} MiB: expected a YAML or JSON file of at most that size",
             path.display(),
-            MAX_INPUT_BYTES / (1024 * 1024)
+            cap / (1024 * 1024)
         );
     }
     String::from_utf8(bytes).map_err(|e| {
