@@ -80,6 +80,18 @@ pub enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// Export a deployed stack's history (prints the AWS CLI commands), or read the
+    /// exports back into a scenario that replays it (`--to-scenario`).
+    #[command(
+        after_help = "Examples:\n  spotcover history stack.yaml --dir hist --start 2026-12-01T00:00:00Z --end 2026-12-08T00:00:00Z | sh\n  spotcover history stack.yaml --dir hist --to-scenario replay.yaml --on-demand-price 0.096"
+    )]
+    History(crate::history::HistoryArgs),
+    /// Sweep the knobs that trade capacity against dollars over scenarios: the Pareto
+    /// frontier, a chart, and the recommended values as a config diff.
+    #[command(
+        after_help = "Example:\n  spotcover tune stack.yaml --scenario replay.yaml --chart tune.svg"
+    )]
+    Tune(crate::tune::TuneArgs),
     /// Build the reconciler Lambda from a spotcover checkout (for changing it).
     #[command(subcommand)]
     Reconciler(ReconcilerCommand),
@@ -283,6 +295,8 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Diff(args) => run_diff(&args),
         Command::Graph(args) => run_graph(&args),
         Command::Simulate(args) => run_simulate(&args),
+        Command::History(args) => crate::history::run(args),
+        Command::Tune(args) => crate::tune::run(args),
         Command::Schema { markdown } => run_schema(markdown),
         Command::Reconciler(command) => run_reconciler(command),
         Command::Completions { shell } => run_completions(shell),
@@ -464,7 +478,7 @@ fn run_completions(shell: clap_complete::Shell) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn pick_region<'a>(
+pub(crate) fn pick_region<'a>(
     resolved: &'a [Resolved],
     region: Option<&str>,
     config: &Path,
@@ -479,7 +493,7 @@ fn pick_region<'a>(
 }
 
 /// Writes to stdout; a reader that went away (`| head`) is not an error.
-fn emit(text: &str) -> anyhow::Result<()> {
+pub(crate) fn emit(text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
@@ -596,7 +610,7 @@ fn print_warnings(path: &Path, resolved: &[Resolved]) {
     }
 }
 
-fn load(path: &Path) -> Result<Vec<Resolved>, Failure> {
+pub(crate) fn load(path: &Path) -> Result<Vec<Resolved>, Failure> {
     let text = read_text(path, input::CONFIG)?;
     // Files the config names (`instances.user_data.file`) are relative to it, and read
     // with user data's own cap (the stack crate refuses, before asking, a path outside

@@ -45,6 +45,13 @@ pub const TEMPLATE: Kind = Kind {
     max_bytes: MAX_INPUT_BYTES,
     cap: "4 MiB",
 };
+/// A history export (`spotcover history`): a week of one-minute data runs to a few MiB.
+pub const EXPORT: Kind = Kind {
+    what: "export",
+    expected: "the AWS CLI's JSON output",
+    max_bytes: 64 * 1024 * 1024,
+    cap: "64 MiB",
+};
 pub const USER_DATA: Kind = Kind {
     what: "user data",
     expected: "a script",

@@ -9,8 +9,10 @@
 
 pub mod asset;
 pub mod cli;
+pub mod history;
 pub mod input;
 // Shared with build.rs, which uses all of it.
 #[allow(dead_code)]
 mod lambda_build;
 pub mod synth;
+pub mod tune;

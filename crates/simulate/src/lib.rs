@@ -127,9 +127,11 @@
 )]
 
 mod asg;
+pub mod history;
 mod report;
 mod scenario;
 mod sim;
+pub mod tune;
 
 pub use report::{MinuteRecord, PolicyName, PolicyReport, Report};
 pub use scenario::{AsgSwitches, ReplacementPick};
