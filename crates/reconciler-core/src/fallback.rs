@@ -176,11 +176,19 @@ pub struct State {
     pub failed_at: Option<EpochSeconds>,
     /// The latest return step (drain or retire).
     pub stepped_at: Option<EpochSeconds>,
-    /// Returns that spot failures interrupted since the base was last at the floor.
+    /// Returns that a spot failure interrupted after spot had taken some of their
+    /// instances (the market flaps); forgotten once spot has launched without a failure
+    /// for `max_hold_secs`.
     pub attempts: u32,
-    /// The on-demand instance a return is draining.
-    pub draining: Option<String>,
+    /// On-demand instances the current return has retired (their tasks moved to spot):
+    /// what spot has proven able to launch since the last raise.
+    pub returned: u32,
+    /// The on-demand instances the return is draining.
+    pub draining: Vec<String>,
 }
+
+/// The longest [`STATE_TAG`] value: an Auto Scaling tag value's limit.
+pub const MAX_STATE_LEN: usize = 256;
 
 /// A [`STATE_TAG`] value that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,7 +198,7 @@ impl fmt::Display for BadState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{STATE_TAG} tag {:?} is not `failed=..;stepped=..;attempts=..;draining=..`",
+            "{STATE_TAG} tag {:?} is not `failed=..;stepped=..;attempts=..;returned=..;draining=..`",
             self.0
         )
     }
@@ -198,16 +206,22 @@ impl fmt::Display for BadState {
 
 impl std::error::Error for BadState {}
 
-/// The tag value: `failed=<epoch|->;stepped=<epoch|->;attempts=<n>;draining=<id|->`,
-/// at most 256 characters (an Auto Scaling tag value's limit) for any instance id.
+/// The tag value:
+/// `failed=<epoch|->;stepped=<epoch|->;attempts=<n>;returned=<n>;draining=<id,id,..|->`.
+/// [`decide`] drains no more instances than keep it within [`MAX_STATE_LEN`].
 pub fn format_state(s: &State) -> String {
     let opt = |v: Option<EpochSeconds>| v.map_or_else(|| "-".to_owned(), |t| t.to_string());
+    let draining = if s.draining.is_empty() {
+        "-".to_owned()
+    } else {
+        s.draining.join(",")
+    };
     format!(
-        "failed={};stepped={};attempts={};draining={}",
+        "failed={};stepped={};attempts={};returned={};draining={draining}",
         opt(s.failed_at),
         opt(s.stepped_at),
         s.attempts,
-        s.draining.as_deref().unwrap_or("-")
+        s.returned,
     )
 }
 
@@ -217,18 +231,23 @@ pub fn parse_state(value: Option<&str>) -> Result<State, BadState> {
         return Ok(State::default());
     };
     let bad = || BadState(value.to_owned());
-    let mut fields = [None; 4];
+    const KEYS: [&str; 5] = ["failed", "stepped", "attempts", "returned", "draining"];
+    let mut fields = [None; KEYS.len()];
     for part in value.split(';') {
         let (k, v) = part.split_once('=').ok_or_else(bad)?;
-        let i = ["failed", "stepped", "attempts", "draining"]
-            .iter()
-            .position(|name| *name == k)
-            .ok_or_else(bad)?;
+        let i = KEYS.iter().position(|name| *name == k).ok_or_else(bad)?;
         if fields[i].replace(v).is_some() {
             return Err(bad());
         }
     }
-    let [Some(failed), Some(stepped), Some(attempts), Some(draining)] = fields else {
+    let [
+        Some(failed),
+        Some(stepped),
+        Some(attempts),
+        Some(returned),
+        Some(draining),
+    ] = fields
+    else {
         return Err(bad());
     };
     let time = |v: &str| -> Result<Option<EpochSeconds>, BadState> {
@@ -241,15 +260,19 @@ pub fn parse_state(value: Option<&str>) -> Result<State, BadState> {
     let is_id = |v: &str| {
         !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     };
+    let draining = match draining {
+        "-" => Vec::new(),
+        ids => ids
+            .split(',')
+            .map(|id| if is_id(id) { Ok(id.to_owned()) } else { Err(bad()) })
+            .collect::<Result<_, _>>()?,
+    };
     Ok(State {
         failed_at: time(failed)?,
         stepped_at: time(stepped)?,
         attempts: attempts.parse().map_err(|_| bad())?,
-        draining: match draining {
-            "-" => None,
-            id if is_id(id) => Some(id.to_owned()),
-            _ => return Err(bad()),
-        },
+        returned: returned.parse().map_err(|_| bad())?,
+        draining,
     })
 }
 
@@ -312,12 +335,12 @@ pub enum Reason {
 pub struct Decision {
     /// A new `OnDemandBaseCapacity`.
     pub base: Option<u32>,
-    /// Set this container instance DRAINING.
-    pub drain: Option<String>,
-    /// Set this container instance back to ACTIVE (an abandoned return).
-    pub reactivate: Option<String>,
-    /// Terminate this (drained, empty) instance without changing the desired capacity.
-    pub terminate: Option<String>,
+    /// Set these container instances DRAINING.
+    pub drain: Vec<String>,
+    /// Set these container instances back to ACTIVE (an abandoned return).
+    pub reactivate: Vec<String>,
+    /// Terminate these (drained, empty) instances without changing the desired capacity.
+    pub terminate: Vec<String>,
     pub state: State,
     pub reason: Reason,
 }
@@ -326,9 +349,9 @@ impl Decision {
     fn steady(state: State, reason: Reason) -> Self {
         Decision {
             base: None,
-            drain: None,
-            reactivate: None,
-            terminate: None,
+            drain: Vec::new(),
+            reactivate: Vec::new(),
+            terminate: Vec::new(),
             state,
             reason,
         }
@@ -344,42 +367,60 @@ pub fn decide<V>(
 ) -> Decision {
     let floor = settings.floor.min(settings.max_on_demand);
     let need = obs.need();
-    let live_on_demand = u32::try_from(obs.on_demand.len())
-        .unwrap_or(u32::MAX)
-        .saturating_add(obs.unknown);
+    let registered = u32::try_from(obs.on_demand.len()).unwrap_or(u32::MAX);
+    let live_on_demand = registered.saturating_add(obs.unknown);
     let mut state = state.clone();
-    // A drained instance that is gone (terminated by anyone) ends its return step.
-    if let Some(id) = &state.draining
-        && !obs.on_demand.iter().any(|i| &i.id == id)
-    {
-        state.draining = None;
-    }
+    // A drained instance that is gone (terminated by anyone) leaves the return.
+    state
+        .draining
+        .retain(|id| obs.on_demand.iter().any(|i| &i.id == id));
     let failure = obs
         .spot_failure_at
         .max(state.failed_at)
         .filter(|t| *t <= now.saturating_add(60));
+    // Memory of a flapping market: forgotten once no failure was seen for the longest
+    // hold.
+    let longest = settings.max_hold_secs.max(settings.return_hold_secs);
+    if failure.is_none_or(|t| age(now, t) >= longest) {
+        state.attempts = 0;
+        state.returned = 0;
+    }
 
     // 1. Raise.
     let fresh = failure.is_some_and(|t| age(now, t) <= FAILURE_FRESH_SECS);
-    let registered = u32::try_from(obs.on_demand.len()).unwrap_or(u32::MAX);
+    let new_failure = obs
+        .spot_failure_at
+        .is_some_and(|t| state.failed_at.is_none_or(|f| t > f));
+    // A failure no older than the return's last step: spot could not take its tasks.
+    let returning = !state.draining.is_empty()
+        && obs
+            .spot_failure_at
+            .is_some_and(|t| state.stepped_at.is_none_or(|s| t >= s));
+    // Managed scaling asked for a new home for each drained instance's tasks; once the
+    // return is abandoned they have their instance back, so those are not missing.
+    let drained = u32::try_from(state.draining.len()).unwrap_or(u32::MAX);
     // Never below the on-demand instances already registered (see Realign).
-    let raised = need.max(registered).min(settings.max_on_demand);
-    if fresh && raised > obs.base {
-        let returning = obs.base > floor || state.draining.is_some();
+    let raised = need
+        .saturating_sub(drained)
+        .max(registered)
+        .min(settings.max_on_demand);
+    if fresh && (raised > obs.base || (returning && new_failure)) {
         let mut next = state.clone();
         next.failed_at = failure;
-        if returning && state.stepped_at.is_some() {
+        if state.returned > 0 {
+            // Spot had taken part of the return and failed again: the market flaps.
             next.attempts = next.attempts.saturating_add(1);
         }
-        next.draining = None;
+        next.returned = 0;
+        next.draining = Vec::new();
         next.stepped_at = None;
         return Decision {
-            base: Some(raised),
-            reactivate: state.draining.clone(),
+            base: Some(raised).filter(|b| *b > obs.base),
+            reactivate: state.draining,
             ..Decision::steady(next, Reason::SpotFailing)
         };
     }
-    if fresh && obs.spot_failure_at > state.failed_at {
+    if fresh && new_failure {
         state.failed_at = obs.spot_failure_at;
     }
 
@@ -399,9 +440,6 @@ pub fn decide<V>(
         .max(live_on_demand)
         .max(need.min(settings.max_on_demand));
     if obs.base > keep {
-        if keep <= floor {
-            state.attempts = 0;
-        }
         return Decision {
             base: Some(keep),
             ..Decision::steady(state, Reason::DemandFell)
@@ -410,60 +448,68 @@ pub fn decide<V>(
 
     // 4. Return to spot.
     if obs.base <= floor {
-        if obs.base == floor && state.draining.is_none() {
-            state.attempts = 0;
-        }
-        return Decision::steady(state, Reason::Steady);
+        // Nothing above the floor to return: a drain left over goes back to work.
+        let reactivate = std::mem::take(&mut state.draining);
+        return Decision {
+            reactivate,
+            ..Decision::steady(state, Reason::Steady)
+        };
     }
     let hold = settings.hold_secs(state.attempts);
     let held = failure.is_none_or(|t| age(now, t) >= hold);
-    let paced = state.stepped_at.is_none_or(|t| age(now, t) >= STEP_SECS);
-    if !held || obs.provisioning > 0 || live_on_demand < obs.base {
+    if !held || live_on_demand < obs.base {
         return Decision::steady(state, Reason::ReturnWaiting);
     }
-    match state.draining.clone() {
-        Some(id) => {
-            let empty = obs.on_demand.iter().any(|i| i.id == id && i.tasks == 0);
-            if !empty {
-                return Decision::steady(state, Reason::ReturnWaiting);
-            }
-            // One lower, unless on-demand already exceeds the base (instances of
-            // unknown market): then the drained one leaves alone.
-            let base = if live_on_demand > obs.base {
-                obs.base
-            } else {
-                obs.base - 1
-            };
-            state.draining = None;
-            state.stepped_at = Some(now);
-            if base <= floor {
-                state.attempts = 0;
-            }
-            Decision {
-                base: Some(base).filter(|b| *b != obs.base),
-                terminate: Some(id),
-                ..Decision::steady(state, Reason::ReturnRetire)
-            }
+    // 4a. Retire every drained instance that runs no task: the base one lower for each
+    // (unless on-demand of unknown market already exceeds it), and exactly those
+    // terminated, so on-demand equals the base again.
+    let empty: Vec<String> = state
+        .draining
+        .iter()
+        .filter(|id| obs.on_demand.iter().any(|i| &i.id == *id && i.tasks == 0))
+        .cloned()
+        .collect();
+    if !empty.is_empty() {
+        let k = u32::try_from(empty.len()).unwrap_or(u32::MAX);
+        let base = obs.base.min(live_on_demand.saturating_sub(k)).max(floor);
+        state.draining.retain(|id| !empty.contains(id));
+        state.returned = state.returned.saturating_add(k);
+        state.stepped_at = Some(now);
+        return Decision {
+            base: Some(base).filter(|b| *b != obs.base),
+            terminate: empty,
+            ..Decision::steady(state, Reason::ReturnRetire)
+        };
+    }
+    // 4b. Drain the next step: as many instances as spot has taken in this return (at
+    // least one), once the last step is done and nothing waits.
+    let paced = state.stepped_at.is_none_or(|t| age(now, t) >= STEP_SECS);
+    if !state.draining.is_empty() || obs.provisioning > 0 || !paced {
+        return Decision::steady(state, Reason::ReturnWaiting);
+    }
+    let step = state.returned.max(1).min(obs.base - floor);
+    // The on-demand instances with the fewest tasks move the fewest; a draining one
+    // (someone else's) is left alone.
+    let mut candidates: Vec<&OnDemandInstance> =
+        obs.on_demand.iter().filter(|i| !i.draining).collect();
+    candidates.sort_by(|a, b| a.tasks.cmp(&b.tasks).then_with(|| a.id.cmp(&b.id)));
+    let last_step = state.stepped_at.replace(now);
+    let mut drain = Vec::new();
+    for i in candidates.into_iter().take(step as usize) {
+        state.draining.push(i.id.clone());
+        if format_state(&state).len() > MAX_STATE_LEN {
+            state.draining.pop();
+            break;
         }
-        None if paced => {
-            // The on-demand instance with the fewest tasks moves the fewest; a
-            // draining one (someone else's) is left alone.
-            let Some(pick) = obs
-                .on_demand
-                .iter()
-                .filter(|i| !i.draining)
-                .min_by(|a, b| a.tasks.cmp(&b.tasks).then_with(|| a.id.cmp(&b.id)))
-            else {
-                return Decision::steady(state, Reason::ReturnWaiting);
-            };
-            state.draining = Some(pick.id.clone());
-            state.stepped_at = Some(now);
-            Decision {
-                drain: Some(pick.id.clone()),
-                ..Decision::steady(state, Reason::ReturnDrain)
-            }
-        }
-        None => Decision::steady(state, Reason::ReturnWaiting),
+        drain.push(i.id.clone());
+    }
+    if drain.is_empty() {
+        state.stepped_at = last_step;
+        return Decision::steady(state, Reason::ReturnWaiting);
+    }
+    Decision {
+        drain,
+        ..Decision::steady(state, Reason::ReturnDrain)
     }
 }
 

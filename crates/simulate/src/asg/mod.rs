@@ -196,16 +196,16 @@ fn fallback_step(
     };
     let d = fallback::decide(settings, &obs, &state, epoch(t));
     *decisions.entry(format!("{:?}", d.reason)).or_default() += 1;
-    if let Some(id) = &d.reactivate {
+    for id in &d.reactivate {
         w.set_draining(id, false);
     }
     if let Some(b) = d.base {
         w.base = b;
     }
-    if let Some(id) = &d.terminate {
+    for id in &d.terminate {
         w.terminate(id);
     }
-    if let Some(id) = &d.drain {
+    for id in &d.drain {
         w.set_draining(id, true);
     }
     if d.state != state {
@@ -237,8 +237,18 @@ fn oracle_step(env: &Env<'_>, w: &mut World, t: u32) {
         }
         return;
     }
-    // Spot can launch: every on-demand instance above the floor drains now and leaves,
-    // with the base one lower, as soon as it is empty.
+    // Spot can launch, but every pool is lost again within the longest hold the
+    // fallback's settings allow: stay on on-demand across the gap.
+    let bridge = a.max_hold_seconds.max(a.return_hold_seconds).div_ceil(60);
+    let gap = t..(t + bridge).min(s.duration_minutes);
+    if w.base > a.on_demand_floor && gap.into_iter().any(|u| !env.any_spot(u)) {
+        for id in w.on_demand_ids() {
+            w.set_draining(&id, false);
+        }
+        return;
+    }
+    // Spot can launch for good: every on-demand instance above the floor drains now and
+    // leaves, with the base one lower, as soon as it is empty.
     let mut od: Vec<(String, bool, bool)> = w
         .on_demand()
         .map(|i| (i.name(), i.task, i.draining))
