@@ -399,8 +399,13 @@ pub fn decide<V>(
     // Managed scaling asked for a new home for each drained instance's tasks; once the
     // return is abandoned they have their instance back, so those are not missing.
     let drained = u32::try_from(state.draining.len()).unwrap_or(u32::MAX);
-    // Never below the on-demand instances already registered (see Realign).
+    // Only instances tasks wait for: a capacity ECS asked for with no task waiting
+    // (a new home for a drained instance's tasks, spare capacity below the target) is
+    // not spot's to cover. Each waiting task needs at most one instance besides the
+    // registered ones (a launching instance is one of those). Never below the on-demand
+    // instances already registered (see Realign).
     let raised = need
+        .min(registered.saturating_add(obs.provisioning))
         .saturating_sub(drained)
         .max(registered)
         .min(settings.max_on_demand);
@@ -487,7 +492,9 @@ pub fn decide<V>(
     if !state.draining.is_empty() || obs.provisioning > 0 || !paced {
         return Decision::steady(state, Reason::ReturnWaiting);
     }
-    let step = state.returned.max(1).min(obs.base - floor);
+    // In a market that flaps, spot's proof counts for less: halved per interrupted return.
+    let proven = state.returned.checked_shr(state.attempts).unwrap_or(0);
+    let step = proven.saturating_add(1).min(obs.base - floor);
     // The on-demand instances with the fewest tasks move the fewest; a draining one
     // (someone else's) is left alone.
     let mut candidates: Vec<&OnDemandInstance> =
