@@ -18,6 +18,8 @@ use spotcover_stack::config::LambdaArchitecture;
 use spotcover_stack::diff::Templates;
 use spotcover_stack::{ConfigError, Format, Resolved};
 
+mod engines;
+
 use crate::asset::{self, Asset};
 use crate::input::{read_text, refuse_overwriting_inputs, warn};
 use crate::synth;
@@ -74,7 +76,7 @@ pub enum Command {
     /// uncovered capacity, on-demand hours and cost, against spot-only, the 2017 policy
     /// and an oracle. Prints a table and writes an SVG chart.
     #[command(
-        after_help = "Example:\n  spotcover simulate examples/quickstart.yaml --scenario examples/scenarios/full-outage.yaml"
+        after_help = "Examples:\n  spotcover simulate examples/quickstart.yaml --scenario examples/scenarios/full-outage.yaml\n  spotcover simulate examples/asg.yaml --scenario examples/scenarios/blips.yaml --engines both"
     )]
     Simulate(SimulateArgs),
     /// Print the config's JSON Schema (for editors and CI checks).
@@ -155,6 +157,17 @@ pub struct SimulateArgs {
     /// With `regions:`, the region to simulate (default: the first).
     #[arg(long)]
     pub region: Option<String>,
+    /// `config`: the config's engine, every policy, and a chart. `both`: the fleet and
+    /// the asg engine on the same scenario, demand read as tasks of one instance each,
+    /// uncovered task-minutes and total $ for each (no chart).
+    #[arg(long, value_enum, default_value_t = SimulateEngines::Config, conflicts_with = "chart")]
+    pub engines: SimulateEngines,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SimulateEngines {
+    Config,
+    Both,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -324,6 +337,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
                 ExitCode::from(1)
             })
         }
+        Command::Simulate(args) if args.engines == SimulateEngines::Both => engines::simulate_both(&args),
         Command::Simulate(args) => {
             let resolved = load(&args.config)?;
             let chosen = pick_region(&resolved, args.region.as_deref(), &args.config)?;

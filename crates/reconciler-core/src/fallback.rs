@@ -11,40 +11,60 @@
 //!
 //! Write `D` for the group's desired capacity, `S` for its live spot instances
 //! (launching or in service), `O` for its live on-demand instances (with those whose
-//! market is not known yet) and `B` for its base. The group launches on-demand up to `B` and spot above it
-//! (`OnDemandPercentageAboveBaseCapacity: 0`), so `need = D - S` on-demand instances
-//! would fill what spot leaves empty. In this order, the first that applies wins:
+//! market is not known yet), `R` for the registered on-demand instances, `P` for the
+//! tasks in PROVISIONING and `B` for the base. The group launches on-demand up to `B`
+//! and spot above it (`OnDemandPercentageAboveBaseCapacity: 0`), so `need = D - S`
+//! on-demand instances would fill what spot leaves empty. In this order, the first that
+//! applies wins:
 //!
 //! 1. **Raise** ([`Reason::SpotFailing`]): a spot launch failure was seen within
-//!    [`FAILURE_FRESH_SECS`] and `need > B`: set the base to `min(max(need, O),
-//!    max_on_demand)`.
+//!    [`FAILURE_FRESH_SECS`] and the raised base `min(need, R + P) - drained`, at least
+//!    `R`, at most `max_on_demand`, exceeds `B` (or the failure is newer than a return's
+//!    last step): set the base to it. Only instances that waiting tasks need count
+//!    (each waiting task needs at most one instance besides the registered ones), so
+//!    capacity ECS asked for with no task waiting (spare capacity, or the new home of
+//!    a drained instance whose return is abandoned: `drained`) is not bought on-demand.
 //!    Counting from `D - S` (not `B + missing`) makes the rule idempotent: a repeated
-//!    event or an overlapping run computes the same base. A return to spot in progress
-//!    is abandoned (its drained instance goes back to ACTIVE) and the next hold doubles.
+//!    event or an overlapping run computes the same base. A return in progress is
+//!    abandoned: its drained instances go back to ACTIVE. If spot had already taken
+//!    instances of that return (`returned > 0`), the market flaps: the next hold
+//!    doubles (`attempts + 1`). A first step that found spot still lost does not double
+//!    it: the next probe comes after the same hold.
 //! 2. **Realign** ([`Reason::Realign`]): `B` is below the registered on-demand
 //!    instances (a stack update resets it to the floor): raise it back to them (at most
 //!    `max_on_demand`), so none is left to Auto Scaling's replacement.
 //! 3. **Follow demand down** ([`Reason::DemandFell`]): `B` exceeds
 //!    `max(floor, O, need)`: lower it to that at once. It never goes below `O`, so no
 //!    running instance is replaced: only the unfilled part of a stale base goes.
-//! 4. **Return to spot, one instance at a time** ([`Reason::ReturnDrain`],
-//!    [`Reason::ReturnRetire`]): when `B > floor`, the base is filled (`O >= B`),
-//!    nothing is PROVISIONING, no spot failure was seen for the current hold
-//!    (`return_hold_secs * 2^attempts`, at most `max_hold_secs`), and the last step
-//!    was at least [`STEP_SECS`] ago: drain one on-demand instance (ECS moves its
-//!    tasks; managed scaling launches their new home above the base, so spot, before
-//!    anything leaves); once it runs no task, lower the base by one and terminate
-//!    exactly that instance, keeping the desired capacity.
-//! 5. Otherwise, nothing ([`Reason::Steady`]).
+//! 4. **Return to spot, in steps as large as spot has proven** ([`Reason::ReturnDrain`],
+//!    [`Reason::ReturnRetire`]): when `B > floor`, the base is filled (`O >= B`) and no
+//!    spot failure was seen for the hold (`return_hold_secs * 2^attempts`, at most
+//!    `max_hold_secs`):
+//!    - every drained instance that runs no task retires: the base one lower for each
+//!      and exactly those terminated, keeping the desired capacity (`returned` counts
+//!      them);
+//!    - otherwise, when no drained instance is left, nothing is PROVISIONING and the
+//!      last step was at least [`STEP_SECS`] ago, the next step drains
+//!      `returned / 2^attempts + 1` on-demand instances (1, 2, 4, 8, ... in a steady
+//!      market; one at a time in one that flapped), never below the floor, and no more
+//!      than the state tag can name ([`MAX_STATE_LEN`]). ECS moves their tasks;
+//!      managed scaling launches their new homes above the base, so spot, before
+//!      anything leaves.
+//! 5. Otherwise, nothing ([`Reason::Steady`]); at the floor a drain left over is
+//!    reactivated.
+//!
+//! The memory of a flapping market (`attempts`, `returned`) is forgotten once no spot
+//! failure was seen for the longest hold (`max_hold_secs`): a loss long after the last
+//! one starts from the first hold again.
 //!
 //! ## Why a return never kills a task, whatever Auto Scaling does
 //!
 //! AWS documents that a change of the base starts "a gradual replacement" that launches
 //! before it terminates, but not whether that replacement honours scale-in protection,
 //! nor which instance it picks. The rules never leave it anything to pick: the base is
-//! lowered only when `O` equals it and one on-demand instance is already empty and
-//! drained, and that instance is terminated in the same step, so `O` equals the new
-//! base again and no replacement is due. If the replacement had started in between and
+//! lowered only when `O` is at least it and `k` on-demand instances are already empty
+//! and drained, by `k`, and those instances are terminated in the same step, so `O`
+//! equals the new base again and no replacement is due. If the replacement had started in between and
 //! did ignore protection, its launch comes first and takes minutes; the terminate call
 //! follows within the same run.
 

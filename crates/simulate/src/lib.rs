@@ -122,10 +122,17 @@
 )]
 
 mod asg;
+mod compare;
+mod market;
 mod report;
 mod scenario;
 mod sim;
 
+pub use compare::{
+    Comparison, EngineRow, FLEET_SETTING, PRICED_TARGETS, compare_engines, counterparts,
+    target_setting,
+};
+pub use market::{MARKET_TYPES, random_market};
 pub use report::{MinuteRecord, PolicyName, PolicyReport, Report};
 pub use scenario::{AsgSwitches, ReplacementPick};
 pub use scenario::{

@@ -40,9 +40,14 @@
 //!   Lambda sees (the group's base, desired and instances, the latest failed spot
 //!   launch, PROVISIONING tasks), its state kept as the group's tag text; applied as
 //!   the Lambda does (reactivate, base, terminate keeping desired, drain).
-//! - `oracle`: knows the market ahead: the base covers the demand whenever no pool can
-//!   launch within the on-demand latency ahead, and on-demand above the floor is
-//!   drained all at once, each leaving (with the base one lower) as soon as it is empty.
+//! - `oracle`: the fallback with the market known ahead: the base covers the demand
+//!   whenever no pool can launch within the on-demand latency ahead; it stays on
+//!   on-demand across a gap before the next loss of every pool shorter than the longest
+//!   hold the settings allow (`max(return_hold_seconds, max_hold_seconds)`: the most the
+//!   fallback could hold); otherwise on-demand above the floor is drained all at once,
+//!   each leaving (with the base one lower) as soon as it is empty. Not a strict bound:
+//!   it cannot launch on-demand before the loss (the world has no replacement towards a
+//!   raised base while spot fills the group).
 
 mod world;
 
