@@ -337,7 +337,9 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
                 ExitCode::from(1)
             })
         }
-        Command::Simulate(args) if args.engines == SimulateEngines::Both => engines::simulate_both(&args),
+        Command::Simulate(args) if args.engines == SimulateEngines::Both => {
+            engines::simulate_both(&args)
+        }
         Command::Simulate(args) => {
             let resolved = load(&args.config)?;
             let chosen = pick_region(&resolved, args.region.as_deref(), &args.config)?;

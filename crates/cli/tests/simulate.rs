@@ -144,10 +144,15 @@ fn engines_both_prints_both_engines_on_one_scenario_and_writes_no_chart() {
         ("asg", "fallback"),
     ] {
         assert!(
-            rows.iter()
-                .any(|r| r["engine"] == engine && r["policy"] == policy && r["total_cost"].is_number()),
+            rows.iter().any(|r| r["engine"] == engine
+                && r["policy"] == policy
+                && r["total_cost"].is_number()),
             "{engine} {policy}: {v}"
         );
     }
-    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "no chart");
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "no chart"
+    );
 }

@@ -284,7 +284,13 @@ pub fn parse_state(value: Option<&str>) -> Result<State, BadState> {
         "-" => Vec::new(),
         ids => ids
             .split(',')
-            .map(|id| if is_id(id) { Ok(id.to_owned()) } else { Err(bad()) })
+            .map(|id| {
+                if is_id(id) {
+                    Ok(id.to_owned())
+                } else {
+                    Err(bad())
+                }
+            })
             .collect::<Result<_, _>>()?,
     };
     Ok(State {

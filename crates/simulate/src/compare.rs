@@ -92,7 +92,10 @@ pub const FLEET_SETTING: &str = "weights 1";
 /// Both engines on the scenario (see the module docs): the fleet's `default` policy
 /// (the reconciler) and `spot-only`; the asg's `capacity-providers` and `fallback` at the
 /// config's target and at each of [`PRICED_TARGETS`].
-pub fn compare_engines(config: &StackConfig, scenario: &Scenario) -> Result<Comparison, ConfigError> {
+pub fn compare_engines(
+    config: &StackConfig,
+    scenario: &Scenario,
+) -> Result<Comparison, ConfigError> {
     let (fleet, asg) = counterparts(config);
     let mut rows = Vec::new();
     let push = |rows: &mut Vec<EngineRow>, engine, report: &Report, policy, setting: String| {
@@ -127,7 +130,13 @@ pub fn compare_engines(config: &StackConfig, scenario: &Scenario) -> Result<Comp
                 target_setting(target),
             );
         }
-        push(&mut rows, "asg", &r, PolicyName::Fallback, target_setting(target));
+        push(
+            &mut rows,
+            "asg",
+            &r,
+            PolicyName::Fallback,
+            target_setting(target),
+        );
     }
     Ok(Comparison {
         stack: config.stack.clone(),
@@ -215,7 +224,8 @@ mod tests {
         let c = compare_engines(&asg, &s).unwrap();
         for t in [100, 90, 75] {
             assert!(
-                c.row("asg", PolicyName::Fallback, &target_setting(t)).is_some(),
+                c.row("asg", PolicyName::Fallback, &target_setting(t))
+                    .is_some(),
                 "{t}"
             );
         }

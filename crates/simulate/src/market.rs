@@ -68,7 +68,7 @@ pub fn random_market(seed: u64) -> Scenario {
         let len = r.range(2, 90);
         let all = r.chance(60);
         for (pool, w) in windows.iter_mut().enumerate() {
-            if all || pool as u32 % 2 == 0 || r.chance(50) {
+            if all || pool.is_multiple_of(2) || r.chance(50) {
                 w.push(lost(from, len));
             }
         }

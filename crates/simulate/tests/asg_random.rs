@@ -122,7 +122,7 @@ fn the_fallbacks_on_demand_costs_at_most_one_and_a_half_times_the_oracles_in_tot
 
 #[test]
 fn in_each_shipped_scenario_the_fallbacks_on_demand_costs_at_most_two_and_a_half_times_the_oracles()
- {
+{
     let c = config();
     for (name, s) in shipped() {
         let r = simulate(&c, &s).unwrap();

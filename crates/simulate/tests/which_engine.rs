@@ -67,12 +67,11 @@ fn columns() -> Vec<(&'static str, PolicyName, String, String)> {
 }
 
 fn comparisons() -> (Vec<(String, Comparison)>, Vec<Comparison>) {
-    let config = spotcover_stack::load(
-        &std::fs::read_to_string(root().join("examples/asg.yaml")).unwrap(),
-    )
-    .unwrap()
-    .remove(0)
-    .config;
+    let config =
+        spotcover_stack::load(&std::fs::read_to_string(root().join("examples/asg.yaml")).unwrap())
+            .unwrap()
+            .remove(0)
+            .config;
     let shipped = SHIPPED
         .iter()
         .map(|name| {
@@ -120,7 +119,11 @@ fn totals(label: &str, cs: &[&Comparison]) -> String {
     for (engine, policy, setting, _) in columns() {
         let unc: u64 = cs
             .iter()
-            .map(|c| c.row(engine, policy, &setting).unwrap().uncovered_task_minutes)
+            .map(|c| {
+                c.row(engine, policy, &setting)
+                    .unwrap()
+                    .uncovered_task_minutes
+            })
             .sum();
         let cost: f64 = cs
             .iter()
@@ -133,7 +136,9 @@ fn totals(label: &str, cs: &[&Comparison]) -> String {
         let fewer = cs
             .iter()
             .filter(|c| {
-                c.row(engine, policy, &setting).unwrap().uncovered_task_minutes
+                c.row(engine, policy, &setting)
+                    .unwrap()
+                    .uncovered_task_minutes
                     < c.row("fleet", PolicyName::Default, FLEET_SETTING)
                         .unwrap()
                         .uncovered_task_minutes

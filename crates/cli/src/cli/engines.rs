@@ -15,8 +15,8 @@ pub(super) fn simulate_both(args: &SimulateArgs) -> Result<ExitCode, Failure> {
     let text = read_text(&args.scenario, "scenario")?;
     let scenario_error = |e: ConfigError| Failure::Config(args.scenario.clone(), vec![e]);
     let scenario = spotcover_simulate::Scenario::from_yaml(&text).map_err(scenario_error)?;
-    let comparison = spotcover_simulate::compare_engines(&chosen.config, &scenario)
-        .map_err(scenario_error)?;
+    let comparison =
+        spotcover_simulate::compare_engines(&chosen.config, &scenario).map_err(scenario_error)?;
     emit(&match args.format {
         SimulateFormat::Table => comparison.table(),
         SimulateFormat::Json => {

@@ -315,7 +315,11 @@ fn a_step_drains_no_more_than_the_state_tag_can_name() {
         i.id = format!("i-{k:017x}");
     }
     let d = decide(&s, &o, &state, NOW);
-    assert!(!d.drain.is_empty() && d.drain.len() < 40, "{}", d.drain.len());
+    assert!(
+        !d.drain.is_empty() && d.drain.len() < 40,
+        "{}",
+        d.drain.len()
+    );
     assert!(format_state(&d.state).len() <= MAX_STATE_LEN);
 }
 
