@@ -44,6 +44,7 @@ fn obs(base: u32, desired: u32, spot: u32, on_demand: usize) -> Observation {
 fn a_spot_failure_raises_the_base_by_what_spot_left_empty() {
     let o = Observation {
         spot_failure_at: Some(NOW - 30),
+        provisioning: 3,
         ..obs(1, 5, 1, 1)
     };
     let d = decide(&settings(), &o, &State::default(), NOW);
@@ -56,6 +57,7 @@ fn a_spot_failure_raises_the_base_by_what_spot_left_empty() {
 fn the_raise_is_capped_at_max_on_demand() {
     let o = Observation {
         spot_failure_at: Some(NOW),
+        provisioning: 19,
         ..obs(1, 20, 0, 1)
     };
     assert_eq!(
@@ -69,6 +71,7 @@ fn a_repeated_failure_event_raises_no_further() {
     let s = settings();
     let o = Observation {
         spot_failure_at: Some(NOW),
+        provisioning: 3,
         ..obs(1, 5, 1, 1)
     };
     let first = decide(&s, &o, &State::default(), NOW);
@@ -263,6 +266,7 @@ fn a_loss_soon_after_a_finished_return_doubles_the_next_hold() {
     };
     let o = Observation {
         spot_failure_at: Some(NOW),
+        provisioning: 3,
         ..obs(1, 5, 1, 1)
     };
     let d = decide(&settings(), &o, &state, NOW);
@@ -272,9 +276,9 @@ fn a_loss_soon_after_a_finished_return_doubles_the_next_hold() {
 
 #[test]
 fn a_return_steps_as_many_instances_as_spot_has_taken() {
-    // Spot has taken 2 instances of this return: the next step drains 2, those with
+    // Spot has taken 1 instance of this return: the next step drains 1 + 1, those with
     // the fewest tasks.
-    let mut state = returning(&[], 2);
+    let mut state = returning(&[], 1);
     state.stepped_at = Some(NOW - STEP_SECS as i64);
     let mut o = obs(5, 6, 2, 5);
     o.on_demand[3].tasks = 0;
@@ -283,6 +287,32 @@ fn a_return_steps_as_many_instances_as_spot_has_taken() {
     assert_eq!(d.reason, Reason::ReturnDrain);
     assert_eq!(d.drain, ["i-0003", "i-0004"]);
     assert_eq!(d.state.draining, d.drain);
+}
+
+#[test]
+fn in_a_flapping_market_each_step_trusts_spot_less() {
+    // Spot has taken 4 instances, but one return was interrupted: 4 / 2 + 1 = 3.
+    let mut state = returning(&[], 4);
+    state.attempts = 1;
+    state.failed_at = Some(NOW - 1800);
+    state.stepped_at = None;
+    let d = decide(&settings(), &obs(6, 6, 0, 6), &state, NOW);
+    assert_eq!(d.drain.len(), 3);
+}
+
+#[test]
+fn a_raise_buys_only_what_waiting_tasks_need() {
+    // desired 9 - spot 0 = 9, but only 3 tasks wait besides the 2 registered
+    // on-demand instances' (the rest is spare capacity managed scaling asked for).
+    let o = Observation {
+        spot_failure_at: Some(NOW),
+        provisioning: 3,
+        ..obs(2, 9, 0, 2)
+    };
+    assert_eq!(
+        decide(&settings(), &o, &State::default(), NOW).base,
+        Some(5)
+    );
 }
 
 #[test]
@@ -614,8 +644,10 @@ proptest! {
         // Raising is idempotent: the base a raise sets raises nothing more.
         let set = settings();
         let d = decide(&set, &o, &s, now);
-        if d.reason == Reason::SpotFailing {
-            // An abandoned return may keep the base: the base in force after the decision.
+        // An abandoned return is left out: once its instances are reactivated their
+        // tasks stop waiting, which this replay (same observation) does not show.
+        if d.reason == Reason::SpotFailing && d.reactivate.is_empty() {
+            // The base in force after the decision.
             let applied = d.base.unwrap_or(o.base);
             let again = Observation { base: applied, ..o.clone() };
             prop_assert_eq!(decide(&set, &again, &d.state, now).base.filter(|b| *b > applied), None);
