@@ -18,8 +18,11 @@ use spotcover_stack::config::LambdaArchitecture;
 use spotcover_stack::diff::Templates;
 use spotcover_stack::{ConfigError, Format, Resolved};
 
+mod engines;
+
 use crate::asset::{self, Asset};
-use crate::input::{self, read_text, refuse_overwriting_inputs, warn};
+use crate::config_file::{Failure, load, pick_region};
+use crate::input::{self, emit, read_text, refuse_overwriting_inputs, warn};
 use crate::synth;
 
 #[derive(Debug, Parser)]
@@ -67,7 +70,7 @@ pub enum Command {
     /// uncovered capacity, on-demand hours and cost, against spot-only, the 2017 policy
     /// and an oracle. Prints a table and writes an SVG chart.
     #[command(
-        after_help = "Example:\n  spotcover simulate examples/quickstart.yaml --scenario examples/scenarios/full-outage.yaml"
+        after_help = "Examples:\n  spotcover simulate examples/quickstart.yaml --scenario examples/scenarios/full-outage.yaml\n  spotcover simulate examples/asg.yaml --scenario examples/scenarios/blips.yaml --engines both"
     )]
     Simulate(SimulateArgs),
     /// Print the config's JSON Schema (for editors and CI checks), or its reference.
@@ -178,6 +181,17 @@ pub struct SimulateArgs {
     /// With `regions:`, the region to simulate (default: the first).
     #[arg(long)]
     pub region: Option<String>,
+    /// `config`: the config's engine, every policy, and a chart. `both`: the fleet and
+    /// the asg engine on the same scenario, demand read as tasks of one instance each,
+    /// uncovered task-minutes and total $ for each (no chart).
+    #[arg(long, value_enum, default_value_t = SimulateEngines::Config, conflicts_with = "chart")]
+    pub engines: SimulateEngines,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SimulateEngines {
+    Config,
+    Both,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -259,19 +273,6 @@ impl From<FormatArg> for Format {
     }
 }
 
-/// Why a command failed.
-pub enum Failure {
-    /// The config is wrong; each problem is printed with the file's name.
-    Config(PathBuf, Vec<ConfigError>),
-    Other(anyhow::Error),
-}
-
-impl From<anyhow::Error> for Failure {
-    fn from(e: anyhow::Error) -> Self {
-        Failure::Other(e)
-    }
-}
-
 pub fn run(cli: Cli) -> ExitCode {
     match execute(cli) {
         Ok(code) => code,
@@ -294,6 +295,9 @@ fn execute(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Validate { config } => run_validate(&config),
         Command::Diff(args) => run_diff(&args),
         Command::Graph(args) => run_graph(&args),
+        Command::Simulate(args) if args.engines == SimulateEngines::Both => {
+            engines::simulate_both(&args)
+        }
         Command::Simulate(args) => run_simulate(&args),
         Command::History(args) => crate::history::run(args),
         Command::Tune(args) => crate::tune::run(args),
@@ -478,29 +482,6 @@ fn run_completions(shell: clap_complete::Shell) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn pick_region<'a>(
-    resolved: &'a [Resolved],
-    region: Option<&str>,
-    config: &Path,
-) -> anyhow::Result<&'a Resolved> {
-    match region {
-        Some(name) => resolved
-            .iter()
-            .find(|r| r.region.as_deref() == Some(name))
-            .with_context(|| format!("{}: no region {name} under `regions:`", config.display())),
-        None => Ok(&resolved[0]),
-    }
-}
-
-/// Writes to stdout; a reader that went away (`| head`) is not an error.
-pub(crate) fn emit(text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
-    }
-}
-
 fn synth_failure(e: synth::Error, config: &Path) -> Failure {
     match e {
         synth::Error::Config(errors) => Failure::Config(config.to_owned(), errors),
@@ -608,21 +589,6 @@ fn print_warnings(path: &Path, resolved: &[Resolved]) {
         // A closed stderr loses the warning, nothing else.
         let _ = writeln!(stderr, "spotcover: warning: {}", w.in_file(path.display()));
     }
-}
-
-pub(crate) fn load(path: &Path) -> Result<Vec<Resolved>, Failure> {
-    let text = read_text(path, input::CONFIG)?;
-    // Files the config names (`instances.user_data.file`) are relative to it, and read
-    // with user data's own cap (the stack crate refuses, before asking, a path outside
-    // the config's directory that the config does not allow).
-    let dir = path.parent().unwrap_or(Path::new("")).to_owned();
-    let read = |name: &str| {
-        input::refuse_link_out_of(&dir, name)?;
-        read_text(&dir.join(name), input::USER_DATA)
-            .map_err(|e| format!("cannot read {name}: {}", e.root_cause()))
-    };
-    spotcover_stack::load_with(&text, &read)
-        .map_err(|errors| Failure::Config(path.to_owned(), errors))
 }
 
 /// The files a synth reads: the config and the user-data files it names (relative to it).

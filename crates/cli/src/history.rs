@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, anyhow};
 use spotcover_simulate::history::{self, Exports, Note, file};
 
-use crate::cli::{Failure, emit, load, pick_region};
+use crate::config_file::{Failure, load, pick_region};
+use crate::input::emit;
 use crate::input::{self, read_text, warn};
 
 #[derive(Debug, clap::Args)]

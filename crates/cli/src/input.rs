@@ -158,3 +158,12 @@ pub fn refuse_overwriting_inputs(out: &Path, inputs: &[&Path]) -> anyhow::Result
     }
     Ok(())
 }
+
+/// Writes to stdout; a reader that went away (`| head`) is not an error.
+pub fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}

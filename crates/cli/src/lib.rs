@@ -9,6 +9,7 @@
 
 pub mod asset;
 pub mod cli;
+pub mod config_file;
 pub mod history;
 pub mod input;
 // Shared with build.rs, which uses all of it.

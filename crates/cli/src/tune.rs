@@ -12,7 +12,8 @@ use spotcover_simulate::Scenario;
 use spotcover_simulate::tune::{self, Preference};
 use spotcover_stack::ConfigError;
 
-use crate::cli::{Failure, emit, load, pick_region};
+use crate::config_file::{Failure, load, pick_region};
+use crate::input::emit;
 use crate::input::{self, read_text, refuse_overwriting_inputs, warn};
 
 #[derive(Debug, clap::Args)]

@@ -115,3 +115,42 @@ fn a_scenario_that_does_not_fit_the_config_exits_2_with_the_key_path() {
         "no line and column: {err}"
     );
 }
+
+#[test]
+fn engines_both_prints_both_engines_on_one_scenario_and_writes_no_chart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_spotcover"))
+        .args([
+            "simulate",
+            example("asg").to_str().unwrap(),
+            "--scenario",
+            &scenario("full-outage"),
+            "--engines",
+            "both",
+            "--format",
+            "json",
+        ])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = v["rows"].as_array().unwrap();
+    for (engine, policy) in [
+        ("fleet", "default"),
+        ("asg", "capacity-providers"),
+        ("asg", "fallback"),
+    ] {
+        assert!(
+            rows.iter().any(|r| r["engine"] == engine
+                && r["policy"] == policy
+                && r["total_cost"].is_number()),
+            "{engine} {policy}: {v}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "no chart"
+    );
+}

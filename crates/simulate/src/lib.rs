@@ -127,12 +127,21 @@
 )]
 
 mod asg;
+mod compare;
+mod engine;
 pub mod history;
+mod market;
 mod report;
 mod scenario;
 mod sim;
 pub mod tune;
 
+pub use compare::{
+    Comparison, EngineRow, FLEET_SETTING, PRICED_TARGETS, compare_engines, counterparts,
+    target_setting,
+};
+pub use engine::simulate;
+pub use market::{MARKET_TYPES, random_market};
 pub use report::{MinuteRecord, PolicyName, PolicyReport, Report};
 pub use scenario::{AsgSwitches, ReplacementPick};
 pub use scenario::{
@@ -144,18 +153,6 @@ pub use sim::{
     COOLDOWN_2017_SECS, QUIET_2017_SECS, SCALE_IN_DATAPOINTS, SCALE_IN_FRACTION,
     SCALE_OUT_DATAPOINTS, START_EPOCH,
 };
-/// Runs the scenario against the config under every policy of its engine: the fleet's
-/// five, or `engine: asg`'s three (`capacity-providers`, `fallback`, `oracle`; the model
-/// is on the `asg` module).
-pub fn simulate(
-    config: &spotcover_stack::StackConfig,
-    scenario: &Scenario,
-) -> Result<Report, ConfigError> {
-    match config.engine {
-        spotcover_stack::config::Engine::Fleet => sim::simulate(config, scenario),
-        spotcover_stack::config::Engine::Asg => asg::simulate(config, scenario),
-    }
-}
 
 /// A located problem in a scenario: the same type as a config's.
 pub use spotcover_stack::ConfigError;

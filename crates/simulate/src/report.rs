@@ -112,7 +112,7 @@ pub struct PolicyReport {
     pub minutes: Vec<MinuteRecord>,
 }
 
-/// The result of [`crate::simulate`]: one entry per policy, in the order spot-only,
+/// The result of [`crate::engine::simulate`]: one entry per policy, in the order spot-only,
 /// 2017, default, reactive-floor, oracle.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {

@@ -3,7 +3,7 @@
 //! (uncovered unit-minutes, total $).
 //!
 //! Each combination is the config with some knobs set, simulated through
-//! [`crate::simulate`] on every scenario; its figures are those of the config's own
+//! [`crate::engine::simulate`] on every scenario; its figures are those of the config's own
 //! policy (`default` for the fleet, `fallback` for `engine: asg`), summed over the
 //! scenarios. Combinations run in parallel (rayon); the result is in the grid's order,
 //! whatever the threads did, so the output is the same on every run.
@@ -193,7 +193,7 @@ fn evaluate(c: &StackConfig, scenarios: &[Scenario]) -> Result<(u64, f64), Confi
     let mut uncovered = 0;
     let mut cost = 0.0;
     for s in scenarios {
-        let r = crate::simulate(c, s)?;
+        let r = crate::engine::simulate(c, s)?;
         if let Some(p) = r.policy(stack_policy(c)) {
             uncovered += p.uncovered_unit_minutes;
             cost += p.total_cost;

@@ -11,40 +11,60 @@
 //!
 //! Write `D` for the group's desired capacity, `S` for its live spot instances
 //! (launching or in service), `O` for its live on-demand instances (with those whose
-//! market is not known yet) and `B` for its base. The group launches on-demand up to `B` and spot above it
-//! (`OnDemandPercentageAboveBaseCapacity: 0`), so `need = D - S` on-demand instances
-//! would fill what spot leaves empty. In this order, the first that applies wins:
+//! market is not known yet), `R` for the registered on-demand instances, `P` for the
+//! tasks in PROVISIONING and `B` for the base. The group launches on-demand up to `B`
+//! and spot above it (`OnDemandPercentageAboveBaseCapacity: 0`), so `need = D - S`
+//! on-demand instances would fill what spot leaves empty. In this order, the first that
+//! applies wins:
 //!
 //! 1. **Raise** ([`Reason::SpotFailing`]): a spot launch failure was seen within
-//!    [`FAILURE_FRESH_SECS`] and `need > B`: set the base to `min(max(need, O),
-//!    max_on_demand)`.
+//!    [`FAILURE_FRESH_SECS`] and the raised base `min(need, R + P) - drained`, at least
+//!    `R`, at most `max_on_demand`, exceeds `B` (or the failure is newer than a return's
+//!    last step): set the base to it. Only instances that waiting tasks need count
+//!    (each waiting task needs at most one instance besides the registered ones), so
+//!    capacity ECS asked for with no task waiting (spare capacity, or the new home of
+//!    a drained instance whose return is abandoned: `drained`) is not bought on-demand.
 //!    Counting from `D - S` (not `B + missing`) makes the rule idempotent: a repeated
-//!    event or an overlapping run computes the same base. A return to spot in progress
-//!    is abandoned (its drained instance goes back to ACTIVE) and the next hold doubles.
+//!    event or an overlapping run computes the same base. A return in progress is
+//!    abandoned: its drained instances go back to ACTIVE. If spot had already taken
+//!    instances of that return (`returned > 0`), the market flaps: the next hold
+//!    doubles (`attempts + 1`). A first step that found spot still lost does not double
+//!    it: the next probe comes after the same hold.
 //! 2. **Realign** ([`Reason::Realign`]): `B` is below the registered on-demand
 //!    instances (a stack update resets it to the floor): raise it back to them (at most
 //!    `max_on_demand`), so none is left to Auto Scaling's replacement.
 //! 3. **Follow demand down** ([`Reason::DemandFell`]): `B` exceeds
 //!    `max(floor, O, need)`: lower it to that at once. It never goes below `O`, so no
 //!    running instance is replaced: only the unfilled part of a stale base goes.
-//! 4. **Return to spot, one instance at a time** ([`Reason::ReturnDrain`],
-//!    [`Reason::ReturnRetire`]): when `B > floor`, the base is filled (`O >= B`),
-//!    nothing is PROVISIONING, no spot failure was seen for the current hold
-//!    (`return_hold_secs * 2^attempts`, at most `max_hold_secs`), and the last step
-//!    was at least [`STEP_SECS`] ago: drain one on-demand instance (ECS moves its
-//!    tasks; managed scaling launches their new home above the base, so spot, before
-//!    anything leaves); once it runs no task, lower the base by one and terminate
-//!    exactly that instance, keeping the desired capacity.
-//! 5. Otherwise, nothing ([`Reason::Steady`]).
+//! 4. **Return to spot, in steps as large as spot has proven** ([`Reason::ReturnDrain`],
+//!    [`Reason::ReturnRetire`]): when `B > floor`, the base is filled (`O >= B`) and no
+//!    spot failure was seen for the hold (`return_hold_secs * 2^attempts`, at most
+//!    `max_hold_secs`):
+//!    - every drained instance that runs no task retires: the base one lower for each
+//!      and exactly those terminated, keeping the desired capacity (`returned` counts
+//!      them);
+//!    - otherwise, when no drained instance is left, nothing is PROVISIONING and the
+//!      last step was at least [`STEP_SECS`] ago, the next step drains
+//!      `returned / 2^attempts + 1` on-demand instances (1, 2, 4, 8, ... in a steady
+//!      market; one at a time in one that flapped), never below the floor, and no more
+//!      than the state tag can name ([`MAX_STATE_LEN`]). ECS moves their tasks;
+//!      managed scaling launches their new homes above the base, so spot, before
+//!      anything leaves.
+//! 5. Otherwise, nothing ([`Reason::Steady`]); at the floor a drain left over is
+//!    reactivated.
+//!
+//! The memory of a flapping market (`attempts`, `returned`) is forgotten once no spot
+//! failure was seen for the longest hold (`max_hold_secs`): a loss long after the last
+//! one starts from the first hold again.
 //!
 //! ## Why a return never kills a task, whatever Auto Scaling does
 //!
 //! AWS documents that a change of the base starts "a gradual replacement" that launches
 //! before it terminates, but not whether that replacement honours scale-in protection,
 //! nor which instance it picks. The rules never leave it anything to pick: the base is
-//! lowered only when `O` equals it and one on-demand instance is already empty and
-//! drained, and that instance is terminated in the same step, so `O` equals the new
-//! base again and no replacement is due. If the replacement had started in between and
+//! lowered only when `O` is at least it and `k` on-demand instances are already empty
+//! and drained, by `k`, and those instances are terminated in the same step, so `O`
+//! equals the new base again and no replacement is due. If the replacement had started in between and
 //! did ignore protection, its launch comes first and takes minutes; the terminate call
 //! follows within the same run.
 
@@ -91,11 +111,19 @@ pub struct State {
     pub failed_at: Option<EpochSeconds>,
     /// The latest return step (drain or retire).
     pub stepped_at: Option<EpochSeconds>,
-    /// Returns that spot failures interrupted since the base was last at the floor.
+    /// Returns that a spot failure interrupted after spot had taken some of their
+    /// instances (the market flaps); forgotten once spot has launched without a failure
+    /// for `max_hold_secs`.
     pub attempts: u32,
-    /// The on-demand instance a return is draining.
-    pub draining: Option<String>,
+    /// On-demand instances the current return has retired (their tasks moved to spot):
+    /// what spot has proven able to launch since the last raise.
+    pub returned: u32,
+    /// The on-demand instances the return is draining.
+    pub draining: Vec<String>,
 }
+
+/// The longest [`STATE_TAG`] value: an Auto Scaling tag value's limit.
+pub const MAX_STATE_LEN: usize = 256;
 
 /// A [`STATE_TAG`] value that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +133,7 @@ impl fmt::Display for BadState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{STATE_TAG} tag {:?} is not `failed=..;stepped=..;attempts=..;draining=..`",
+            "{STATE_TAG} tag {:?} is not `failed=..;stepped=..;attempts=..;returned=..;draining=..`",
             self.0
         )
     }
@@ -113,16 +141,22 @@ impl fmt::Display for BadState {
 
 impl std::error::Error for BadState {}
 
-/// The tag value: `failed=<epoch|->;stepped=<epoch|->;attempts=<n>;draining=<id|->`,
-/// at most 256 characters (an Auto Scaling tag value's limit) for any instance id.
+/// The tag value:
+/// `failed=<epoch|->;stepped=<epoch|->;attempts=<n>;returned=<n>;draining=<id,id,..|->`.
+/// [`decide`] drains no more instances than keep it within [`MAX_STATE_LEN`].
 pub fn format_state(s: &State) -> String {
     let opt = |v: Option<EpochSeconds>| v.map_or_else(|| "-".to_owned(), |t| t.to_string());
+    let draining = if s.draining.is_empty() {
+        "-".to_owned()
+    } else {
+        s.draining.join(",")
+    };
     format!(
-        "failed={};stepped={};attempts={};draining={}",
+        "failed={};stepped={};attempts={};returned={};draining={draining}",
         opt(s.failed_at),
         opt(s.stepped_at),
         s.attempts,
-        s.draining.as_deref().unwrap_or("-")
+        s.returned,
     )
 }
 
@@ -132,18 +166,23 @@ pub fn parse_state(value: Option<&str>) -> Result<State, BadState> {
         return Ok(State::default());
     };
     let bad = || BadState(value.to_owned());
-    let mut fields = [None; 4];
+    const KEYS: [&str; 5] = ["failed", "stepped", "attempts", "returned", "draining"];
+    let mut fields = [None; KEYS.len()];
     for part in value.split(';') {
         let (k, v) = part.split_once('=').ok_or_else(bad)?;
-        let i = ["failed", "stepped", "attempts", "draining"]
-            .iter()
-            .position(|name| *name == k)
-            .ok_or_else(bad)?;
+        let i = KEYS.iter().position(|name| *name == k).ok_or_else(bad)?;
         if fields[i].replace(v).is_some() {
             return Err(bad());
         }
     }
-    let [Some(failed), Some(stepped), Some(attempts), Some(draining)] = fields else {
+    let [
+        Some(failed),
+        Some(stepped),
+        Some(attempts),
+        Some(returned),
+        Some(draining),
+    ] = fields
+    else {
         return Err(bad());
     };
     let time = |v: &str| -> Result<Option<EpochSeconds>, BadState> {
@@ -156,15 +195,25 @@ pub fn parse_state(value: Option<&str>) -> Result<State, BadState> {
     let is_id = |v: &str| {
         !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     };
+    let draining = match draining {
+        "-" => Vec::new(),
+        ids => ids
+            .split(',')
+            .map(|id| {
+                if is_id(id) {
+                    Ok(id.to_owned())
+                } else {
+                    Err(bad())
+                }
+            })
+            .collect::<Result<_, _>>()?,
+    };
     Ok(State {
         failed_at: time(failed)?,
         stepped_at: time(stepped)?,
         attempts: attempts.parse().map_err(|_| bad())?,
-        draining: match draining {
-            "-" => None,
-            id if is_id(id) => Some(id.to_owned()),
-            _ => return Err(bad()),
-        },
+        returned: returned.parse().map_err(|_| bad())?,
+        draining,
     })
 }
 
@@ -227,12 +276,12 @@ pub enum Reason {
 pub struct Decision {
     /// A new `OnDemandBaseCapacity`.
     pub base: Option<u32>,
-    /// Set this container instance DRAINING.
-    pub drain: Option<String>,
-    /// Set this container instance back to ACTIVE (an abandoned return).
-    pub reactivate: Option<String>,
-    /// Terminate this (drained, empty) instance without changing the desired capacity.
-    pub terminate: Option<String>,
+    /// Set these container instances DRAINING.
+    pub drain: Vec<String>,
+    /// Set these container instances back to ACTIVE (an abandoned return).
+    pub reactivate: Vec<String>,
+    /// Terminate these (drained, empty) instances without changing the desired capacity.
+    pub terminate: Vec<String>,
     pub state: State,
     pub reason: Reason,
 }
@@ -241,9 +290,9 @@ impl Decision {
     fn steady(state: State, reason: Reason) -> Self {
         Decision {
             base: None,
-            drain: None,
-            reactivate: None,
-            terminate: None,
+            drain: Vec::new(),
+            reactivate: Vec::new(),
+            terminate: Vec::new(),
             state,
             reason,
         }
@@ -251,6 +300,7 @@ impl Decision {
 }
 
 /// The fallback's decision (see the module's rules).
+#[allow(clippy::too_many_lines)] // the fallback's rule table, one rule after another in the order the module doc states them
 pub fn decide<V>(
     settings: &Settings<V>,
     obs: &Observation,
@@ -259,42 +309,65 @@ pub fn decide<V>(
 ) -> Decision {
     let floor = settings.floor.min(settings.max_on_demand);
     let need = obs.need();
-    let live_on_demand = u32::try_from(obs.on_demand.len())
-        .unwrap_or(u32::MAX)
-        .saturating_add(obs.unknown);
+    let registered = u32::try_from(obs.on_demand.len()).unwrap_or(u32::MAX);
+    let live_on_demand = registered.saturating_add(obs.unknown);
     let mut state = state.clone();
-    // A drained instance that is gone (terminated by anyone) ends its return step.
-    if let Some(id) = &state.draining
-        && !obs.on_demand.iter().any(|i| &i.id == id)
-    {
-        state.draining = None;
-    }
+    // A drained instance that is gone (terminated by anyone) leaves the return.
+    state
+        .draining
+        .retain(|id| obs.on_demand.iter().any(|i| &i.id == id));
     let failure = obs
         .spot_failure_at
         .max(state.failed_at)
         .filter(|t| *t <= now.saturating_add(60));
+    // Memory of a flapping market: forgotten once no failure was seen for the longest
+    // hold.
+    let longest = settings.max_hold_secs.max(settings.return_hold_secs);
+    if failure.is_none_or(|t| age(now, t) >= longest) {
+        state.attempts = 0;
+        state.returned = 0;
+    }
 
     // 1. Raise.
     let fresh = failure.is_some_and(|t| age(now, t) <= FAILURE_FRESH_SECS);
-    let registered = u32::try_from(obs.on_demand.len()).unwrap_or(u32::MAX);
-    // Never below the on-demand instances already registered (see Realign).
-    let raised = need.max(registered).min(settings.max_on_demand);
-    if fresh && raised > obs.base {
-        let returning = obs.base > floor || state.draining.is_some();
+    let new_failure = obs
+        .spot_failure_at
+        .is_some_and(|t| state.failed_at.is_none_or(|f| t > f));
+    // A failure no older than the return's last step: spot could not take its tasks.
+    let returning = !state.draining.is_empty()
+        && obs
+            .spot_failure_at
+            .is_some_and(|t| state.stepped_at.is_none_or(|s| t >= s));
+    // Managed scaling asked for a new home for each drained instance's tasks; once the
+    // return is abandoned they have their instance back, so those are not missing.
+    let drained = u32::try_from(state.draining.len()).unwrap_or(u32::MAX);
+    // Only instances tasks wait for: a capacity ECS asked for with no task waiting
+    // (a new home for a drained instance's tasks, spare capacity below the target) is
+    // not spot's to cover. Each waiting task needs at most one instance besides the
+    // registered ones (a launching instance is one of those). Never below the on-demand
+    // instances already registered (see Realign).
+    let raised = need
+        .min(registered.saturating_add(obs.provisioning))
+        .saturating_sub(drained)
+        .max(registered)
+        .min(settings.max_on_demand);
+    if fresh && (raised > obs.base || (returning && new_failure)) {
         let mut next = state.clone();
         next.failed_at = failure;
-        if returning && state.stepped_at.is_some() {
+        if state.returned > 0 {
+            // Spot had taken part of the return and failed again: the market flaps.
             next.attempts = next.attempts.saturating_add(1);
         }
-        next.draining = None;
+        next.returned = 0;
+        next.draining = Vec::new();
         next.stepped_at = None;
         return Decision {
-            base: Some(raised),
-            reactivate: state.draining.clone(),
+            base: Some(raised).filter(|b| *b > obs.base),
+            reactivate: state.draining,
             ..Decision::steady(next, Reason::SpotFailing)
         };
     }
-    if fresh && obs.spot_failure_at > state.failed_at {
+    if fresh && new_failure {
         state.failed_at = obs.spot_failure_at;
     }
 
@@ -314,9 +387,6 @@ pub fn decide<V>(
         .max(live_on_demand)
         .max(need.min(settings.max_on_demand));
     if obs.base > keep {
-        if keep <= floor {
-            state.attempts = 0;
-        }
         return Decision {
             base: Some(keep),
             ..Decision::steady(state, Reason::DemandFell)
@@ -325,60 +395,70 @@ pub fn decide<V>(
 
     // 4. Return to spot.
     if obs.base <= floor {
-        if obs.base == floor && state.draining.is_none() {
-            state.attempts = 0;
-        }
-        return Decision::steady(state, Reason::Steady);
+        // Nothing above the floor to return: a drain left over goes back to work.
+        let reactivate = std::mem::take(&mut state.draining);
+        return Decision {
+            reactivate,
+            ..Decision::steady(state, Reason::Steady)
+        };
     }
     let hold = settings.hold_secs(state.attempts);
     let held = failure.is_none_or(|t| age(now, t) >= hold);
-    let paced = state.stepped_at.is_none_or(|t| age(now, t) >= STEP_SECS);
-    if !held || obs.provisioning > 0 || live_on_demand < obs.base {
+    if !held || live_on_demand < obs.base {
         return Decision::steady(state, Reason::ReturnWaiting);
     }
-    match state.draining.clone() {
-        Some(id) => {
-            let empty = obs.on_demand.iter().any(|i| i.id == id && i.tasks == 0);
-            if !empty {
-                return Decision::steady(state, Reason::ReturnWaiting);
-            }
-            // One lower, unless on-demand already exceeds the base (instances of
-            // unknown market): then the drained one leaves alone.
-            let base = if live_on_demand > obs.base {
-                obs.base
-            } else {
-                obs.base - 1
-            };
-            state.draining = None;
-            state.stepped_at = Some(now);
-            if base <= floor {
-                state.attempts = 0;
-            }
-            Decision {
-                base: Some(base).filter(|b| *b != obs.base),
-                terminate: Some(id),
-                ..Decision::steady(state, Reason::ReturnRetire)
-            }
+    // 4a. Retire every drained instance that runs no task: the base one lower for each
+    // (unless on-demand of unknown market already exceeds it), and exactly those
+    // terminated, so on-demand equals the base again.
+    let empty: Vec<String> = state
+        .draining
+        .iter()
+        .filter(|id| obs.on_demand.iter().any(|i| &i.id == *id && i.tasks == 0))
+        .cloned()
+        .collect();
+    if !empty.is_empty() {
+        let k = u32::try_from(empty.len()).unwrap_or(u32::MAX);
+        let base = obs.base.min(live_on_demand.saturating_sub(k)).max(floor);
+        state.draining.retain(|id| !empty.contains(id));
+        state.returned = state.returned.saturating_add(k);
+        state.stepped_at = Some(now);
+        return Decision {
+            base: Some(base).filter(|b| *b != obs.base),
+            terminate: empty,
+            ..Decision::steady(state, Reason::ReturnRetire)
+        };
+    }
+    // 4b. Drain the next step: as many instances as spot has taken in this return (at
+    // least one), once the last step is done and nothing waits.
+    let paced = state.stepped_at.is_none_or(|t| age(now, t) >= STEP_SECS);
+    if !state.draining.is_empty() || obs.provisioning > 0 || !paced {
+        return Decision::steady(state, Reason::ReturnWaiting);
+    }
+    // In a market that flaps, spot's proof counts for less: halved per interrupted return.
+    let proven = state.returned.checked_shr(state.attempts).unwrap_or(0);
+    let step = proven.saturating_add(1).min(obs.base - floor);
+    // The on-demand instances with the fewest tasks move the fewest; a draining one
+    // (someone else's) is left alone.
+    let mut candidates: Vec<&OnDemandInstance> =
+        obs.on_demand.iter().filter(|i| !i.draining).collect();
+    candidates.sort_by(|a, b| a.tasks.cmp(&b.tasks).then_with(|| a.id.cmp(&b.id)));
+    let last_step = state.stepped_at.replace(now);
+    let mut drain = Vec::new();
+    for i in candidates.into_iter().take(step as usize) {
+        state.draining.push(i.id.clone());
+        if format_state(&state).len() > MAX_STATE_LEN {
+            state.draining.pop();
+            break;
         }
-        None if paced => {
-            // The on-demand instance with the fewest tasks moves the fewest; a
-            // draining one (someone else's) is left alone.
-            let Some(pick) = obs
-                .on_demand
-                .iter()
-                .filter(|i| !i.draining)
-                .min_by(|a, b| a.tasks.cmp(&b.tasks).then_with(|| a.id.cmp(&b.id)))
-            else {
-                return Decision::steady(state, Reason::ReturnWaiting);
-            };
-            state.draining = Some(pick.id.clone());
-            state.stepped_at = Some(now);
-            Decision {
-                drain: Some(pick.id.clone()),
-                ..Decision::steady(state, Reason::ReturnDrain)
-            }
-        }
-        None => Decision::steady(state, Reason::ReturnWaiting),
+        drain.push(i.id.clone());
+    }
+    if drain.is_empty() {
+        state.stepped_at = last_step;
+        return Decision::steady(state, Reason::ReturnWaiting);
+    }
+    Decision {
+        drain,
+        ..Decision::steady(state, Reason::ReturnDrain)
     }
 }
 

@@ -40,9 +40,14 @@
 //!   Lambda sees (the group's base, desired and instances, the latest failed spot
 //!   launch, PROVISIONING tasks), its state kept as the group's tag text; applied as
 //!   the Lambda does (reactivate, base, terminate keeping desired, drain).
-//! - `oracle`: knows the market ahead: the base covers the demand whenever no pool can
-//!   launch within the on-demand latency ahead, and on-demand above the floor is
-//!   drained all at once, each leaving (with the base one lower) as soon as it is empty.
+//! - `oracle`: the fallback with the market known ahead: the base covers the demand
+//!   whenever no pool can launch within the on-demand latency ahead; it stays on
+//!   on-demand across a gap before the next loss of every pool shorter than the longest
+//!   hold the settings allow (`max(return_hold_seconds, max_hold_seconds)`: the most the
+//!   fallback could hold); otherwise on-demand above the floor is drained all at once,
+//!   each leaving (with the base one lower) as soon as it is empty. Not a strict bound:
+//!   it cannot launch on-demand before the loss (the world has no replacement towards a
+//!   raised base while spot fills the group).
 
 mod world;
 
@@ -196,16 +201,16 @@ fn fallback_step(
     };
     let d = fallback::decide(settings, &obs, &state, epoch(t));
     *decisions.entry(format!("{:?}", d.reason)).or_default() += 1;
-    if let Some(id) = &d.reactivate {
+    for id in &d.reactivate {
         w.set_draining(id, false);
     }
     if let Some(b) = d.base {
         w.base = b;
     }
-    if let Some(id) = &d.terminate {
+    for id in &d.terminate {
         w.terminate(id);
     }
-    if let Some(id) = &d.drain {
+    for id in &d.drain {
         w.set_draining(id, true);
     }
     if d.state != state {
@@ -237,8 +242,18 @@ fn oracle_step(env: &Env<'_>, w: &mut World, t: u32) {
         }
         return;
     }
-    // Spot can launch: every on-demand instance above the floor drains now and leaves,
-    // with the base one lower, as soon as it is empty.
+    // Spot can launch, but every pool is lost again within the longest hold the
+    // fallback's settings allow: stay on on-demand across the gap.
+    let bridge = a.max_hold_seconds.max(a.return_hold_seconds).div_ceil(60);
+    let gap = t..(t + bridge).min(s.duration_minutes);
+    if w.base > a.on_demand_floor && gap.into_iter().any(|u| !env.any_spot(u)) {
+        for id in w.on_demand_ids() {
+            w.set_draining(&id, false);
+        }
+        return;
+    }
+    // Spot can launch for good: every on-demand instance above the floor drains now and
+    // leaves, with the base one lower, as soon as it is empty.
     let mut od: Vec<(String, bool, bool)> = w
         .on_demand()
         .map(|i| (i.name(), i.task, i.draining))

@@ -438,7 +438,7 @@ fn override_warnings(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
     if entries.is_empty() {
         return Vec::new();
     }
-    let asset = crate::Asset {
+    let asset = crate::compose::Asset {
         sha256: "0".repeat(64),
     };
     let Ok(doc) = crate::compose(c, &asset).and_then(|t| t.to_value()) else {

@@ -44,6 +44,7 @@ fn obs(base: u32, desired: u32, spot: u32, on_demand: usize) -> Observation {
 fn a_spot_failure_raises_the_base_by_what_spot_left_empty() {
     let o = Observation {
         spot_failure_at: Some(NOW - 30),
+        provisioning: 3,
         ..obs(1, 5, 1, 1)
     };
     let d = decide(&settings(), &o, &State::default(), NOW);
@@ -56,6 +57,7 @@ fn a_spot_failure_raises_the_base_by_what_spot_left_empty() {
 fn the_raise_is_capped_at_max_on_demand() {
     let o = Observation {
         spot_failure_at: Some(NOW),
+        provisioning: 19,
         ..obs(1, 20, 0, 1)
     };
     assert_eq!(
@@ -69,6 +71,7 @@ fn a_repeated_failure_event_raises_no_further() {
     let s = settings();
     let o = Observation {
         spot_failure_at: Some(NOW),
+        provisioning: 3,
         ..obs(1, 5, 1, 1)
     };
     let first = decide(&s, &o, &State::default(), NOW);
@@ -110,7 +113,7 @@ fn a_stale_base_follows_demand_down_to_the_running_on_demand() {
     let d = decide(&settings(), &obs(5, 2, 0, 3), &State::default(), NOW);
     assert_eq!(d.base, Some(3));
     assert_eq!(d.reason, Reason::DemandFell);
-    assert_eq!(d.terminate, None);
+    assert!(d.terminate.is_empty());
 }
 
 #[test]
@@ -121,7 +124,7 @@ fn the_return_waits_out_the_hold_after_the_last_failure() {
     };
     let d = decide(&settings(), &obs(3, 4, 1, 3), &state, NOW);
     assert_eq!(d.reason, Reason::ReturnWaiting);
-    assert_eq!(d.drain, None);
+    assert!(d.drain.is_empty());
 }
 
 #[test]
@@ -134,11 +137,7 @@ fn after_the_hold_one_on_demand_instance_is_drained() {
     o.on_demand[1].tasks = 0;
     let d = decide(&settings(), &o, &state, NOW);
     assert_eq!(d.reason, Reason::ReturnDrain);
-    assert_eq!(
-        d.drain.as_deref(),
-        Some("i-0001"),
-        "the one with fewest tasks"
-    );
+    assert_eq!(d.drain, ["i-0001"], "the one with fewest tasks");
     assert_eq!(d.base, None, "the base waits for the drain");
 }
 
@@ -163,19 +162,20 @@ fn the_drained_instance_leaves_only_once_empty_with_the_base_lowered_by_one() {
     let state = State {
         failed_at: Some(NOW - 5000),
         stepped_at: Some(NOW - 60),
-        attempts: 0,
-        draining: Some("i-0002".into()),
+        draining: vec!["i-0002".into()],
+        ..State::default()
     };
     let mut o = obs(3, 4, 1, 3);
     o.on_demand[2].draining = true;
     let busy = decide(&settings(), &o, &state, NOW);
-    assert_eq!(busy.terminate, None);
+    assert!(busy.terminate.is_empty());
     o.on_demand[2].tasks = 0;
     let d = decide(&settings(), &o, &state, NOW);
     assert_eq!(d.reason, Reason::ReturnRetire);
     assert_eq!(d.base, Some(2));
-    assert_eq!(d.terminate.as_deref(), Some("i-0002"));
-    assert_eq!(d.state.draining, None);
+    assert_eq!(d.terminate, ["i-0002"]);
+    assert!(d.state.draining.is_empty());
+    assert_eq!(d.state.returned, 1, "spot took one instance of the return");
 }
 
 #[test]
@@ -191,24 +191,198 @@ fn return_steps_are_paced() {
     );
 }
 
-#[test]
-fn a_failure_during_a_return_abandons_it_and_doubles_the_next_hold() {
-    let s = settings();
-    let state = State {
-        failed_at: Some(NOW - 5000),
+fn returning(draining: &[&str], returned: u32) -> State {
+    State {
+        failed_at: Some(NOW - 1000),
         stepped_at: Some(NOW - 60),
         attempts: 0,
-        draining: Some("i-0000".into()),
-    };
+        returned,
+        draining: draining.iter().map(|d| (*d).to_owned()).collect(),
+    }
+}
+
+#[test]
+fn a_failure_during_a_return_abandons_it() {
+    // Base 3, i-0000 drained: managed scaling asked for a home for its tasks (desired
+    // 5 = 4 + 1) and spot failed to launch it.
     let o = Observation {
         spot_failure_at: Some(NOW),
         ..obs(3, 5, 1, 3)
     };
-    let d = decide(&s, &o, &state, NOW);
-    assert_eq!(d.base, Some(4));
-    assert_eq!(d.reactivate.as_deref(), Some("i-0000"));
+    let d = decide(&settings(), &o, &returning(&["i-0000"], 0), NOW);
+    assert_eq!(d.reason, Reason::SpotFailing);
+    assert_eq!(d.reactivate, ["i-0000"]);
+    assert!(d.state.draining.is_empty());
+    assert_eq!(d.state.failed_at, Some(NOW));
+}
+
+#[test]
+fn an_abandoned_return_does_not_count_its_moves_as_missing() {
+    // desired 5 - spot 1 = 4, but one of those is the new home asked for the drained
+    // instance's tasks, which have their instance back: the base stays at 3.
+    let o = Observation {
+        spot_failure_at: Some(NOW),
+        ..obs(3, 5, 1, 3)
+    };
+    let d = decide(&settings(), &o, &returning(&["i-0000"], 0), NOW);
+    assert_eq!(d.base, None);
+}
+
+#[test]
+fn a_return_spot_never_took_keeps_the_hold() {
+    // The first step found spot still lost: probe again after the same hold.
+    let s = settings();
+    let o = Observation {
+        spot_failure_at: Some(NOW),
+        ..obs(3, 5, 1, 3)
+    };
+    let d = decide(&s, &o, &returning(&["i-0000"], 0), NOW);
+    assert_eq!(d.state.attempts, 0);
+    assert_eq!(s.hold_secs(d.state.attempts), 900);
+}
+
+#[test]
+fn a_loss_after_spot_took_part_of_the_return_doubles_the_next_hold() {
+    // Two instances had moved to spot; then spot failed again: the market flaps.
+    let s = settings();
+    let o = Observation {
+        spot_failure_at: Some(NOW),
+        ..obs(3, 5, 1, 3)
+    };
+    let d = decide(&s, &o, &returning(&["i-0000"], 2), NOW);
     assert_eq!(d.state.attempts, 1);
+    assert_eq!(d.state.returned, 0, "the next return proves spot again");
     assert_eq!(s.hold_secs(d.state.attempts), 1800);
+}
+
+#[test]
+fn a_loss_soon_after_a_finished_return_doubles_the_next_hold() {
+    // The base is back at the floor, spot took 4 instances, and spot fails again
+    // within the longest hold: the next hold doubles.
+    let state = State {
+        failed_at: Some(NOW - 1200),
+        returned: 4,
+        ..State::default()
+    };
+    let o = Observation {
+        spot_failure_at: Some(NOW),
+        provisioning: 3,
+        ..obs(1, 5, 1, 1)
+    };
+    let d = decide(&settings(), &o, &state, NOW);
+    assert_eq!(d.reason, Reason::SpotFailing);
+    assert_eq!(d.state.attempts, 1);
+}
+
+#[test]
+fn a_return_steps_as_many_instances_as_spot_has_taken() {
+    // Spot has taken 1 instance of this return: the next step drains 1 + 1, those with
+    // the fewest tasks.
+    let mut state = returning(&[], 1);
+    state.stepped_at = Some(NOW - STEP_SECS as i64);
+    let mut o = obs(5, 6, 2, 5);
+    o.on_demand[3].tasks = 0;
+    o.on_demand[4].tasks = 1;
+    let d = decide(&settings(), &o, &state, NOW);
+    assert_eq!(d.reason, Reason::ReturnDrain);
+    assert_eq!(d.drain, ["i-0003", "i-0004"]);
+    assert_eq!(d.state.draining, d.drain);
+}
+
+#[test]
+fn in_a_flapping_market_each_step_trusts_spot_less() {
+    // Spot has taken 4 instances, but one return was interrupted: 4 / 2 + 1 = 3.
+    let mut state = returning(&[], 4);
+    state.attempts = 1;
+    state.failed_at = Some(NOW - 1800);
+    state.stepped_at = None;
+    let d = decide(&settings(), &obs(6, 6, 0, 6), &state, NOW);
+    assert_eq!(d.drain.len(), 3);
+}
+
+#[test]
+fn a_raise_buys_only_what_waiting_tasks_need() {
+    // desired 9 - spot 0 = 9, but only 3 tasks wait besides the 2 registered
+    // on-demand instances' (the rest is spare capacity managed scaling asked for).
+    let o = Observation {
+        spot_failure_at: Some(NOW),
+        provisioning: 3,
+        ..obs(2, 9, 0, 2)
+    };
+    assert_eq!(
+        decide(&settings(), &o, &State::default(), NOW).base,
+        Some(5)
+    );
+}
+
+#[test]
+fn the_first_step_of_a_return_is_one_instance() {
+    let state = State {
+        failed_at: Some(NOW - 900),
+        ..State::default()
+    };
+    let d = decide(&settings(), &obs(5, 6, 1, 5), &state, NOW);
+    assert_eq!(d.drain.len(), 1);
+}
+
+#[test]
+fn a_step_never_drains_below_the_floor() {
+    // Spot has taken 10, but only 2 instances are above the floor (1).
+    let mut state = returning(&[], 10);
+    state.stepped_at = None;
+    let d = decide(&settings(), &obs(3, 6, 3, 3), &state, NOW);
+    assert_eq!(d.drain.len(), 2);
+}
+
+#[test]
+fn a_step_drains_no_more_than_the_state_tag_can_name() {
+    let mut s = settings();
+    s.max_on_demand = 40;
+    let mut state = returning(&[], 40);
+    state.stepped_at = None;
+    let mut o = obs(40, 40, 0, 40);
+    for (k, i) in o.on_demand.iter_mut().enumerate() {
+        i.id = format!("i-{k:017x}");
+    }
+    let d = decide(&s, &o, &state, NOW);
+    assert!(
+        !d.drain.is_empty() && d.drain.len() < 40,
+        "{}",
+        d.drain.len()
+    );
+    assert!(format_state(&d.state).len() <= MAX_STATE_LEN);
+}
+
+#[test]
+fn every_empty_drained_instance_retires_with_the_base_lowered_by_as_many() {
+    let mut o = obs(5, 6, 3, 5);
+    for i in [1, 2, 3] {
+        o.on_demand[i].draining = true;
+    }
+    o.on_demand[1].tasks = 0;
+    o.on_demand[3].tasks = 0;
+    let d = decide(
+        &settings(),
+        &o,
+        &returning(&["i-0001", "i-0002", "i-0003"], 1),
+        NOW,
+    );
+    assert_eq!(d.reason, Reason::ReturnRetire);
+    assert_eq!(d.terminate, ["i-0001", "i-0003"]);
+    assert_eq!(d.base, Some(3));
+    assert_eq!(d.state.draining, ["i-0002"]);
+    assert_eq!(d.state.returned, 3);
+}
+
+#[test]
+fn no_new_step_while_the_last_one_is_draining() {
+    let mut o = obs(5, 6, 3, 5);
+    o.on_demand[1].draining = true;
+    let mut state = returning(&["i-0001"], 1);
+    state.stepped_at = Some(NOW - 600);
+    let d = decide(&settings(), &o, &state, NOW);
+    assert_eq!(d.reason, Reason::ReturnWaiting);
+    assert!(d.drain.is_empty());
 }
 
 #[test]
@@ -218,15 +392,17 @@ fn the_hold_stops_doubling_at_the_max() {
 }
 
 #[test]
-fn at_the_floor_the_backoff_resets() {
-    let state = State {
-        failed_at: Some(NOW - 90_000),
+fn the_memory_of_a_flapping_market_is_forgotten_after_the_longest_hold() {
+    let state = |ago: i64| State {
+        failed_at: Some(NOW - ago),
         attempts: 3,
+        returned: 4,
         ..State::default()
     };
-    let d = decide(&settings(), &obs(1, 3, 2, 1), &state, NOW);
-    assert_eq!(d.reason, Reason::Steady);
-    assert_eq!(d.state.attempts, 0);
+    let d = decide(&settings(), &obs(1, 3, 2, 1), &state(3600), NOW);
+    assert_eq!((d.state.attempts, d.state.returned), (0, 0));
+    let d = decide(&settings(), &obs(1, 3, 2, 1), &state(3599), NOW);
+    assert_eq!((d.state.attempts, d.state.returned), (3, 4));
 }
 
 #[test]
@@ -237,7 +413,7 @@ fn the_floor_is_never_returned_below() {
     };
     let d = decide(&settings(), &obs(1, 3, 2, 1), &state, NOW);
     assert_eq!(d.base, None);
-    assert_eq!(d.drain, None);
+    assert!(d.drain.is_empty());
 }
 
 #[test]
@@ -246,12 +422,13 @@ fn state_round_trips_through_its_tag() {
         failed_at: Some(1_733_300_000),
         stepped_at: None,
         attempts: 2,
-        draining: Some("i-0123456789abcdef0".into()),
+        returned: 3,
+        draining: vec!["i-0123456789abcdef0".into(), "i-0a".into()],
     };
     let tag = format_state(&s);
     assert_eq!(
         tag,
-        "failed=1733300000;stepped=-;attempts=2;draining=i-0123456789abcdef0"
+        "failed=1733300000;stepped=-;attempts=2;returned=3;draining=i-0123456789abcdef0,i-0a"
     );
     assert_eq!(parse_state(Some(&tag)), Ok(s));
     assert_eq!(parse_state(None), Ok(State::default()));
@@ -262,10 +439,13 @@ fn a_damaged_state_tag_is_refused_not_guessed() {
     for bad in [
         "",
         "failed=1",
-        "failed=x;stepped=-;attempts=0;draining=-",
-        "failed=1;stepped=-;attempts=0;draining=i-1;extra=1",
-        "failed=1;failed=2;attempts=0;draining=-",
-        "failed=-;stepped=-;attempts=0;draining=a b",
+        "failed=x;stepped=-;attempts=0;returned=0;draining=-",
+        "failed=1;stepped=-;attempts=0;returned=0;draining=i-1;extra=1",
+        "failed=1;failed=2;attempts=0;returned=0;draining=-",
+        "failed=-;stepped=-;attempts=0;returned=0;draining=a b",
+        "failed=-;stepped=-;attempts=0;returned=0;draining=i-1,,i-2",
+        "failed=-;stepped=-;attempts=0;returned=x;draining=-",
+        "failed=-;stepped=-;attempts=0;draining=-",
     ] {
         assert!(parse_state(Some(bad)).is_err(), "{bad:?}");
     }
@@ -351,7 +531,8 @@ fn arb_obs() -> impl Strategy<Value = (Observation, State, EpochSeconds)> {
         prop::option::of(0i64..6000),
         prop::option::of(0i64..1000),
         0u32..4,
-        prop::option::of(0usize..8),
+        0u32..4,
+        prop::collection::btree_set(0usize..8, 0..4),
     )
         .prop_map(
             |(
@@ -364,6 +545,7 @@ fn arb_obs() -> impl Strategy<Value = (Observation, State, EpochSeconds)> {
                 failed_ago,
                 stepped_ago,
                 attempts,
+                returned,
                 drain,
             )| {
                 let on_demand: Vec<OnDemandInstance> = od
@@ -388,7 +570,8 @@ fn arb_obs() -> impl Strategy<Value = (Observation, State, EpochSeconds)> {
                     failed_at: failed_ago.map(|a| NOW - a),
                     stepped_at: stepped_ago.map(|a| NOW - a),
                     attempts,
-                    draining: drain.map(|i| format!("i-{i:04}")),
+                    returned,
+                    draining: drain.iter().map(|i| format!("i-{i:04}")).collect(),
                 };
                 (o, s, NOW)
             },
@@ -407,8 +590,8 @@ proptest! {
     #[test]
     fn only_an_empty_instance_this_return_drained_is_terminated((o, s, now) in arb_obs()) {
         let d = decide(&settings(), &o, &s, now);
-        if let Some(id) = &d.terminate {
-            prop_assert_eq!(Some(id), s.draining.as_ref());
+        for id in &d.terminate {
+            prop_assert!(s.draining.contains(id));
             let i = o.on_demand.iter().find(|i| &i.id == id).unwrap();
             prop_assert_eq!(i.tasks, 0);
         }
@@ -421,7 +604,7 @@ proptest! {
         let d = decide(&settings(), &o, &s, now);
         let live = u32::try_from(o.on_demand.len()).unwrap();
         if let Some(b) = d.base.filter(|b| *b < o.base) {
-            let leaving = u32::from(d.terminate.is_some());
+            let leaving = u32::try_from(d.terminate.len()).unwrap();
             prop_assert!(b >= live - leaving, "base {b}, live {live}");
         }
     }
@@ -433,7 +616,26 @@ proptest! {
         if matches!(d.reason, Reason::ReturnDrain | Reason::ReturnRetire) {
             let last = o.spot_failure_at.max(s.failed_at);
             prop_assert!(last.is_none_or(|t| age(now, t) >= set.hold_secs(s.attempts)));
+        }
+    }
+
+    #[test]
+    fn no_instance_is_drained_while_tasks_wait((o, s, now) in arb_obs()) {
+        // Retiring an empty drained instance takes nothing from waiting tasks; a new
+        // drain would add to them.
+        let d = decide(&settings(), &o, &s, now);
+        if !d.drain.is_empty() {
             prop_assert_eq!(o.provisioning, 0);
+        }
+    }
+
+    #[test]
+    fn a_step_never_drains_below_the_floor_prop((o, s, now) in arb_obs()) {
+        let set = settings();
+        let d = decide(&set, &o, &s, now);
+        let drained = u32::try_from(d.state.draining.len()).unwrap();
+        if !d.drain.is_empty() {
+            prop_assert!(o.base.saturating_sub(drained) >= set.floor);
         }
     }
 
@@ -442,15 +644,19 @@ proptest! {
         // Raising is idempotent: the base a raise sets raises nothing more.
         let set = settings();
         let d = decide(&set, &o, &s, now);
-        if d.reason == Reason::SpotFailing {
-            let again = Observation { base: d.base.unwrap(), ..o.clone() };
-            prop_assert_eq!(decide(&set, &again, &d.state, now).base.filter(|b| *b > d.base.unwrap()), None);
+        // An abandoned return is left out: once its instances are reactivated their
+        // tasks stop waiting, which this replay (same observation) does not show.
+        if d.reason == Reason::SpotFailing && d.reactivate.is_empty() {
+            // The base in force after the decision.
+            let applied = d.base.unwrap_or(o.base);
+            let again = Observation { base: applied, ..o.clone() };
+            prop_assert_eq!(decide(&set, &again, &d.state, now).base.filter(|b| *b > applied), None);
         }
     }
 
     #[test]
-    fn any_state_round_trips(failed in prop::option::of(any::<i64>()), stepped in prop::option::of(any::<i64>()), attempts in any::<u32>(), draining in prop::option::of("i-[0-9a-f]{8,17}")) {
-        let s = State { failed_at: failed, stepped_at: stepped, attempts, draining };
+    fn any_state_round_trips(failed in prop::option::of(any::<i64>()), stepped in prop::option::of(any::<i64>()), attempts in any::<u32>(), returned in any::<u32>(), draining in prop::collection::vec("i-[0-9a-f]{8,17}", 0..4)) {
+        let s = State { failed_at: failed, stepped_at: stepped, attempts, returned, draining };
         let tag = format_state(&s);
         prop_assert!(tag.len() <= 256);
         prop_assert_eq!(parse_state(Some(&tag)), Ok(s));
