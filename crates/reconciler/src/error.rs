@@ -86,6 +86,10 @@ pub enum Error {
     /// The cover's claim did not read back after its write: the group is not raised.
     #[error("the cover's claim did not read back (found {0}); not raising the group")]
     ClaimLost(String),
+    /// `UpdateContainerInstancesState` DRAINING answered, and ECS read again still does not
+    /// show the instance DRAINING (the write was lost).
+    #[error("the instance is not DRAINING after its drain was acknowledged; drain again")]
+    DrainLost,
 }
 
 impl Error {
@@ -98,6 +102,7 @@ impl Error {
             Error::NoCluster => "no_cluster",
             Error::Api(e) => e.kind(),
             Error::ClaimLost(_) => "claim_lost",
+            Error::DrainLost => "drain_lost",
         }
     }
 }

@@ -388,8 +388,8 @@ async fn interruption_warning_drains_and_covers_once_against_moto() {
     let r = handle_event(&api, cfg(), &warning_event(&spot), now(), false).await;
     assert_eq!(r.result, Outcome::Applied, "{}", r.to_line());
     // List, describe, group, describe again (another handler's claim), drain,
-    // claim, the claim read back, raise, mark.
-    assert_eq!(r.api_calls, 9, "{}", r.to_line());
+    // the drain read back, claim, the claim read back, raise, mark.
+    assert_eq!(r.api_calls, 10, "{}", r.to_line());
     let ir = r.interruption.as_ref().unwrap();
     assert!(ir.drained && ir.raised && ir.marked, "{}", r.to_line());
     let d = ir.decision.as_ref().unwrap();

@@ -104,7 +104,8 @@ async fn warning_drains_covers_and_marks_then_repeats_are_no_ops() {
     let r = warn(&api).await;
     assert_eq!(r.result, Outcome::Applied, "{}", r.to_line());
     assert_eq!(reason(&r), InterruptionReason::DrainAndCover);
-    assert_eq!(r.api_calls, 9);
+    // ... and the drain read back before the final mark.
+    assert_eq!(r.api_calls, 10);
     let cluster = CLUSTER.to_owned();
     assert_eq!(
         api.calls(),
@@ -126,6 +127,11 @@ async fn warning_drains_covers_and_marks_then_repeats_are_no_ops() {
             Call::SetStatus {
                 arn: ARN.into(),
                 draining: true
+            },
+            // The drain read back: DRAINING in ECS before the final mark may follow.
+            Call::Describe {
+                cluster: cluster.clone(),
+                arns: vec![ARN.into()]
             },
             // The claim: covered from desired 1, before the raise, and read back.
             Call::PutAttribute {
@@ -157,7 +163,7 @@ async fn warning_drains_covers_and_marks_then_repeats_are_no_ops() {
     assert_eq!(v["result"], "applied");
     assert_eq!(v["group"], "od");
     assert_eq!(v["fleet_id"], Value::Null);
-    assert_eq!(v["api_calls"], 9);
+    assert_eq!(v["api_calls"], 10);
     let i = &v["interruption"];
     assert_eq!(i["notice"], "interruption_warning");
     assert_eq!(i["instance_id"], "i-spot");

@@ -26,7 +26,7 @@
 //! [`claim_base_group`](spotcover_reconciler_core::interruption::claim_base_group) and
 //! [`raise_only`](spotcover_reconciler_core::interruption::raise_only).
 
-use spotcover_reconciler_core::ecs::CoverMark;
+use spotcover_reconciler_core::ecs::{CoverMark, InstanceStatus};
 
 use crate::adapters::Ecs;
 use crate::error::ApiError;
@@ -45,4 +45,19 @@ pub(crate) async fn recheck<A: Ecs>(
         .find(|c| c.arn == arn)
         .map(|c| c.cover)
         .unwrap_or_default())
+}
+
+/// Whether ECS, read again, shows the container instance DRAINING: a drain whose write
+/// was acknowledged and lost leaves it ACTIVE, and the final mark must then wait.
+pub(crate) async fn draining_now<A: Ecs>(
+    api: &A,
+    cluster: &str,
+    arn: &str,
+) -> Result<bool, ApiError> {
+    let all = api
+        .describe_container_instances(cluster, &[arn.to_owned()])
+        .await?;
+    Ok(all
+        .into_iter()
+        .any(|c| c.arn == arn && c.status == InstanceStatus::Draining))
 }

@@ -72,6 +72,23 @@ impl<A: Aws> Run<'_, A> {
         self.report.instances.push(e);
     }
 
+    /// The container instance as ECS describes it now (`DescribeContainerInstances`);
+    /// `None` when the read failed (recorded as the run's error) or ECS no longer knows it.
+    async fn read_back(&mut self, m: &ContainerInstance) -> Option<ContainerInstance> {
+        self.calls += 1;
+        match self
+            .api
+            .describe_container_instances(self.cluster, std::slice::from_ref(&m.arn))
+            .await
+        {
+            Ok(all) => all.into_iter().find(|c| c.arn == m.arn),
+            Err(err) => {
+                self.fail(err);
+                None
+            }
+        }
+    }
+
     /// Drives one container instance the hook holds: drain if ACTIVE, then
     /// complete if empty or due; `delete_mark`: remove the deadline attribute
     /// after completing.
@@ -93,13 +110,16 @@ impl<A: Aws> Run<'_, A> {
             }
             self.calls += 1;
             match self.api.set_status(self.cluster, &m.arn, true).await {
-                Ok(after) => {
+                Ok(_) => {
                     self.push(e, Ok(()));
-                    m = after.unwrap_or(ContainerInstance {
-                        status: InstanceStatus::Draining,
-                        ..m
-                    });
-                    if m.status == InstanceStatus::Active {
+                    // The write's own answer can be one ECS later loses: complete only on
+                    // what a fresh read shows (DRAINING, no task); else the deadline is
+                    // recorded and a scheduled run completes it.
+                    m = match self.read_back(&m).await {
+                        Some(now) => now,
+                        None => return Some(m),
+                    };
+                    if m.status != InstanceStatus::Draining {
                         // ECS did not take it: never complete with tasks placeable.
                         return Some(m);
                     }

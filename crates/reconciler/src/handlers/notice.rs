@@ -1,16 +1,17 @@
 //! An EC2 spot interruption warning (or, when configured, a rebalance recommendation):
 //! find the instance's container instance in the stack's cluster
 //! (`ListContainerInstances` + `DescribeContainerInstances`), then the configured
-//! policy's cover ([`crate::policies::cover_notice`]). Under the demand policy: drain,
-//! then its run. Under the 2017 rule: `DescribeAutoScalingGroups` -> [`decide_interruption`] -> apply in order, stopping at
+//! policy's cover ([`crate::policies::cover_notice`]). Under the demand policy: the
+//! 2017 rule's per-notice cover below, then the demand policy's run, raise only. Under the 2017 rule: `DescribeAutoScalingGroups` -> [`decide_interruption`] -> apply in order, stopping at
 //! the first error (but a failed drain, which only holds back the final mark):
-//! `UpdateContainerInstancesState` DRAINING, the claim (`PutAttributes`
+//! `UpdateContainerInstancesState` DRAINING, read back (`DescribeContainerInstances`: a
+//! lost drain write is an error Lambda retries), the claim (`PutAttributes`
 //! `spotcover.covered=claim-<base>`, see `apply::cover`) read back
 //! (`DescribeContainerInstances`), `SetDesiredCapacity` (HonorCooldown=false), the final
 //! mark (`PutAttributes` `spotcover.covered=<epoch>`). The final mark, put last, makes a
 //! repeated notice a no-op; a retry after a failed step completes what is missing, from
 //! the claim's base; and the scheduled run finishes a claim no delivery confirmed. At
-//! most 9 AWS calls; 1 for another cluster's instance, 0 for an ignored rebalance
+//! most 10 AWS calls; 1 for another cluster's instance, 0 for an ignored rebalance
 //! recommendation.
 
 use spotcover_reconciler_core::EpochSeconds;

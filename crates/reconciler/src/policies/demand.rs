@@ -19,10 +19,15 @@
 //!
 //! A failed read of the group, the cluster's instances or its services decides nothing
 //! and writes nothing; a failed read of the fleet keeps the cover as it is and plans no
-//! surplus.
+//! surplus. Either way the run is an error (Lambda retries the invocation), and its log
+//! line names the reads that failed (`need.undecided`).
+//!
+//! The cover is written first, and a failed state write (`CreateOrUpdateTags`) takes
+//! nothing back: the group keeps the cover just set; the run reports the error.
 
 use spotcover_reconciler_core::contract::tags::STATE_TAG;
 use spotcover_reconciler_core::ecs::{CapacityKind, ContainerInstance, InstanceStatus};
+use spotcover_reconciler_core::interruption;
 use spotcover_reconciler_core::policy::demand::units::{Weighted, units};
 use spotcover_reconciler_core::policy::demand::{self, FleetState, note_fleet_error};
 use spotcover_reconciler_core::{Action, EpochSeconds};
@@ -32,6 +37,7 @@ use crate::apply::drain_pass::{FleetRead, drain_with};
 use crate::config::Config;
 use crate::error::{ApiError, Error};
 use crate::report::{InterruptionReport, NeedReport, Outcome, Report};
+use spotcover_reconciler_core::contract::events::InstanceNotice;
 
 /// The fleet units a container instance counts for: its type's weight for spot (an
 /// unknown type counts as the largest weight), the on-demand weight, 0 for an instance
@@ -61,6 +67,32 @@ pub async fn run<A: Aws>(
     now: EpochSeconds,
     dry_run: bool,
 ) -> Report {
+    run_with(
+        api,
+        config,
+        policy,
+        fleet_id,
+        fleet_error_at,
+        now,
+        dry_run,
+        false,
+    )
+    .await
+}
+
+/// [`run`]; `raise_only`: never lower the group in this run (after a warning's own cover,
+/// which the state does not record yet: the next scheduled run decides the release).
+#[allow(clippy::too_many_arguments)] // `run`'s arguments, and the one switch
+async fn run_with<A: Aws>(
+    api: &A,
+    config: &Config,
+    policy: &demand::Settings,
+    fleet_id: &str,
+    fleet_error_at: Option<EpochSeconds>,
+    now: EpochSeconds,
+    dry_run: bool,
+    raise_only: bool,
+) -> Report {
     let mut r = Report::new(now, dry_run);
     r.fleet_id = Some(fleet_id.to_owned());
     r.group = Some(config.group_name.clone());
@@ -84,7 +116,19 @@ pub async fn run<A: Aws>(
         fleet_modified: false,
         group_set: false,
         state_written: false,
+        undecided: Vec::new(),
     };
+    // What failed to read, for the log line: a run missing any of these could not decide.
+    for (name, failed) in [
+        ("group", group.is_err()),
+        ("fleet", fleet.is_err()),
+        ("container_instances", instances.1.is_err()),
+        ("services", services.1.is_err()),
+    ] {
+        if failed {
+            nr.undecided.push(name);
+        }
+    }
     let view_group = group.as_ref().ok().cloned();
     let read: Result<_, ApiError> = match (&group, &instances.1, services.1) {
         (Ok(g), Ok(members), Ok(svcs)) => Ok((g.clone(), members.clone(), svcs)),
@@ -112,8 +156,9 @@ pub async fn run<A: Aws>(
             return r;
         }
     };
+    let fleet_error = fleet.as_ref().err().cloned();
     let fleet = fleet.ok();
-    let d = decide_on(
+    let mut d = decide_on(
         config,
         policy,
         &g,
@@ -124,9 +169,14 @@ pub async fn run<A: Aws>(
         now,
         &mut nr,
     );
+    if raise_only {
+        d.action = interruption::raise_only(d.action, g.state.desired);
+    }
     let (target_now, error) = apply(api, config, fleet_id, &g, &d, &mut nr, &mut r).await;
     r.need = Some(nr);
-    if let Some(e) = error {
+    // A failed fleet read kept the cover as it was (`fleet_unknown`): still an error, so
+    // Lambda retries the invocation rather than wait for the next scheduled run.
+    if let Some(e) = fleet_error.map(Error::from).or(error) {
         r = r.fail(&e);
     }
     let fleet_read = match (fleet, target_now.or(fleet.map(|f| f.target))) {
@@ -255,47 +305,45 @@ async fn apply<A: Aws>(
     (target_now, first_error)
 }
 
-/// Under the demand policy: drain the warned instance, then the demand policy's run,
-/// which counts it as leaving (DRAINING) and covers what the cluster then lacks, as an
-/// absolute number: a repeated or lost delivery converges on the same cover, and no
-/// claim mark is needed. A failed drain does not hold the run back (the ECS agent
-/// drains a spot instance on its warning too; the scheduled run sees it then).
+/// Under the demand policy, a warning is covered in its own invocation, from what the
+/// warning says and the group's desired capacity alone: the 2017 rule's per-notice cover
+/// ([`super::rule_2017::cover_notice`]: `DescribeAutoScalingGroups`, DRAINING, the claim
+/// read back, `SetDesiredCapacity` raised by the instance's units in on-demand
+/// instances, the final mark), so no read of the fleet, the services or the other
+/// instances can hold it back, and a repeated delivery finds the claim or the mark and
+/// adds nothing. Then the demand policy's run, which counts the instance as leaving
+/// (DRAINING) and sets the cover it decides, an absolute number, in this invocation only
+/// upward (the warning's cover is not in the state tag: lowering it now would undo it
+/// before the instance is gone; the next scheduled run decides the release). An error of either part
+/// is the invocation's error (Lambda retries; the retry's cover is a no-op once marked).
 pub async fn cover_notice<A: Aws>(
     api: &A,
     config: &Config,
     need: &demand::Settings,
+    notice: &InstanceNotice,
     ci: ContainerInstance,
-    mut ir: InterruptionReport,
+    ir: InterruptionReport,
     r: Report,
 ) -> Report {
     let (now, dry_run) = (r.now, r.dry_run);
-    let mut calls = r.api_calls;
-    let mut drain_error = None;
-    if !dry_run && ci.status == InstanceStatus::Active {
-        calls += 1;
-        match (config.cluster.as_deref(), &ci) {
-            (Some(cluster), ci) => match api.set_status(cluster, &ci.arn, true).await {
-                Ok(_) => ir.drained = true,
-                Err(e) => drain_error = Some(Error::from(e)),
-            },
-            (None, _) => drain_error = Some(Error::NoCluster),
-        }
-    }
-    ir.container_instance = Some(ci);
+    let covered =
+        super::rule_2017::cover_notice(api, config, &config.policy, notice, ci, ir, r).await;
     let Some(fleet_id) = config.fleet_id.clone() else {
-        let mut r = r.fail(&Error::NoFleetId);
-        r.interruption = Some(ir);
-        return r;
+        return match covered.is_error() {
+            true => covered,
+            false => covered.fail(&Error::NoFleetId),
+        };
     };
-    let mut out = run(api, config, need, &fleet_id, None, now, dry_run).await;
-    out.api_calls += calls;
-    ir.raised = out.need.as_ref().is_some_and(|n| n.group_set);
-    if ir.drained && out.result == Outcome::NoAction {
+    let mut out = run_with(api, config, need, &fleet_id, None, now, dry_run, true).await;
+    out.api_calls += covered.api_calls;
+    let ir = covered.interruption.clone();
+    if out.result == Outcome::NoAction && covered.result == Outcome::Applied {
         out.result = Outcome::Applied;
     }
-    out.interruption = Some(ir);
-    match drain_error {
-        Some(e) if !out.is_error() => out.fail(&e),
-        _ => out,
+    out.interruption = ir;
+    if covered.is_error() {
+        out.result = Outcome::Error;
+        out.error = covered.error;
     }
+    out
 }

@@ -2,8 +2,9 @@
 //! what it must and hands it to the configured policy here, the one place the Lambda
 //! branches on the template's choice (`SPOTCOVER_POLICY`).
 //!
-//! - [`demand`]: the default; every trigger runs it (an interruption warning drains the
-//!   instance first, a fleet error event ends the launch grace first);
+//! - [`demand`]: the default; every trigger runs it (an interruption warning is drained
+//!   and covered first, from the warning alone, a fleet error event ends the launch grace
+//!   first);
 //! - [`rule_2017`]: `policy: 2017`, the fleet's metrics -> the cover, and its per-notice
 //!   cover with a claim.
 //!
@@ -70,7 +71,7 @@ pub async fn cover_notice<A: Aws>(
     r: Report,
 ) -> Report {
     match chosen(config) {
-        Chosen::Demand(s) => demand::cover_notice(api, config, s, ci, ir, r).await,
+        Chosen::Demand(s) => demand::cover_notice(api, config, s, notice, ci, ir, r).await,
         Chosen::Rule2017(s) => rule_2017::cover_notice(api, config, s, notice, ci, ir, r).await,
     }
 }

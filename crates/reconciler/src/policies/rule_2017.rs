@@ -174,6 +174,23 @@ pub async fn cover_notice<A: Aws>(
                 err = err.or(Some(e.into()));
             }
         }
+        // Read back: a lost drain write holds the final mark back and is an error, so
+        // Lambda's retry drains again.
+        if ir.drained {
+            r.api_calls += 1;
+            match cover::draining_now(api, cluster, &arn).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    ir.drained = false;
+                    drain_failed = true;
+                    err = err.or(Some(Error::DrainLost));
+                }
+                Err(e) => {
+                    drain_failed = true;
+                    err = err.or(Some(e.into()));
+                }
+            }
+        }
     }
     if let Action::SetDesired {
         desired,

@@ -96,6 +96,9 @@ pub struct NeedReport {
     pub group_set: bool,
     /// `CreateOrUpdateTags` wrote the new state.
     pub state_written: bool,
+    /// The reads that failed (`group`, `fleet`, `container_instances`, `services`): the
+    /// run could not decide on what it lacked. Empty when every read answered.
+    pub undecided: Vec<&'static str>,
 }
 
 /// The part of the log line about an EC2 instance notice.

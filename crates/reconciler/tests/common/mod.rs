@@ -469,3 +469,54 @@ pub async fn stop_task(cluster: &str, task: &str) {
         .await
         .expect("stop task");
 }
+
+/// A `maintain` Spot Fleet of m6i.large at weight 2 with `target` units; its id.
+pub fn request_spot_fleet(target: u32) -> String {
+    let out = ec2_query(&format!(
+        "Action=RequestSpotFleet&Version=2016-11-15\
+         &SpotFleetRequestConfig.IamFleetRole=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Ffleet\
+         &SpotFleetRequestConfig.TargetCapacity={target}\
+         &SpotFleetRequestConfig.Type=maintain\
+         &SpotFleetRequestConfig.AllocationStrategy=diversified\
+         &SpotFleetRequestConfig.LaunchSpecifications.1.ImageId=ami-12c6146b\
+         &SpotFleetRequestConfig.LaunchSpecifications.1.InstanceType=m6i.large\
+         &SpotFleetRequestConfig.LaunchSpecifications.1.WeightedCapacity=2"
+    ));
+    let start = out
+        .find("<spotFleetRequestId>")
+        .unwrap_or_else(|| panic!("RequestSpotFleet: {out}"))
+        + "<spotFleetRequestId>".len();
+    let end = start + out[start..].find('<').unwrap();
+    out[start..end].to_owned()
+}
+
+/// Starts `tasks` tasks of 1 vCPU and 1 GiB on the container instance `arn` (moto
+/// takes their resources from the instance, as ECS does).
+pub async fn start_tasks(cluster: &str, arn: &str, tasks: usize) {
+    let ecs = ecs_client(&moto()).await;
+    let family = unique("spotcover-task");
+    ecs.register_task_definition()
+        .family(&family)
+        .cpu("1024")
+        .memory("1024")
+        .container_definitions(
+            aws_sdk_ecs::types::ContainerDefinition::builder()
+                .name("app")
+                .image("public.ecr.aws/docker/library/busybox:latest")
+                .cpu(1024)
+                .memory(1024)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("register task definition");
+    for _ in 0..tasks {
+        ecs.start_task()
+            .cluster(cluster)
+            .task_definition(&family)
+            .container_instances(arn)
+            .send()
+            .await
+            .expect("start task");
+    }
+}

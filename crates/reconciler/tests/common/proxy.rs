@@ -2,7 +2,7 @@
 //! run by the test on its own threads (it ends with the test process). Per AWS action
 //! (`X-Amz-Target` for ECS, the path's operation for CloudWatch's CBOR protocol, the
 //! form's `Action` for the Query protocols of Auto Scaling and EC2) it can throttle,
-//! answer 5xx, hang, drop the connection, apply then drop the answer (a lost answer),
+//! answer 5xx, refuse (AccessDenied), hang, drop the connection, apply then drop the answer (a lost answer),
 //! or acknowledge without applying (a lost write).
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -19,6 +19,8 @@ pub enum Mode {
     Throttle,
     /// HTTP 503.
     ServerError,
+    /// A permanent refusal: HTTP 403, `AccessDenied` (a missing right).
+    Denied,
     /// Never answer (closes after a minute).
     Hang,
     /// Close the connection without forwarding.
@@ -155,6 +157,13 @@ impl Proxy {
                 },
             )),
             Some(Mode::ServerError) => Some(answer(503, "ServiceUnavailable")),
+            Some(Mode::Denied) => Some(answer(
+                403,
+                match protocol {
+                    Protocol::Query => "AccessDenied",
+                    _ => "AccessDeniedException",
+                },
+            )),
             Some(Mode::Hang) => {
                 std::thread::sleep(Duration::from_secs(60));
                 None
