@@ -137,7 +137,6 @@ async fn a_failing_state_write_never_holds_back_the_cover_against_moto() {
 /// run. Each failed write leaves the state without the shortfall's start; the core rule
 /// reads a shortfall whose start is unknown as past the grace.
 #[tokio::test]
-#[ignore = "waits on the demand rule that reads a shortfall whose start the state does not record as past the launch grace (branch never-worse)"]
 async fn under_a_refused_state_write_the_cover_arrives_within_the_grace_plus_one_run_against_moto()
 {
     for mode in [Mode::Throttle, Mode::Denied] {
