@@ -92,12 +92,14 @@
 
 use serde::Serialize;
 
+pub mod custom_resource;
 pub mod demand;
 pub mod drain;
 pub mod ecs;
 pub mod events;
 pub mod fallback;
 mod interruption;
+pub mod launch_failure;
 pub mod metrics;
 pub mod need;
 pub mod settings;

@@ -86,6 +86,9 @@ pub enum Error {
     /// The cover's claim did not read back after its write: the group is not raised.
     #[error("the cover's claim did not read back (found {0}); not raising the group")]
     ClaimLost(String),
+    /// `engine: asg`: the fallback's settings, its state tag, or a step it refuses.
+    #[error("{message}")]
+    Fallback { kind: &'static str, message: String },
 }
 
 impl Error {
@@ -98,6 +101,7 @@ impl Error {
             Error::NoCluster => "no_cluster",
             Error::Api(e) => e.kind(),
             Error::ClaimLost(_) => "claim_lost",
+            Error::Fallback { kind, .. } => kind,
         }
     }
 }

@@ -6,7 +6,10 @@
 //! - [`lifecycle`]: the on-demand group's lifecycle hook;
 //! - [`fleet_event`]: a Spot Fleet event (`aws.ec2spotfleet`);
 //! - [`demand`]: the demand policy's run, which every trigger takes under
-//!   `SPOTCOVER_POLICY=demand`.
+//!   `SPOTCOVER_POLICY=demand`;
+//! - under `engine: asg` ([`handle_fallback_event`]): [`launch_failure`], the schedule
+//!   (both run [`crate::fallback_run`]), and [`teardown`], the custom resource, which
+//!   the Lambda answers whatever its engine.
 //!
 //! [`handle_event`] classifies the event with the core's parser
 //! ([`spotcover_reconciler_core::events::parse`], the contract the template's rules
@@ -14,9 +17,11 @@
 
 pub mod demand;
 pub mod fleet_event;
+pub mod launch_failure;
 pub mod lifecycle;
 pub mod notice;
 pub mod schedule;
+pub mod teardown;
 
 use serde_json::Value;
 use spotcover_reconciler_core::EpochSeconds;
@@ -54,4 +59,45 @@ pub async fn handle_event<A: Aws>(
             r
         }
     }
+}
+
+/// Whether the environment is `engine: asg`'s: the fallback's group variable is set.
+pub fn is_fallback(get: impl Fn(&str) -> Option<String>) -> bool {
+    get(spotcover_reconciler_core::fallback::env::GROUP_NAME).is_some()
+}
+
+/// Handles one invocation under `engine: asg`: the group's launch-failure event, or
+/// anything else as the scheduled backstop (the schedule, a direct invocation).
+/// Custom resource requests go to [`teardown`] before this (they need no settings).
+pub async fn handle_fallback_event<A: Aws>(
+    api: &A,
+    settings: Result<
+        spotcover_reconciler_core::fallback::Settings,
+        spotcover_reconciler_core::fallback::SettingsError,
+    >,
+    event: &Value,
+    now: EpochSeconds,
+    dry_run: bool,
+) -> Report {
+    use spotcover_reconciler_core::launch_failure as lf;
+    let s = match settings {
+        Ok(s) => s,
+        Err(e) => {
+            return Report::new(now, dry_run).fail(&crate::error::Error::Fallback {
+                kind: "config",
+                message: format!("configuration: {e}"),
+            });
+        }
+    };
+    if lf::is_launch_failure(event) {
+        return match lf::parse(event) {
+            Ok(ev) => launch_failure::handle(api, &s, &ev, now, dry_run).await,
+            Err(e) => {
+                let mut r = Report::new(now, dry_run).fail(&e.into());
+                r.group = Some(s.group_name);
+                r
+            }
+        };
+    }
+    crate::fallback_run::run(api, &s, None, now, dry_run).await
 }

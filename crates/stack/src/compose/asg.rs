@@ -25,7 +25,8 @@ use spotcover_cfn::aws::events::{self, EventPattern, RuleAttr};
 use spotcover_cfn::aws::iam::Statement;
 use spotcover_cfn::aws::lambda::{self, FunctionAttr};
 use spotcover_cfn::{Expr, Handle, Pseudo, Template, TemplateError};
-use spotcover_reconciler_core::fallback;
+use spotcover_reconciler_core::custom_resource::SERVICE_TIMEOUT_SECS;
+use spotcover_reconciler_core::{fallback, launch_failure};
 
 use super::cluster::{self, instance_tags, partition};
 use super::reconciler::{self, Feature, event_rule, group_arn, permit};
@@ -44,15 +45,12 @@ pub mod asg_ids {
     pub const LAUNCH_FAILURE_RULE: &str = "LaunchFailureRule";
 }
 
-/// The detail-type of Auto Scaling's event for a failed launch (EventBridge events
-/// reference, "Amazon EC2 Auto Scaling events").
-pub const LAUNCH_UNSUCCESSFUL: &str = "EC2 Instance Launch Unsuccessful";
+/// The detail-type of Auto Scaling's event for a failed launch (the reconciler's
+/// contract, `launch_failure`).
+pub const LAUNCH_UNSUCCESSFUL: &str = launch_failure::DETAIL_LAUNCH_UNSUCCESSFUL;
 
-/// The custom resource's properties the reconciler reads on Delete.
-pub mod teardown_properties {
-    pub const GROUP_NAME: &str = "GroupName";
-    pub const CLUSTER: &str = "Cluster";
-}
+/// The custom resource's properties the reconciler reads (the reconciler's contract).
+pub use spotcover_reconciler_core::custom_resource::properties as teardown_properties;
 
 /// The fallback's settings, from the config and the handles of the group, the cluster
 /// and the capacity provider.
@@ -134,6 +132,9 @@ pub(crate) fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, Templa
         asg_ids::TEARDOWN,
         CustomResource {
             service_token: function.get_att(FunctionAttr::Arn),
+            // Minutes, not the hour CloudFormation waits by default for an answer
+            // that never comes.
+            service_timeout: Some(SERVICE_TIMEOUT_SECS),
             properties: BTreeMap::from([
                 (teardown_properties::GROUP_NAME.to_owned(), group.r#ref()),
                 (
@@ -201,12 +202,18 @@ struct Triggers<'a> {
 }
 
 impl Feature for Triggers<'_> {
-    /// Resource forms from the Service Authorization Reference: Auto Scaling's
-    /// group-level actions take `autoScalingGroup:*:autoScalingGroupName/NAME`,
-    /// `DescribeAutoScalingGroups` and `DescribeScalingActivities` only `*`; ECS
-    /// `ListContainerInstances` the cluster, the container-instance actions
-    /// `container-instance/CLUSTER/*`, `ListTasks` the container instances of the
-    /// cluster, `DescribeTasks` `task/CLUSTER/*`.
+    /// Exactly the calls the reconciler makes under `engine: asg` (its fallback run and
+    /// the teardown custom resource), each on the narrowest resource the Service
+    /// Authorization Reference allows: Auto Scaling's group-level actions take
+    /// `autoScalingGroup:*:autoScalingGroupName/NAME`; `DescribeAutoScalingGroups` and
+    /// `DescribeScalingActivities` support no resource-level permissions (`*`). ECS
+    /// `ListContainerInstances` takes the cluster; `DescribeContainerInstances` and
+    /// `UpdateContainerInstancesState` `container-instance/CLUSTER/*`; `DescribeTasks`
+    /// `task/CLUSTER/*`; `DescribeServices` `service/CLUSTER/*`; a cluster-wide
+    /// `ListTasks` is authorized against `*`, narrowed by the `ecs:cluster` condition
+    /// (`ArnEquals`); `ListServices` takes only `*`. No `ec2:RunInstances` or
+    /// `iam:PassRole`: the base is changed without naming a launch template (see
+    /// `fallback_iam` in the stack's tests).
     fn statements(&self) -> Vec<Statement> {
         let arn = |service: &str| {
             partition()
@@ -256,14 +263,21 @@ impl Feature for Triggers<'_> {
                 &[
                     "ecs:DescribeContainerInstances",
                     "ecs:UpdateContainerInstancesState",
-                    "ecs:ListTasks",
                 ],
                 vec![in_cluster("container-instance")],
             ),
+            Statement::allow("ListTheClustersTasks", &["ecs:ListTasks"], vec!["*".into()])
+                .when_arn_equals(&[("ecs:cluster", self.cluster.get_att(ClusterAttr::Arn))]),
             Statement::allow(
                 "CountProvisioningTasks",
                 &["ecs:DescribeTasks"],
                 vec![in_cluster("task")],
+            ),
+            Statement::allow("ListServices", &["ecs:ListServices"], vec!["*".into()]),
+            Statement::allow(
+                "FindServicesWithALaunchType",
+                &["ecs:DescribeServices"],
+                vec![in_cluster("service")],
             ),
         ]
     }
