@@ -317,10 +317,6 @@ async fn each_trigger_acts_on_the_group_through_the_runtime_loop() {
     let (kind, body) = runtime.invoke(&mut child, json!({}));
     assert_eq!(kind, "response", "{body}");
     assert_eq!(base_of(&group).await, 4, "{body}");
-    assert!(
-        body["tasks_provisioning"].is_number(),
-        "EMF in the line: {body}"
-    );
     for id in ids_of(&group).await {
         if id != spot[0] && !on_demand.iter().any(|(o, _)| *o == id) {
             on_demand.push((id.clone(), join(&cluster, &id, "on-demand").await));
@@ -360,7 +356,26 @@ async fn each_trigger_acts_on_the_group_through_the_runtime_loop() {
         "ACTIVE"
     );
     stop_task(&cluster, &busy).await;
+    // Every run's log line carries its metrics (EMF) for the dashboard.
     child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert_eq!(lines.len(), 4, "one line per run");
+    for line in &lines {
+        assert_eq!(line["stack"], "spotcover-asg", "{line}");
+        assert!(line["_aws"]["CloudWatchMetrics"].is_array(), "{line}");
+        for m in [
+            "tasks_provisioning",
+            "on_demand_base",
+            "uncovered",
+            "tasks_without_provider",
+        ] {
+            assert!(line[m].is_number(), "{m}: {line}");
+        }
+    }
 }
 
 /// A loopback stand-in for the presigned S3 URL: records each PUT's content type and
