@@ -380,8 +380,11 @@ async fn each_trigger_acts_on_the_group_through_the_runtime_loop() {
 
 /// A loopback stand-in for the presigned S3 URL: records each PUT's content type and
 /// body.
-fn response_url() -> (String, Arc<Mutex<Vec<(Option<String>, Value)>>>) {
-    let puts: Arc<Mutex<Vec<(Option<String>, Value)>>> = Arc::default();
+/// The PUTs the stand-in saw: content type, body.
+type Puts = Arc<Mutex<Vec<(Option<String>, Value)>>>;
+
+fn response_url() -> (String, Puts) {
+    let puts: Puts = Arc::default();
     let p = puts.clone();
     let addr = serve(move |req| {
         assert_eq!(req.method, "PUT");
