@@ -51,6 +51,22 @@
    holds each instance in `Terminating:Wait` for every terminating hook the group still has,
    until its heartbeat ends if nobody completes it: deleting a group that still has such a
    hook and instances fails here, naming them, instead of passing silently.
+10. moto's `UpdateAutoScalingGroup` replaces the group's `MixedInstancesPolicy` with what the
+   request carries: a request without one drops it, and one with only
+   `InstancesDistribution.OnDemandBaseCapacity` fails on its missing launch template. AWS
+   changes only what the request names ("Any parameters that you don't specify are not
+   changed by this update request"; the launch template "is not required when updating the
+   group"), so the request's policy is merged into the group's, member by member.
+11. moto answers `DescribeScalingActivities` with no activity, and never fails a launch, so
+   nothing can show what a capacity provider's group does when spot has no capacity: it
+   launches its on-demand base, retries spot, never falls back, and records "Could not
+   launch Spot Instances. InsufficientInstanceCapacity ..." activities. A group tagged
+   `spotcover-emulator:spot-capacity=none` (a test sets it with CreateOrUpdateTags) stands
+   in for that market: a desired capacity above what it runs launches on-demand instances
+   only, up to the base, keeps the desired capacity, and records a Failed activity;
+   `DescribeScalingActivities` answers the recorded ones, newest first. After an update
+   that leaves the desired capacity as it is (a new base), the group re-sizes to it, as
+   AWS's next scaling activity would.
 
 Everything else, and every other answer, is moto's.
 
@@ -478,6 +494,146 @@ def delete_in_dependency_order(self):
 
 
 ResourceMap.delete = delete_in_dependency_order
+def merge_policy(old, new):
+    """`new` merged into `old`, member by member (dicts deep, anything else replaced)."""
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return new
+    out = dict(old)
+    for k, v in new.items():
+        out[k] = merge_policy(old.get(k), v)
+    return out
+
+
+_moto_group_update = FakeAutoScalingGroup.update
+
+
+def update_group_merging_policy(self, *args, **kwargs):
+    new = kwargs.get("mixed_instances_policy")
+    old = self.mixed_instances_policy
+    if old is None:
+        return _moto_group_update(self, *args, **kwargs)
+    merged = old if new is None else merge_policy(old, new)
+    # moto adds the template's name to the id it was created with, then refuses a policy
+    # that names both: hand it the id only, and keep the name it shows.
+    spec = merged.get("LaunchTemplate", {}).get("LaunchTemplateSpecification", {})
+    name = spec.get("LaunchTemplateName") if spec.get("LaunchTemplateId") else None
+    if name is not None:
+        merged = merge_policy(merged, {})
+        merged["LaunchTemplate"] = dict(merged["LaunchTemplate"])
+        merged["LaunchTemplate"]["LaunchTemplateSpecification"] = {
+            k: v for k, v in spec.items() if k != "LaunchTemplateName"
+        }
+    kwargs["mixed_instances_policy"] = merged
+    out = _moto_group_update(self, *args, **kwargs)
+    if name is not None:
+        self.mixed_instances_policy["LaunchTemplate"]["LaunchTemplateSpecification"][
+            "LaunchTemplateName"
+        ] = name
+    return out
+
+
+FakeAutoScalingGroup.update = update_group_merging_policy
+
+
+#: The group tag that stands in for a spot market with no capacity (see 9.).
+NO_SPOT_TAG = "spotcover-emulator:spot-capacity"
+
+_activities = {}
+_activities_lock = threading.Lock()
+#: Per group, the instances launched while spot had no capacity (so on-demand).
+_on_demand = {}
+
+
+def _no_spot(group):
+    return any(
+        t.get("Key") == NO_SPOT_TAG and t.get("Value") == "none" for t in group.tags
+    )
+
+
+def _base(group):
+    policy = group.mixed_instances_policy or {}
+    return int(policy.get("InstancesDistribution", {}).get("OnDemandBaseCapacity", 0))
+
+
+_moto_set_desired = FakeAutoScalingGroup.set_desired_capacity
+
+
+def set_desired_without_spot(self, new_capacity):
+    """With no spot capacity the group launches its on-demand base only, keeps what it
+    runs, and records the failed spot launch as AWS does; the desired capacity stays."""
+    if new_capacity is None or not _no_spot(self):
+        return _moto_set_desired(self, new_capacity)
+    live = {s.instance.id for s in self.active_instances()}
+    on_demand = _on_demand.setdefault(self.name, set())
+    on_demand &= live
+    reachable = min(new_capacity, len(live) + max(0, _base(self) - len(on_demand)))
+    _moto_set_desired(self, reachable)
+    self.desired_capacity = new_capacity
+    # What launched now is on-demand: spot had no capacity.
+    on_demand |= {s.instance.id for s in self.active_instances()} - live
+    if new_capacity > reachable:
+        import time
+        import uuid
+
+        with _activities_lock:
+            _activities.setdefault(self.name, []).append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "status_code": "Failed",
+                    "status_message": "Could not launch Spot Instances. InsufficientInstanceCapacity - There is no Spot capacity available that matches your request. Launching EC2 instance failed.",
+                    "start": int(time.time()),
+                }
+            )
+        print(f"spotcover: {self.name}: no spot capacity, {reachable} of {new_capacity}", flush=True)
+    return None
+
+
+FakeAutoScalingGroup.set_desired_capacity = set_desired_without_spot
+
+
+_moto_update_after_merge = FakeAutoScalingGroup.update
+
+
+def update_then_fill(self, *args, **kwargs):
+    """A changed base makes AWS launch (or replace) to match it: re-size to the desired
+    capacity after the update, as the group's next activity would."""
+    out = _moto_update_after_merge(self, *args, **kwargs)
+    if kwargs.get("desired_capacity") is None and self.desired_capacity is not None:
+        self.set_desired_capacity(self.desired_capacity)
+    return out
+
+
+FakeAutoScalingGroup.update = update_then_fill
+
+
+def describe_scaling_activities_recorded(self):
+    import datetime
+
+    from moto.core.responses import ActionResult
+
+    name = self._get_param("AutoScalingGroupName")
+    with _activities_lock:
+        recorded = list(reversed(_activities.get(name, [])))
+    out = []
+    for a in recorded:
+        start = datetime.datetime.fromtimestamp(a["start"], tz=datetime.timezone.utc)
+        out.append(
+            {
+                "ActivityId": a["id"],
+                "AutoScalingGroupName": name,
+                "Description": "Launching a new EC2 instance.  Status Reason: " + a["status_message"],
+                "Cause": "At the desired capacity's change an instance was started",
+                "StartTime": start,
+                "EndTime": start,
+                "StatusCode": a["status_code"],
+                "StatusMessage": a["status_message"],
+                "Progress": 100,
+            }
+        )
+    return ActionResult({"Activities": out})
+
+
+AutoScalingResponse.describe_scaling_activities = describe_scaling_activities_recorded
 
 
 if __name__ == "__main__":

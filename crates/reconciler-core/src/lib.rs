@@ -45,9 +45,11 @@
 )]
 
 pub mod contract;
+pub mod custom_resource;
 pub mod drain;
 pub mod ecs;
 pub mod interruption;
+pub mod launch_failure;
 pub mod policy;
 
 pub mod group;

@@ -90,6 +90,9 @@ pub enum Error {
     /// show the instance DRAINING (the write was lost).
     #[error("the instance is not DRAINING after its drain was acknowledged; drain again")]
     DrainLost,
+    /// `engine: asg`: the fallback's settings, its state tag, or a step it refuses.
+    #[error("{message}")]
+    Fallback { kind: &'static str, message: String },
 }
 
 impl Error {
@@ -103,6 +106,7 @@ impl Error {
             Error::Api(e) => e.kind(),
             Error::ClaimLost(_) => "claim_lost",
             Error::DrainLost => "drain_lost",
+            Error::Fallback { kind, .. } => kind,
         }
     }
 }

@@ -40,6 +40,7 @@ pub mod adapters;
 mod apply;
 pub mod config;
 pub mod error;
+pub mod fallback_run;
 pub mod handlers;
 pub mod metrics;
 pub mod policies;

@@ -26,12 +26,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 use spotcover_reconciler::adapters::budget::Budgeted;
+use spotcover_reconciler::adapters::fallback::HttpRespond;
 use spotcover_reconciler::adapters::sdk::SdkApi;
 use spotcover_reconciler::config::{
     Config, ENV_FLEET_ID, ENV_GROUP_NAME, ENV_ON_DEMAND_WEIGHT, ENV_QUIET_PERIOD, ENV_STALE_AFTER,
 };
+use spotcover_reconciler::handlers::{handle_fallback_event, is_fallback, teardown};
 use spotcover_reconciler::{handle_event, now};
 use spotcover_reconciler_core::contract::settings::{FUNCTION_TIMEOUT_SECS, call_budget_ms};
+use spotcover_reconciler_core::custom_resource;
+use spotcover_reconciler_core::policy::fallback;
 
 const USAGE: &str =
     "usage: bootstrap --once [--dry-run] [--fleet sfr-...] [--group NAME] [--weight N] \
@@ -102,16 +106,35 @@ async fn run_lambda() -> ExitCode {
     let api: &'static SdkApi = Box::leak(Box::new(sdk().await));
     let handler =
         lambda_runtime::service_fn(move |ev: lambda_runtime::LambdaEvent<Value>| async move {
-            let api = Budgeted::new(api, budget_until(ev.context.deadline));
+            let env = |k: &str| std::env::var(k).ok();
+            let budget = budget_until(ev.context.deadline);
             // Boxed: the handler's future is deep, and the runtime's nests it further.
-            let report = Box::pin(handle_event(
-                &api,
-                Config::from_env(),
-                &ev.payload,
-                now(),
-                false,
-            ))
-            .await;
+            let report = if let Some(req) = custom_resource::parse(&ev.payload) {
+                // The answer's PUT keeps its own time out of the calls' budget.
+                let api = Budgeted::new(api, budget.saturating_sub(teardown::ANSWER_TIME));
+                Box::pin(teardown::handle(&api, &HttpRespond::default(), &req, now())).await
+            } else if is_fallback(env) {
+                let api = Budgeted::new(api, budget);
+                let settings = fallback::Settings::from_lookup(env);
+                Box::pin(handle_fallback_event(
+                    &api,
+                    settings,
+                    &ev.payload,
+                    now(),
+                    false,
+                ))
+                .await
+            } else {
+                let api = Budgeted::new(api, budget);
+                Box::pin(handle_event(
+                    &api,
+                    Config::from_env(),
+                    &ev.payload,
+                    now(),
+                    false,
+                ))
+                .await
+            };
             println!("{}", spotcover_reconciler::metrics::line(&report));
             match &report.error {
                 Some(e) => Err(lambda_runtime::Diagnostic {
@@ -140,14 +163,14 @@ async fn run_once(once: Once) -> ExitCode {
     let sdk = sdk().await;
     let timeout_ms = u64::from(FUNCTION_TIMEOUT_SECS) * 1000;
     let api = Budgeted::new(&sdk, Duration::from_millis(call_budget_ms(timeout_ms)));
-    let report = handle_event(
-        &api,
-        config,
-        &Value::Object(Default::default()),
-        now(),
-        once.dry_run,
-    )
-    .await;
+    let event = Value::Object(Default::default());
+    let env = |k: &str| std::env::var(k).ok();
+    let report = if is_fallback(env) {
+        let settings = fallback::Settings::from_lookup(env);
+        handle_fallback_event(&api, settings, &event, now(), once.dry_run).await
+    } else {
+        handle_event(&api, config, &event, now(), once.dry_run).await
+    };
     println!("{}", spotcover_reconciler::metrics::line(&report));
     if report.is_error() {
         ExitCode::FAILURE

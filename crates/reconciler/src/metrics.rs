@@ -13,6 +13,22 @@ use crate::report::Report;
 /// ECS; under the 2017 rule only the fleet's metrics and, with a cluster, the spot
 /// units the drain pass listed (so no demand, and no uncovered).
 pub fn figures(r: &Report) -> Figures {
+    if let Some(f) = &r.fallback {
+        // `engine: asg`: a unit is an instance; demand is the group's desired capacity.
+        let seen = f.seen.as_ref();
+        let count = |n: usize| f64::from(u32::try_from(n).unwrap_or(u32::MAX));
+        return Figures {
+            demand: seen.map(|s| f64::from(s.desired)),
+            spot_registered: seen.map(|s| f64::from(s.spot)),
+            spot_fulfilled: None,
+            on_demand_units: seen.map(|s| count(s.on_demand.len())),
+            decision: f.reason,
+            aws_calls: r.api_calls,
+            tasks_provisioning: seen.map(|s| f64::from(s.provisioning)),
+            tasks_without_provider: f.waiting_without_provider.map(f64::from),
+            on_demand_base: seen.map(|s| f64::from(s.base)),
+        };
+    }
     if let Some(n) = &r.need {
         let view = n.view;
         return Figures {
@@ -22,6 +38,7 @@ pub fn figures(r: &Report) -> Figures {
             on_demand_units: view.map(|_| f64::from(n.on_demand_units)),
             decision: n.decision.map(|d| reason_name(d.reason)),
             aws_calls: r.api_calls,
+            ..Figures::default()
         };
     }
     let spot_registered = r.drain.as_ref().and_then(|d| {
@@ -40,6 +57,7 @@ pub fn figures(r: &Report) -> Figures {
         on_demand_units: None,
         decision: r.decision.as_ref().map(|d| reason_name(d.reason)),
         aws_calls: r.api_calls,
+        ..Figures::default()
     }
 }
 

@@ -87,6 +87,7 @@ fn world(instances: u32, desired: u32, target: u32, desired_od: u32) -> FakeApi 
             task: None,
         },
         task_definition: Some("td:1".into()),
+        launch_type: None,
     }];
     *api.fleet.lock().unwrap() = Some(FleetState {
         target,

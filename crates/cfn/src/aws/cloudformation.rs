@@ -11,6 +11,9 @@ use crate::resource_type;
 #[serde(rename_all = "PascalCase")]
 pub struct CustomResource {
     pub service_token: Expr,
+    /// Seconds CloudFormation waits for the answer (1 to 3600; default 3600).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_timeout: Option<u32>,
     /// Further properties, passed to the function as they are.
     #[serde(flatten)]
     pub properties: BTreeMap<String, Expr>,

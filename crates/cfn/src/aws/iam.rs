@@ -99,15 +99,32 @@ impl Statement {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), v.clone()))
             .collect();
-        self.condition = Some(Condition { string_equals });
+        let mut c = self.condition.take().unwrap_or_default();
+        c.string_equals = string_equals;
+        self.condition = Some(c);
+        self
+    }
+
+    /// Only where each `key` is the ARN given (`ArnEquals`, all must hold): for a
+    /// condition key of type ARN, such as `ecs:cluster`.
+    pub fn when_arn_equals(mut self, pairs: &[(&str, Expr)]) -> Self {
+        let mut c = self.condition.take().unwrap_or_default();
+        c.arn_equals = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        self.condition = Some(c);
         self
     }
 }
 
 /// A statement's `Condition` block: the operators spotcover uses.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Condition {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub arn_equals: BTreeMap<String, Expr>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub string_equals: BTreeMap<String, Expr>,
 }
 

@@ -95,6 +95,32 @@ pub const DECISIONS: Metric = Metric {
 /// AWS API calls the run made.
 pub const AWS_CALLS: Metric = metric("aws_calls", "AWS API calls made by the reconciler", false);
 
+/// `engine: asg`: the capacity provider's tasks waiting in PROVISIONING.
+pub const TASKS_PROVISIONING: Metric = metric(
+    "tasks_provisioning",
+    "Tasks waiting in PROVISIONING for the capacity provider",
+    false,
+);
+/// `engine: asg`: unplaced tasks of services that name a launch type instead of a
+/// capacity provider strategy; no capacity provider ever scales for them.
+pub const TASKS_WITHOUT_PROVIDER: Metric = metric(
+    "tasks_without_provider",
+    "Unplaced tasks of services with a launch type (never scale the group)",
+    false,
+);
+/// `engine: asg`: the group's `OnDemandBaseCapacity`, instances.
+pub const ON_DEMAND_BASE: Metric = metric(
+    "on_demand_base",
+    "The group's on-demand base (instances)",
+    false,
+);
+
+/// The metrics only `engine: asg`'s runs write, after [`ALL`]'s in a log line. Under
+/// `engine: asg` a unit is one instance: demand is the group's desired capacity (what
+/// ECS's managed scaling asks for), so uncovered counts instances wanted and not
+/// registered.
+pub const FALLBACK: [Metric; 3] = [TASKS_PROVISIONING, TASKS_WITHOUT_PROVIDER, ON_DEMAND_BASE];
+
 /// Every metric, in the order they appear in a log line.
 pub const ALL: [Metric; 7] = [
     DEMAND,
@@ -169,6 +195,33 @@ pub const REASON_NAMES: [&str; 11] = [
     "fleet_unknown",
 ];
 
+/// The fallback's reasons' names (`engine: asg`), in the order `fallback`'s rules give
+/// them. The match is exhaustive, so a new reason does not compile until it has a name
+/// here (and then belongs in [`FALLBACK_REASON_NAMES`]).
+pub fn fallback_reason_name(r: crate::policy::fallback::Reason) -> &'static str {
+    use crate::policy::fallback::Reason as R;
+    match r {
+        R::SpotFailing => "spot_failing",
+        R::Realign => "realign",
+        R::DemandFell => "demand_fell",
+        R::ReturnDrain => "return_drain",
+        R::ReturnRetire => "return_retire",
+        R::ReturnWaiting => "return_waiting",
+        R::Steady => "steady",
+    }
+}
+
+/// Every reason of the fallback, by name, once each (the decisions of `engine: asg`).
+pub const FALLBACK_REASON_NAMES: [&str; 7] = [
+    "spot_failing",
+    "realign",
+    "demand_fell",
+    "return_drain",
+    "return_retire",
+    "return_waiting",
+    "steady",
+];
+
 /// What one run observed and did, in fleet units; `None`: not observed by this run.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Figures {
@@ -181,6 +234,10 @@ pub struct Figures {
     /// made one.
     pub decision: Option<&'static str>,
     pub aws_calls: u32,
+    /// `engine: asg` only ([`FALLBACK`]).
+    pub tasks_provisioning: Option<f64>,
+    pub tasks_without_provider: Option<f64>,
+    pub on_demand_base: Option<f64>,
 }
 
 impl Figures {
@@ -205,6 +262,9 @@ impl Figures {
             (UNCOVERED, uncovered),
             (DECISIONS, self.decision.map(|_| 1.0)),
             (AWS_CALLS, Some(f64::from(self.aws_calls))),
+            (TASKS_PROVISIONING, self.tasks_provisioning),
+            (TASKS_WITHOUT_PROVIDER, self.tasks_without_provider),
+            (ON_DEMAND_BASE, self.on_demand_base),
         ]
         .into_iter()
         .filter_map(|(m, v)| v.filter(|v| v.is_finite()).map(|v| (m, v)))
@@ -352,6 +412,7 @@ mod tests {
             on_demand_units: None,
             decision: Some("steady"),
             aws_calls: 3,
+            ..Figures::default()
         };
         let expected: Vec<&str> = written_by(Writer::Design2017)
             .iter()
@@ -371,6 +432,7 @@ mod tests {
             on_demand_units: Some(2.0),
             decision: Some("cover_shortfall"),
             aws_calls: 7,
+            ..Figures::default()
         };
         let expected: Vec<&str> = written_by(Writer::Demand).iter().map(|m| m.name).collect();
         assert_eq!(names(&run), expected);
@@ -491,6 +553,52 @@ mod tests {
         written.sort_unstable();
         said.sort_unstable();
         assert_eq!(written, said);
+    }
+}
+
+#[cfg(test)]
+mod fallback_metrics {
+    use super::*;
+
+    #[test]
+    fn every_fallback_reason_has_one_name_in_the_list() {
+        use crate::policy::fallback::Reason as R;
+        let mut named: Vec<&str> = [
+            R::SpotFailing,
+            R::Realign,
+            R::DemandFell,
+            R::ReturnDrain,
+            R::ReturnRetire,
+            R::ReturnWaiting,
+            R::Steady,
+        ]
+        .into_iter()
+        .map(fallback_reason_name)
+        .collect();
+        named.sort_unstable();
+        let mut listed = FALLBACK_REASON_NAMES.to_vec();
+        listed.sort_unstable();
+        assert_eq!(named, listed);
+    }
+
+    #[test]
+    fn fallback_metric_names_differ_from_the_fleets() {
+        for m in FALLBACK {
+            assert!(ALL.iter().all(|a| a.name != m.name), "{}", m.name);
+        }
+    }
+
+    #[test]
+    fn a_fallback_run_writes_its_figures_and_nothing_it_did_not_see() {
+        let fig = Figures {
+            tasks_provisioning: Some(2.0),
+            on_demand_base: Some(3.0),
+            ..Figures::default()
+        };
+        let v = serde_json::to_value(emf("s", &fig, 0)).unwrap();
+        assert_eq!(v["tasks_provisioning"], serde_json::json!(2.0));
+        assert_eq!(v["on_demand_base"], serde_json::json!(3.0));
+        assert!(v.get("tasks_without_provider").is_none());
     }
 }
 

@@ -10,8 +10,10 @@ use spotcover_reconciler_core::ecs::ContainerInstance;
 use spotcover_reconciler_core::policy::demand::FleetState;
 use spotcover_reconciler_core::policy::rule_2017::Observation;
 
+use super::fallback::{FallbackGroup, TaskView};
 use super::{AutoScaling, Completion, Ec2, Ecs, FleetMetrics, GroupView, ServiceView, SetOutcome};
 use crate::error::ApiError;
+use spotcover_reconciler_core::policy::fallback::Activity;
 
 /// The adapters `inner`, with every call cut off at `deadline`.
 #[derive(Debug, Clone)]
@@ -137,6 +139,65 @@ impl<A: AutoScaling> AutoScaling for Budgeted<'_, A> {
         )
         .await
     }
+
+    async fn describe_fallback_group(&self, name: &str) -> Result<FallbackGroup, ApiError> {
+        self.within(
+            "autoscaling",
+            "DescribeAutoScalingGroups",
+            self.inner.describe_fallback_group(name),
+        )
+        .await
+    }
+
+    async fn describe_scaling_activities(&self, name: &str) -> Result<Vec<Activity>, ApiError> {
+        self.within(
+            "autoscaling",
+            "DescribeScalingActivities",
+            self.inner.describe_scaling_activities(name),
+        )
+        .await
+    }
+
+    async fn set_on_demand_base(&self, name: &str, base: u32) -> Result<(), ApiError> {
+        self.within(
+            "autoscaling",
+            "UpdateAutoScalingGroup",
+            self.inner.set_on_demand_base(name, base),
+        )
+        .await
+    }
+
+    async fn terminate_in_group(&self, instance_id: &str) -> Result<(), ApiError> {
+        self.within(
+            "autoscaling",
+            "TerminateInstanceInAutoScalingGroup",
+            self.inner.terminate_in_group(instance_id),
+        )
+        .await
+    }
+
+    async fn release_group(&self, name: &str) -> Result<(), ApiError> {
+        self.within(
+            "autoscaling",
+            "UpdateAutoScalingGroup",
+            self.inner.release_group(name),
+        )
+        .await
+    }
+
+    async fn set_instance_protection(
+        &self,
+        name: &str,
+        ids: &[String],
+        protected: bool,
+    ) -> Result<(), ApiError> {
+        self.within(
+            "autoscaling",
+            "SetInstanceProtection",
+            self.inner.set_instance_protection(name, ids, protected),
+        )
+        .await
+    }
 }
 
 impl<A: Ecs> Ecs for Budgeted<'_, A> {
@@ -219,6 +280,32 @@ impl<A: Ecs> Ecs for Budgeted<'_, A> {
             "ecs",
             "DescribeServices",
             self.inner.describe_services(cluster, arns),
+        )
+        .await
+    }
+
+    async fn list_tasks(
+        &self,
+        cluster: &str,
+        desired_status: &str,
+    ) -> Result<Vec<String>, ApiError> {
+        self.within(
+            "ecs",
+            "ListTasks",
+            self.inner.list_tasks(cluster, desired_status),
+        )
+        .await
+    }
+
+    async fn describe_tasks(
+        &self,
+        cluster: &str,
+        arns: &[String],
+    ) -> Result<Vec<TaskView>, ApiError> {
+        self.within(
+            "ecs",
+            "DescribeTasks",
+            self.inner.describe_tasks(cluster, arns),
         )
         .await
     }

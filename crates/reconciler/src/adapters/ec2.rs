@@ -51,7 +51,7 @@ impl std::fmt::Debug for Ec2Query {
     }
 }
 
-fn connector() -> std::sync::Arc<aws_smithy_http_client::Connector> {
+pub(crate) fn connector() -> std::sync::Arc<aws_smithy_http_client::Connector> {
     use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
     use aws_smithy_runtime_api::client::http::HttpConnectorSettings;
     // The SDK clients' connect and read timeouts; the whole call is bounded by the

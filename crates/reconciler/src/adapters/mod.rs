@@ -10,6 +10,8 @@
 
 pub mod budget;
 pub mod ec2;
+pub mod fallback;
+pub mod fallback_views;
 pub mod sdk;
 pub mod timeouts;
 
@@ -21,6 +23,8 @@ use spotcover_reconciler_core::policy::rule_2017::Observation;
 use spotcover_reconciler_core::{EpochSeconds, GroupState};
 
 use crate::error::ApiError;
+use fallback::{FallbackGroup, TaskView};
+use spotcover_reconciler_core::policy::fallback::Activity;
 
 /// What a `SetDesiredCapacity` call achieved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -72,6 +76,9 @@ pub struct ServiceView {
     /// Desired, running and pending counts; `task` is left `None` here.
     pub need: ServiceNeed,
     pub task_definition: Option<String>,
+    /// `launchType`, when the service names one instead of a capacity provider
+    /// strategy: its tasks never scale a capacity provider's group.
+    pub launch_type: Option<String>,
 }
 
 /// CloudWatch: the fleet's metrics.
@@ -116,6 +123,27 @@ pub trait AutoScaling {
     ) -> Result<Completion, ApiError>;
     /// `CreateOrUpdateTags`: one tag of the group, not propagated at launch.
     async fn put_group_tag(&self, group: &str, key: &str, value: &str) -> Result<(), ApiError>;
+
+    // `engine: asg`: the capacity provider's group (see [`fallback`]).
+
+    /// The group, its on-demand base, instances with their protection, and the
+    /// fallback's state tag.
+    async fn describe_fallback_group(&self, name: &str) -> Result<FallbackGroup, ApiError>;
+    /// `DescribeScalingActivities`: the latest activities.
+    async fn describe_scaling_activities(&self, name: &str) -> Result<Vec<Activity>, ApiError>;
+    /// `UpdateAutoScalingGroup`: the on-demand base only.
+    async fn set_on_demand_base(&self, name: &str, base: u32) -> Result<(), ApiError>;
+    /// `TerminateInstanceInAutoScalingGroup`, keeping the desired capacity.
+    async fn terminate_in_group(&self, instance_id: &str) -> Result<(), ApiError>;
+    /// `UpdateAutoScalingGroup`: sizes 0, new instances unprotected (stack deletion).
+    async fn release_group(&self, name: &str) -> Result<(), ApiError>;
+    /// `SetInstanceProtection` for at most [`fallback::PROTECTION_BATCH`] instances.
+    async fn set_instance_protection(
+        &self,
+        name: &str,
+        ids: &[String],
+        protected: bool,
+    ) -> Result<(), ApiError>;
 }
 
 /// ECS: the cluster's container instances. `cluster` is the cluster's name (or ARN).
@@ -162,6 +190,21 @@ pub trait Ecs {
         cluster: &str,
         arns: &[String],
     ) -> Result<Vec<ServiceView>, ApiError>;
+
+    // `engine: asg`: the tasks waiting for the capacity provider.
+
+    /// `ListTasks` of the cluster with this `desiredStatus` (all pages).
+    async fn list_tasks(
+        &self,
+        cluster: &str,
+        desired_status: &str,
+    ) -> Result<Vec<String>, ApiError>;
+    /// `DescribeTasks` (chunks of 100).
+    async fn describe_tasks(
+        &self,
+        cluster: &str,
+        arns: &[String],
+    ) -> Result<Vec<TaskView>, ApiError>;
 }
 
 /// EC2: terminating a drained spot instance; the Spot Fleet's target.

@@ -15,9 +15,11 @@ use spotcover_reconciler_core::{EpochSeconds, GroupState};
 use spotcover_reconciler_core::policy::demand::FleetState;
 use spotcover_reconciler_core::policy::demand::units::ServiceNeed;
 
+use super::fallback_views::{FallbackGroup, TaskView};
 pub use super::timeouts::{ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, OPERATION_TIMEOUT, READ_TIMEOUT};
 use super::{AutoScaling, Completion, Ec2, Ecs, FleetMetrics, GroupView, ServiceView, SetOutcome};
 use crate::error::ApiError;
+use spotcover_reconciler_core::policy::fallback::Activity;
 
 /// Metric period asked of CloudWatch, seconds.
 pub const PERIOD_SECS: i32 = 60;
@@ -411,6 +413,35 @@ impl AutoScaling for SdkApi {
             Err(e) => Err(classify("autoscaling", OP, &e)),
         }
     }
+
+    async fn describe_fallback_group(&self, name: &str) -> Result<FallbackGroup, ApiError> {
+        self.fallback_group(name).await
+    }
+
+    async fn describe_scaling_activities(&self, name: &str) -> Result<Vec<Activity>, ApiError> {
+        self.fallback_activities(name).await
+    }
+
+    async fn set_on_demand_base(&self, name: &str, base: u32) -> Result<(), ApiError> {
+        self.fallback_set_base(name, base).await
+    }
+
+    async fn terminate_in_group(&self, instance_id: &str) -> Result<(), ApiError> {
+        self.fallback_terminate(instance_id).await
+    }
+
+    async fn release_group(&self, name: &str) -> Result<(), ApiError> {
+        self.fallback_release(name).await
+    }
+
+    async fn set_instance_protection(
+        &self,
+        name: &str,
+        ids: &[String],
+        protected: bool,
+    ) -> Result<(), ApiError> {
+        self.fallback_protect(name, ids, protected).await
+    }
 }
 
 /// ECS `Failure`s (per-instance refusals of a batch call) as an error, if any.
@@ -650,10 +681,27 @@ impl Ecs for SdkApi {
                             task: None,
                         },
                         task_definition: s.task_definition().map(str::to_owned),
+                        launch_type: s.launch_type().map(|l| l.as_str().to_owned()),
                     }),
             );
         }
         Ok(found)
+    }
+
+    async fn list_tasks(
+        &self,
+        cluster: &str,
+        desired_status: &str,
+    ) -> Result<Vec<String>, ApiError> {
+        self.fallback_list_tasks(cluster, desired_status).await
+    }
+
+    async fn describe_tasks(
+        &self,
+        cluster: &str,
+        arns: &[String],
+    ) -> Result<Vec<TaskView>, ApiError> {
+        self.fallback_describe_tasks(cluster, arns).await
     }
 }
 

@@ -4,9 +4,12 @@
 //! - [`schedule`]: the schedule, a direct invocation, the PendingCapacity alarm;
 //! - [`notice`]: a spot interruption warning or rebalance recommendation;
 //! - [`lifecycle`]: the on-demand group's lifecycle hook;
-//! - [`fleet_event`]: a Spot Fleet event (`aws.ec2spotfleet`).
+//! - [`fleet_event`]: a Spot Fleet event (`aws.ec2spotfleet`);
+//! - under `engine: asg` ([`handle_fallback_event`]): [`launch_failure`], the schedule
+//!   (both run [`crate::fallback_run`]), and [`teardown`], the custom resource, which
+//!   the Lambda answers whatever its engine.
 //!
-//! A handler hands what it read to the configured policy through
+//! A handler of the fleet engine hands what it read to the configured policy through
 //! [`crate::policies`], the one place the Lambda branches on the policy.
 //!
 //! [`handle_event`] classifies the event with the core's parser
@@ -14,9 +17,11 @@
 //! are composed from) and dispatches.
 
 pub mod fleet_event;
+pub mod launch_failure;
 pub mod lifecycle;
 pub mod notice;
 pub mod schedule;
+pub mod teardown;
 
 use serde_json::Value;
 use spotcover_reconciler_core::EpochSeconds;
@@ -61,4 +66,45 @@ pub async fn handle_event<A: Aws>(
             r
         }
     }
+}
+
+/// Whether the environment is `engine: asg`'s: the fallback's group variable is set.
+pub fn is_fallback(get: impl Fn(&str) -> Option<String>) -> bool {
+    get(spotcover_reconciler_core::contract::settings::fallback::env::GROUP_NAME).is_some()
+}
+
+/// Handles one invocation under `engine: asg`: the group's launch-failure event, or
+/// anything else as the scheduled backstop (the schedule, a direct invocation).
+/// Custom resource requests go to [`teardown`] before this (they need no settings).
+pub async fn handle_fallback_event<A: Aws>(
+    api: &A,
+    settings: Result<
+        spotcover_reconciler_core::policy::fallback::Settings,
+        spotcover_reconciler_core::contract::settings::fallback::SettingsError,
+    >,
+    event: &Value,
+    now: EpochSeconds,
+    dry_run: bool,
+) -> Report {
+    use spotcover_reconciler_core::launch_failure as lf;
+    let s = match settings {
+        Ok(s) => s,
+        Err(e) => {
+            return Report::new(now, dry_run).fail(&crate::error::Error::Fallback {
+                kind: "config",
+                message: format!("configuration: {e}"),
+            });
+        }
+    };
+    if lf::is_launch_failure(event) {
+        return match lf::parse(event) {
+            Ok(ev) => launch_failure::handle(api, &s, &ev, now, dry_run).await,
+            Err(e) => {
+                let mut r = Report::new(now, dry_run).fail(&e.into());
+                r.group = Some(s.group_name);
+                r
+            }
+        };
+    }
+    crate::fallback_run::run(api, &s, None, now, dry_run).await
 }

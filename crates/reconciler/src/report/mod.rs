@@ -2,8 +2,10 @@
 //! answer.
 
 mod drain;
+mod fallback;
 
 pub use self::drain::*;
+pub use self::fallback::*;
 
 use serde::Serialize;
 use spotcover_reconciler_core::contract::events::Notice;
@@ -75,6 +77,12 @@ pub struct Report {
     /// Only under the demand policy (absent from the line otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub need: Option<NeedReport>,
+    /// Only under `engine: asg`: the fallback's run (absent from the line otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<FallbackReport>,
+    /// Only for the teardown custom resource's requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub teardown: Option<TeardownReport>,
 }
 
 /// The part of the log line about the demand policy's run.
@@ -139,6 +147,8 @@ impl Report {
             interruption: None,
             drain: None,
             need: None,
+            fallback: None,
+            teardown: None,
         }
     }
 

@@ -5,11 +5,14 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use spotcover_reconciler::ApiError;
+use spotcover_reconciler::adapters::fallback::{FallbackGroup, TaskView};
 use spotcover_reconciler::adapters::{
     AutoScaling, Completion, Ec2, Ecs, FleetMetrics, GroupView, ServiceView, SetOutcome,
 };
+use spotcover_reconciler_core::contract::tags::FALLBACK_STATE_TAG as STATE_TAG;
 use spotcover_reconciler_core::ecs::{ContainerInstance, InstanceStatus};
 use spotcover_reconciler_core::policy::demand::FleetState;
+use spotcover_reconciler_core::policy::fallback::Activity;
 use spotcover_reconciler_core::policy::rule_2017::Observation;
 use spotcover_reconciler_core::{EpochSeconds, GroupState};
 
@@ -71,6 +74,21 @@ pub enum Call {
         fleet_id: String,
         target: u32,
     },
+    // `engine: asg`.
+    DescribeFallbackGroup(String),
+    DescribeActivities(String),
+    SetBase {
+        name: String,
+        base: u32,
+    },
+    TerminateInGroup(String),
+    ReleaseGroup(String),
+    SetProtection {
+        ids: Vec<String>,
+        protected: bool,
+    },
+    ListTasks(String),
+    DescribeTasks(Vec<String>),
 }
 
 impl Call {
@@ -93,6 +111,13 @@ impl Call {
             Call::DescribeServices(_) => "DescribeServices",
             Call::DescribeFleet(_) => "DescribeSpotFleetRequests",
             Call::ModifyFleet { .. } => "ModifySpotFleetRequest",
+            Call::DescribeFallbackGroup(_) => "DescribeAutoScalingGroups",
+            Call::DescribeActivities(_) => "DescribeScalingActivities",
+            Call::SetBase { .. } | Call::ReleaseGroup(_) => "UpdateAutoScalingGroup",
+            Call::TerminateInGroup(_) => "TerminateInstanceInAutoScalingGroup",
+            Call::SetProtection { .. } => "SetInstanceProtection",
+            Call::ListTasks(_) => "ListTasks",
+            Call::DescribeTasks(_) => "DescribeTasks",
         }
     }
 
@@ -107,6 +132,10 @@ impl Call {
                 | Call::ListServices(_)
                 | Call::DescribeServices(_)
                 | Call::DescribeFleet(_)
+                | Call::DescribeFallbackGroup(_)
+                | Call::DescribeActivities(_)
+                | Call::ListTasks(_)
+                | Call::DescribeTasks(_)
         )
     }
 }
@@ -198,6 +227,12 @@ pub struct FakeApi {
     pub services: Mutex<Vec<ServiceView>>,
     /// The Spot Fleet; `None`: not found.
     pub fleet: Mutex<Option<FleetState>>,
+    /// `engine: asg`'s group (its state tag is in `group_tags`); `None`: not found.
+    pub fallback_group: Mutex<Option<FallbackGroup>>,
+    /// The group's scaling activities.
+    pub activities: Mutex<Vec<Activity>>,
+    /// The cluster's tasks whose desired status is RUNNING.
+    pub tasks: Mutex<Vec<TaskView>>,
 }
 
 pub fn throttled(op: &'static str) -> ApiError {
@@ -232,6 +267,9 @@ impl FakeApi {
             group_tags: Mutex::new(HashMap::new()),
             services: Mutex::new(Vec::new()),
             fleet: Mutex::new(None),
+            fallback_group: Mutex::new(None),
+            activities: Mutex::new(Vec::new()),
+            tasks: Mutex::new(Vec::new()),
         }
     }
 
@@ -492,6 +530,112 @@ impl AutoScaling for FakeApi {
     async fn put_group_tag(&self, group: &str, key: &str, value: &str) -> Result<(), ApiError> {
         self.put_tag(group, key, value).await
     }
+
+    async fn describe_fallback_group(&self, name: &str) -> Result<FallbackGroup, ApiError> {
+        let lost = self
+            .enter(Call::DescribeFallbackGroup(name.to_owned()))
+            .await?;
+        let g = self
+            .fallback_group
+            .lock()
+            .unwrap()
+            .clone()
+            .map(|mut g| {
+                g.state_tag = self.group_tags.lock().unwrap().get(STATE_TAG).cloned();
+                g
+            })
+            .ok_or_else(|| ApiError::GroupNotFound(name.to_owned()));
+        answer(lost, g)
+    }
+
+    async fn describe_scaling_activities(&self, name: &str) -> Result<Vec<Activity>, ApiError> {
+        let lost = self
+            .enter(Call::DescribeActivities(name.to_owned()))
+            .await?;
+        answer(lost, Ok(self.activities.lock().unwrap().clone()))
+    }
+
+    async fn set_on_demand_base(&self, name: &str, base: u32) -> Result<(), ApiError> {
+        let lost = self
+            .enter(Call::SetBase {
+                name: name.to_owned(),
+                base,
+            })
+            .await?;
+        if !dropped(&lost)
+            && let Some(g) = self.fallback_group.lock().unwrap().as_mut()
+        {
+            g.base = base;
+        }
+        answer(lost, Ok(()))
+    }
+
+    async fn terminate_in_group(&self, instance_id: &str) -> Result<(), ApiError> {
+        let lost = self
+            .enter(Call::TerminateInGroup(instance_id.to_owned()))
+            .await?;
+        if dropped(&lost) {
+            return Ok(());
+        }
+        let tasks = tasks_of(&self.instances.lock().unwrap(), instance_id);
+        self.terminated
+            .lock()
+            .unwrap()
+            .push((instance_id.to_owned(), tasks));
+        self.instances
+            .lock()
+            .unwrap()
+            .retain(|(_, ci)| ci.ec2_instance_id.as_deref() != Some(instance_id));
+        if let Some(g) = self.fallback_group.lock().unwrap().as_mut() {
+            g.instances.retain(|i| i.id != instance_id);
+        }
+        answer(lost, Ok(()))
+    }
+
+    async fn release_group(&self, name: &str) -> Result<(), ApiError> {
+        let lost = self.enter(Call::ReleaseGroup(name.to_owned())).await?;
+        if dropped(&lost) {
+            return Ok(());
+        }
+        let mut g = self.fallback_group.lock().unwrap();
+        let Some(g) = g.as_mut() else {
+            return Err(ApiError::Refused {
+                service: "autoscaling",
+                op: "UpdateAutoScalingGroup",
+                code: "ValidationError".into(),
+                message: format!("AutoScalingGroup name not found - {name}"),
+            });
+        };
+        (g.min, g.max, g.desired) = (0, 0, 0);
+        g.new_instances_protected = false;
+        answer(lost, Ok(()))
+    }
+
+    async fn set_instance_protection(
+        &self,
+        _name: &str,
+        ids: &[String],
+        protected: bool,
+    ) -> Result<(), ApiError> {
+        assert!(
+            ids.len() <= 50,
+            "SetInstanceProtection takes up to 50 instances"
+        );
+        let lost = self
+            .enter(Call::SetProtection {
+                ids: ids.to_vec(),
+                protected,
+            })
+            .await?;
+        if !dropped(&lost)
+            && let Some(g) = self.fallback_group.lock().unwrap().as_mut()
+        {
+            for i in g.instances.iter_mut().filter(|i| ids.contains(&i.id)) {
+                i.protected = protected;
+            }
+        }
+        answer(lost, Ok(()))
+    }
 }
 
 impl FakeApi {
@@ -663,6 +807,39 @@ impl Ecs for FakeApi {
             .unwrap()
             .iter()
             .filter(|s| arns.contains(&s.arn))
+            .cloned()
+            .collect();
+        answer(lost, Ok(found))
+    }
+
+    async fn list_tasks(
+        &self,
+        cluster: &str,
+        _desired_status: &str,
+    ) -> Result<Vec<String>, ApiError> {
+        let lost = self.enter(Call::ListTasks(cluster.to_owned())).await?;
+        let arns = self
+            .tasks
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|t| t.arn.clone())
+            .collect();
+        answer(lost, Ok(arns))
+    }
+
+    async fn describe_tasks(
+        &self,
+        _cluster: &str,
+        arns: &[String],
+    ) -> Result<Vec<TaskView>, ApiError> {
+        let lost = self.enter(Call::DescribeTasks(arns.to_vec())).await?;
+        let found = self
+            .tasks
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|t| arns.contains(&t.arn))
             .cloned()
             .collect();
         answer(lost, Ok(found))

@@ -29,6 +29,7 @@ use spotcover_reconciler_core::contract::events::{
     DETAIL_GROUP_NAME, DETAIL_LAUNCH_UNSUCCESSFUL, SOURCE_AUTOSCALING,
 };
 use spotcover_reconciler_core::contract::teardown;
+use spotcover_reconciler_core::custom_resource::SERVICE_TIMEOUT_SECS;
 use spotcover_reconciler_core::policy::fallback;
 
 use super::cluster::{self, instance_tags, partition};
@@ -129,6 +130,9 @@ pub(crate) fn compose(c: &StackConfig, asset: &Asset) -> Result<Template, Templa
         asg_ids::TEARDOWN,
         CustomResource {
             service_token: function.get_att(FunctionAttr::Arn),
+            // Minutes, not the hour CloudFormation waits by default for an answer
+            // that never comes.
+            service_timeout: Some(SERVICE_TIMEOUT_SECS),
             properties: BTreeMap::from([
                 (teardown::GROUP_NAME.to_owned(), group.r#ref()),
                 (teardown::CLUSTER.to_owned(), cluster.cluster.r#ref()),
@@ -193,12 +197,18 @@ struct Triggers<'a> {
 }
 
 impl Feature for Triggers<'_> {
-    /// Resource forms from the Service Authorization Reference: Auto Scaling's
-    /// group-level actions take `autoScalingGroup:*:autoScalingGroupName/NAME`,
-    /// `DescribeAutoScalingGroups` and `DescribeScalingActivities` only `*`; ECS
-    /// `ListContainerInstances` the cluster, the container-instance actions
-    /// `container-instance/CLUSTER/*`, `ListTasks` the container instances of the
-    /// cluster, `DescribeTasks` `task/CLUSTER/*`.
+    /// Exactly the calls the reconciler makes under `engine: asg` (its fallback run and
+    /// the teardown custom resource), each on the narrowest resource the Service
+    /// Authorization Reference allows: Auto Scaling's group-level actions take
+    /// `autoScalingGroup:*:autoScalingGroupName/NAME`; `DescribeAutoScalingGroups` and
+    /// `DescribeScalingActivities` support no resource-level permissions (`*`). ECS
+    /// `ListContainerInstances` takes the cluster; `DescribeContainerInstances` and
+    /// `UpdateContainerInstancesState` `container-instance/CLUSTER/*`; `DescribeTasks`
+    /// `task/CLUSTER/*`; `DescribeServices` `service/CLUSTER/*`; a cluster-wide
+    /// `ListTasks` is authorized against `*`, narrowed by the `ecs:cluster` condition
+    /// (`ArnEquals`); `ListServices` takes only `*`. No `ec2:RunInstances` or
+    /// `iam:PassRole`: the base is changed without naming a launch template (see
+    /// `fallback_iam` in the stack's tests).
     fn statements(&self) -> Vec<Statement> {
         let arn = |service: &str| {
             partition()
@@ -248,14 +258,21 @@ impl Feature for Triggers<'_> {
                 &[
                     "ecs:DescribeContainerInstances",
                     "ecs:UpdateContainerInstancesState",
-                    "ecs:ListTasks",
                 ],
                 vec![in_cluster("container-instance")],
             ),
+            Statement::allow("ListTheClustersTasks", &["ecs:ListTasks"], vec!["*".into()])
+                .when_arn_equals(&[("ecs:cluster", self.cluster.get_att(ClusterAttr::Arn))]),
             Statement::allow(
                 "CountProvisioningTasks",
                 &["ecs:DescribeTasks"],
                 vec![in_cluster("task")],
+            ),
+            Statement::allow("ListServices", &["ecs:ListServices"], vec!["*".into()]),
+            Statement::allow(
+                "FindServicesWithALaunchType",
+                &["ecs:DescribeServices"],
+                vec![in_cluster("service")],
             ),
         ]
     }

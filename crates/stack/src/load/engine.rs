@@ -39,6 +39,10 @@ const FLEET_ONLY: &[(&str, &str)] = &[
         "reconciler.quiet_period_seconds",
         "the fallback waits asg.return_hold_seconds instead",
     ),
+    (
+        "observability",
+        "the stack composes no dashboard or alarm (the fallback's runs still write their metrics to the reconciler's log)",
+    ),
 ];
 
 /// Keys only `engine: asg` reads.
@@ -117,6 +121,42 @@ pub(super) fn check(text: &str, c: &StackConfig, prefix: &str) -> Vec<ConfigErro
         }
     }
     errs
+}
+
+/// What an `engine: asg` config that validates may still need to work, as far as it can
+/// be known offline (the services run in the cluster are not in the config):
+/// - always: services reach the group only through a capacity provider strategy
+///   (the cluster's default, by naming none and no launch type); "Tasks without a
+///   capacity provider strategy are ignored by capacity providers" (ECS developer
+///   guide, managed scaling behaviour), so a `launchType: EC2` service never scales it;
+/// - an override of the cluster's default strategy (`ClusterCapacityProviders`): then
+///   no service that names no strategy uses the provider;
+/// - a schedule slower than every minute: the backstop for lost launch-failure events.
+pub(super) fn warnings(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
+    if c.engine != Engine::Asg {
+        return Vec::new();
+    }
+    let mut out = vec![ConfigError::at(
+        join_path(prefix, "engine"),
+        "with `engine: asg` only tasks placed through a capacity provider strategy scale the group: a service with `launchType: EC2` never does (\"Tasks without a capacity provider strategy are ignored by capacity providers\", ECS developer guide). Create services with neither `launchType` nor `capacityProviderStrategy` (they take the cluster's default, this stack's capacity provider), or name the provider (the `CapacityProviderName` output); see docs/engine-asg-notes.md",
+    )];
+    for (path, o) in c.overrides.entries() {
+        if o.resource == crate::compose::asg_ids::ASSOCIATIONS
+            && o.path.contains("DefaultCapacityProviderStrategy")
+        {
+            out.push(ConfigError::at(
+                join_path(prefix, &path),
+                "changes the cluster's default capacity provider strategy: services that name no strategy then may not use this stack's capacity provider, and nothing scales the group for them",
+            ));
+        }
+    }
+    if c.reconciler.schedule != "rate(1 minute)" {
+        out.push(ConfigError::at(
+            join_path(prefix, "reconciler.schedule"),
+            "the scheduled run is the fallback's backstop for lost launch-failure events (EventBridge delivers them on a best-effort basis): slower than `rate(1 minute)`, on-demand cover comes later when an event is lost",
+        ));
+    }
+    out
 }
 
 /// The group's sizes, managed scaling's ranges (ECS API reference, `ManagedScaling`:

@@ -143,6 +143,7 @@ fn overrides(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
 fn all_warnings(c: &StackConfig, prefix: &str) -> Vec<ConfigError> {
     let mut out = warnings(c, prefix);
     out.extend(knobs::warnings(c, prefix));
+    out.extend(engine::warnings(c, prefix));
     out
 }
 
