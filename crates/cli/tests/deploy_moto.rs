@@ -632,7 +632,8 @@ fn the_asked_alarms_and_their_topic_deploy_each_with_its_metric_statistic_and_th
             "Maximum",
             0.0,
             "GreaterThanThreshold",
-            5,
+            // 5 minutes uncovered out of 6: M out of N (`uncovered_window`).
+            6,
         ),
         (
             "ReconcilerErrorsAlarm",

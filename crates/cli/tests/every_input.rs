@@ -66,14 +66,24 @@ fn simulate_with_closed_stdout_and_stderr_is_not_a_panic() {
 }
 
 #[test]
-fn an_endless_input_is_refused_at_the_size_cap() {
+fn an_endless_device_is_refused_without_being_read() {
     let o = spotcover(&["validate", "/dev/zero"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr_of(&o).contains("larger than 4 MiB"),
+        stderr_of(&o).contains("is not a regular file"),
         "{}",
         stderr_of(&o)
     );
+}
+
+#[test]
+fn an_input_over_the_size_cap_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.yaml");
+    std::fs::write(&big, vec![b'#'; 4 * 1024 * 1024 + 1]).unwrap();
+    let o = spotcover(&["validate", big.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr_of(&o).contains("4 MiB"), "{}", stderr_of(&o));
 }
 
 #[test]

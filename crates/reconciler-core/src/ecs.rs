@@ -3,7 +3,7 @@
 //! fleet surplus, and the demand/supply policy (registered and remaining resources).
 //!
 //! The marks the reconciler keeps on an instance are ECS custom attributes (names in
-//! [`crate::contract::events::attributes`]); they are read into typed fields here by
+//! [`crate::contract::attributes`]); they are read into typed fields here by
 //! [`ContainerInstance::set_attribute`], the one place that knows their value formats.
 
 use serde::Serialize;
