@@ -1,7 +1,7 @@
 //! The scheduled run (also a direct invocation and the PendingCapacity alarm): the
 //! event's fleet id, else the configured one, handed to the configured policy's run
 //! ([`crate::policies::reconcile`]), which ends with the drain pass
-//! ([`crate::apply::drain_pass`]).
+//! (`apply::drain_pass`).
 
 use spotcover_reconciler_core::EpochSeconds;
 

@@ -1,6 +1,6 @@
 //! The 2017 rule's run (`SPOTCOVER_POLICY=2017`): observe the fleet's metrics and the
 //! group (concurrently) -> [`rule_2017::decide`] -> `SetDesiredCapacity` when the decision
-//! says so, then the drain pass ([`crate::apply::drain_pass`]); and its cover of an
+//! says so, then the drain pass (`apply::drain_pass`); and its cover of an
 //! interruption notice (the notice handler's).
 
 use spotcover_reconciler_core::contract::settings::metrics_window;
